@@ -1,0 +1,172 @@
+"""Frozen, validated configuration for data, models and training.
+
+Every config is a frozen dataclass validated in ``__post_init__`` so a bad value fails at the
+edge with a message that says what to do. ``key()`` is a stable hash of the content, used by the
+checkpoint cache: the same configs always map to the same checkpoint folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass
+
+NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
+LOSSES = ("mse", "bce")
+SPARSITY_KINDS = ("l1", "kl")
+
+
+class ConfigError(ValueError):
+    """A configuration value is invalid; the message says which and what is allowed."""
+
+
+def _stable_hash(payload: dict) -> str:
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+class _Hashable:
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def key(self) -> str:
+        """Stable 12-hex-digit hash of the config's content."""
+        return _stable_hash(self.to_dict())
+
+
+@dataclass(frozen=True)
+class DataConfig(_Hashable):
+    """Which images, and how they are prepared. The data folder is *where* they live, so it is
+    not part of the identity (the same MNIST read from two folders is the same data)."""
+
+    name: str = "digits"  # digits | mnist | fashion-mnist | kmnist | folder:PATH
+    limit: int | None = None  # at most this many images per split (stratified subsample)
+    image_size: int | None = None  # folder images are resized to this square size (default 28)
+    grayscale: bool = True  # folder images: one channel (True) or RGB (False)
+
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ConfigError("dataset name must be a non-empty string, e.g. 'digits' or 'folder:/path/to/images'")
+        if self.limit is not None and self.limit < 10:
+            raise ConfigError(f"limit must be at least 10 images, got {self.limit}")
+        if self.image_size is not None and not 4 <= self.image_size <= 256:
+            raise ConfigError(f"image_size must be between 4 and 256 pixels, got {self.image_size}")
+
+
+@dataclass(frozen=True)
+class NoiseConfig(_Hashable):
+    """Input corruption for denoising training: inputs are corrupted, targets stay clean."""
+
+    kind: str = "gaussian"  # gaussian (sigma) | salt_pepper (p) | masking (p)
+    level: float = 0.3  # gaussian: standard deviation; salt_pepper/masking: fraction of pixels
+
+    def __post_init__(self):
+        if self.kind not in NOISE_KINDS:
+            raise ConfigError(f"noise kind must be one of {', '.join(NOISE_KINDS)}; got {self.kind!r}")
+        if not 0.0 <= self.level <= (5.0 if self.kind == "gaussian" else 1.0):
+            raise ConfigError(f"noise level {self.level} out of range for {self.kind}")
+
+    @classmethod
+    def parse(cls, text: str) -> "NoiseConfig":
+        """Parse ``'gaussian:0.3'``, ``'salt_pepper:0.1'`` or ``'masking:0.5'``."""
+        kind, sep, level = text.partition(":")
+        kind = kind.strip().replace("-", "_")
+        if kind == "salt_and_pepper":
+            kind = "salt_pepper"
+        try:
+            value = float(level) if sep else 0.3
+        except ValueError:
+            raise ConfigError(f"noise must look like 'gaussian:0.3'; could not read level {level!r}") from None
+        return cls(kind=kind, level=value)
+
+    def label(self) -> str:
+        return f"{self.kind}:{self.level:g}"
+
+
+@dataclass(frozen=True)
+class ModelConfig(_Hashable):
+    """Architecture of one autoencoder. ``family`` is a key of ``core.models.MODELS``."""
+
+    family: str = "dense"  # dense | conv | conv_pool | vae | sparse | linear
+    latent_dim: int = 2  # size of the code
+    loss: str = "mse"  # reconstruction loss: mse | bce
+    hidden: tuple[int, ...] = (256, 128)  # dense/sparse: hidden layer widths (mirrored in the decoder)
+    channels: tuple[int, ...] = (32, 64)  # conv/vae/conv_pool: channels per down-sampling stage
+    decoder: str = "transpose"  # conv/vae/conv_pool up-sampling: transpose | upsample
+    beta: float = 1.0  # vae: weight of the KL term (beta-VAE)
+    sparsity: str = "l1"  # sparse: l1 (L1 on the code) | kl (KL to a target activation)
+    sparsity_weight: float = 1e-3  # sparse: strength of the penalty
+    sparsity_target: float = 0.05  # sparse with kl: target mean activation rho
+
+    def __post_init__(self):
+        from core.models import MODELS  # late import: the registry names families without importing torch
+
+        if self.family not in MODELS:
+            raise ConfigError(f"unknown model {self.family!r}; choose one of {', '.join(sorted(MODELS))}")
+        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
+        if self.decoder not in ("transpose", "upsample"):
+            raise ConfigError(f"decoder must be 'transpose' or 'upsample'; got {self.decoder!r}")
+        if self.sparsity not in SPARSITY_KINDS:
+            raise ConfigError(f"sparsity must be one of {', '.join(SPARSITY_KINDS)}; got {self.sparsity!r}")
+        if self.beta < 0 or self.sparsity_weight < 0:
+            raise ConfigError("beta and sparsity_weight must be >= 0")
+        if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels) or not self.channels:
+            raise ConfigError("hidden widths and channels must be positive integers")
+        object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
+        object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
+
+
+@dataclass(frozen=True)
+class TrainConfig(_Hashable):
+    """How a model is trained. Changing any field trains (and caches) a new model."""
+
+    epochs: int = 60  # passes over the training split (ignored when time_budget is set)
+    batch_size: int = 64  # images per optimiser step
+    lr: float = 2e-3  # Adam learning rate (peak of the cosine schedule)
+    seed: int = 0  # seeds weights, shuffling and noise: same seed, same model (on CPU)
+    noise: NoiseConfig | None = None  # denoising: corrupt inputs, keep clean targets
+    time_budget: float | None = None  # seconds: train until it is spent, the cosine schedule fitted to it
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    val_fraction: float = 0.1  # share of the training split held out for the validation curve
+
+    def __post_init__(self):
+        if self.epochs < 1:
+            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+        if not 0 < self.lr < 1:
+            raise ConfigError(f"lr must be between 0 and 1, got {self.lr}")
+        if self.time_budget is not None and self.time_budget <= 0:
+            raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}")
+        if not 0 < self.val_fraction < 0.5:
+            raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if isinstance(self.noise, str):
+            object.__setattr__(self, "noise", NoiseConfig.parse(self.noise))
+        elif isinstance(self.noise, dict):
+            object.__setattr__(self, "noise", NoiseConfig(**self.noise))
+
+
+def model_config_from_dict(payload: dict) -> ModelConfig:
+    payload = dict(payload)
+    for name in ("hidden", "channels"):
+        if name in payload:
+            payload[name] = tuple(payload[name])
+    return ModelConfig(**payload)
+
+
+def train_config_from_dict(payload: dict) -> TrainConfig:
+    return TrainConfig(**payload)
+
+
+def data_config_from_dict(payload: dict) -> DataConfig:
+    return DataConfig(**payload)
+
+
+def run_key(data: DataConfig, model: ModelConfig, train: TrainConfig) -> str:
+    """The cache key of one trained model: data + split + architecture + training."""
+    return _stable_hash({"data": data.to_dict(), "model": model.to_dict(), "train": train.to_dict(), "split": 1})
+

@@ -1,0 +1,64 @@
+"""Convolutional autoencoder with a vector code.
+
+Encoder: stride-2 3x3 convolutions (one per entry of ``channels``) -> flatten -> Linear(latent_dim).
+Decoder: Linear -> reshape -> one 2x up-sampling stage per encoder stage (transposed convolution,
+or nearest up-sampling + 3x3 convolution) -> sigmoid. Inputs of any size are zero-padded to a
+multiple of 2**stages and the output is cropped back, so every image size the data gives works.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from core.models.base import Autoencoder, crop_to, pad_to, padded
+
+
+def up_stage(c_in: int, c_out: int, mode: str) -> nn.Module:
+    """Double the spatial size: ConvTranspose(4, stride 2) or nearest Upsample + Conv(3)."""
+    if mode == "transpose":
+        return nn.ConvTranspose2d(c_in, c_out, kernel_size=4, stride=2, padding=1)
+    return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, padding=1))
+
+
+class ConvTrunk(nn.Module):
+    """Shared by ``conv`` and ``vae``: the strided encoder and the up-sampling decoder body."""
+
+    def __init__(self, image_shape, channels, decoder_mode):
+        super().__init__()
+        c, h, w = image_shape
+        factor = 2 ** len(channels)
+        self.padded_hw = (padded(h, factor), padded(w, factor))
+        self.code_shape = (channels[-1], self.padded_hw[0] // factor, self.padded_hw[1] // factor)
+        down: list[nn.Module] = []
+        for c_in, c_out in zip((c, *channels[:-1]), channels):
+            down += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
+        self.down = nn.Sequential(*down, nn.Flatten())
+        up: list[nn.Module] = []
+        rev = list(reversed(channels))
+        for i, (c_in, c_out) in enumerate(zip(rev, (*rev[1:], c))):
+            up.append(up_stage(c_in, c_out, decoder_mode))
+            if i < len(rev) - 1:
+                up.append(nn.ReLU(inplace=True))
+        self.up = nn.Sequential(*up)
+        self.flat = self.code_shape[0] * self.code_shape[1] * self.code_shape[2]
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(pad_to(x, *self.padded_hw))
+
+    def image_logits(self, flat: torch.Tensor, height: int, width: int) -> torch.Tensor:
+        return crop_to(self.up(flat.view(-1, *self.code_shape)), height, width)
+
+
+class ConvAutoencoder(Autoencoder):
+    def __init__(self, config, image_shape):
+        super().__init__(config, image_shape)
+        self.trunk = ConvTrunk(self.image_shape, config.channels, config.decoder)
+        self.to_code = nn.Linear(self.trunk.flat, config.latent_dim)
+        self.from_code = nn.Sequential(nn.Linear(config.latent_dim, self.trunk.flat), nn.ReLU(inplace=True))
+
+    def encode(self, x):
+        return self.to_code(self.trunk.features(x))
+
+    def decode_logits(self, z):
+        return self.trunk.image_logits(self.from_code(z), *self.image_shape[1:])

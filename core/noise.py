@@ -1,0 +1,40 @@
+"""Input corruption for denoising autoencoders and the denoising comparison."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from core.config import NoiseConfig
+
+
+def corrupt(images: torch.Tensor, noise: NoiseConfig, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Corrupt a batch of images; the result stays in [0, 1].
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (N, C, H, W), values in [0, 1]
+    noise : NoiseConfig
+        ``gaussian``: add N(0, level^2) and clip; ``salt_pepper``: set a fraction ``level`` of
+        pixels to 0 or 1 at random; ``masking``: set a fraction ``level`` of pixels to 0.
+    generator : torch.Generator, optional
+        For reproducible noise.
+
+    Returns
+    -------
+    torch.Tensor, same shape as ``images``
+    """
+    if noise.kind == "gaussian":
+        sample = torch.randn(images.shape, generator=generator, dtype=images.dtype, device=images.device)
+        return (images + noise.level * sample).clamp_(0.0, 1.0)
+    hit = torch.rand(images.shape, generator=generator, device=images.device) < noise.level
+    if noise.kind == "masking":
+        return images.masked_fill(hit, 0.0)
+    salt = torch.rand(images.shape, generator=generator, device=images.device) < 0.5
+    return torch.where(hit, salt.to(images.dtype), images)
+
+
+def corrupt_array(images: np.ndarray, noise: NoiseConfig, seed: int = 0) -> np.ndarray:
+    """NumPy front of :func:`corrupt` with a fixed seed. Shape (N, C, H, W) in and out."""
+    generator = torch.Generator().manual_seed(seed)
+    return corrupt(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), noise, generator).numpy()

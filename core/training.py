@@ -1,0 +1,184 @@
+"""One training loop for every autoencoder.
+
+Read it top to bottom: the whole training split lives in one tensor (no per-item DataLoader work
+for MNIST-sized data), each epoch is a seeded permutation sliced into batches, inputs are corrupted
+when training a denoiser, and the model's own ``loss`` is minimised with AdamW on a cosine
+schedule. The trainer knows nothing about the model's family; progress leaves through a callback
+(the CLI passes a progress bar, the dashboard passes ``st.progress``).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+import numpy as np
+import torch
+
+from core.config import TrainConfig
+from core.errors import TrainingDiverged
+from core.models.base import Autoencoder
+from core.noise import corrupt
+
+MIN_LR_FRACTION = 0.02  # the cosine schedule ends at 2% of the peak learning rate
+EVAL_BATCH = 2048  # images per forward pass when evaluating (memory, not maths)
+
+
+@dataclass
+class EpochStats:
+    """What the callback receives after every epoch."""
+
+    epoch: int  # 1-based
+    epochs: int | None  # planned epochs (None when training to a time budget)
+    train_loss: float  # mean training loss over the epoch (the model's full objective)
+    val_loss: float  # same objective on the held-out validation images
+    val_mse: float  # per-pixel MSE of clean reconstructions on the validation images
+    lr: float  # learning rate at the end of the epoch
+    seconds: float  # wall time since training started
+    progress: float  # 0..1 share of the planned epochs or of the time budget
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+ProgressCallback = Callable[[EpochStats], None]
+
+
+def pick_device() -> torch.device:
+    """CUDA when present, else CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (train, validation) from a seeded permutation of ``range(n)``."""
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, int(round(n * fraction)))
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def cosine_lr(base_lr: float, progress: float) -> float:
+    """Cosine decay from ``base_lr`` to ``MIN_LR_FRACTION * base_lr`` as progress goes 0 -> 1."""
+    progress = min(max(progress, 0.0), 1.0)
+    floor = MIN_LR_FRACTION * base_lr
+    return floor + 0.5 * (base_lr - floor) * (1 + math.cos(math.pi * progress))
+
+
+def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW with the fused kernel where torch has one for the device (fewer passes over weights)."""
+    try:
+        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
+    except (RuntimeError, TypeError):
+        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+
+
+@torch.inference_mode()
+def evaluate(model: Autoencoder, images: torch.Tensor, inputs: torch.Tensor) -> tuple[float, float]:
+    """(objective, per-pixel MSE of reconstructions) of ``model`` on ``inputs`` vs clean ``images``."""
+    was_training = model.training
+    model.eval()
+    total_loss = total_se = 0.0
+    for start in range(0, len(images), EVAL_BATCH):
+        target = images[start:start + EVAL_BATCH]
+        out = model(inputs[start:start + EVAL_BATCH])
+        loss, _ = model.loss(out, target)
+        total_loss += loss.item() * len(target)
+        total_se += (model.decode(out["code"]) - target).pow(2).sum().item()
+    model.train(was_training)
+    return total_loss / len(images), total_se / images.numel()
+
+
+def train(
+    model: Autoencoder,
+    images: np.ndarray,
+    config: TrainConfig,
+    callback: ProgressCallback | None = None,
+    device: torch.device | None = None,
+) -> list[dict]:
+    """Train ``model`` in place on ``images`` and return the per-epoch history.
+
+    Parameters
+    ----------
+    model : Autoencoder
+        Any family from ``core.models``.
+    images : np.ndarray, shape (N, C, H, W), float32 in [0, 1]
+        The training split; ``config.val_fraction`` of it is held out for the validation curve.
+    config : TrainConfig
+    callback : callable, optional
+        Called with an :class:`EpochStats` after every epoch. An exception raised in it stops
+        training (that is how a user cancels).
+    device : torch.device, optional
+        Defaults to CUDA when present, else CPU.
+
+    Returns
+    -------
+    list of dict
+        One :class:`EpochStats` dict per epoch.
+
+    Raises
+    ------
+    TrainingDiverged
+        When the loss becomes NaN or infinite (try a lower learning rate).
+    """
+    device = device or pick_device()
+    generator = torch.Generator().manual_seed(config.seed)
+    train_idx, val_idx = split_validation(len(images), config.val_fraction, config.seed)
+    data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
+    x_train, x_val = data[train_idx], data[val_idx]
+    # a fixed corruption of the validation images, so the validation curve measures denoising
+    val_inputs = corrupt(x_val, config.noise, torch.Generator().manual_seed(config.seed + 1)) if config.noise else x_val
+
+    model.to(device).train()
+    optimizer = make_optimizer(model, config)
+    n, batch = len(x_train), min(config.batch_size, len(x_train))
+    steps_per_epoch = math.ceil(n / batch)
+    budget = config.time_budget
+    total_steps = config.epochs * steps_per_epoch
+    history: list[dict] = []
+    start = time.perf_counter()
+    step, epoch = 0, 0
+    while True:
+        epoch += 1
+        order = torch.randperm(n, generator=generator).to(device)
+        epoch_loss = 0.0
+        for first in range(0, n, batch):
+            elapsed = time.perf_counter() - start
+            progress = elapsed / budget if budget else step / total_steps
+            lr = cosine_lr(config.lr, progress)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            target = x_train[order[first:first + batch]]
+            inputs = corrupt(target, config.noise, generator) if config.noise else target
+            loss, _ = model.loss(model(inputs), target)
+            if not torch.isfinite(loss):
+                raise TrainingDiverged(
+                    f"loss became {loss.item()} at epoch {epoch}, step {step}: nothing was saved. "
+                    f"Try a lower learning rate (now {config.lr}) or the mse loss."
+                )
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            epoch_loss += loss.item() * len(target)
+            step += 1
+            if budget and time.perf_counter() - start >= budget:
+                break
+        val_loss, val_mse = evaluate(model, x_val, val_inputs)
+        elapsed = time.perf_counter() - start
+        stats = EpochStats(
+            epoch=epoch,
+            epochs=None if budget else config.epochs,
+            train_loss=epoch_loss / min(n, (first + batch)),
+            val_loss=val_loss,
+            val_mse=val_mse,
+            lr=lr,
+            seconds=elapsed,
+            progress=min(1.0, elapsed / budget) if budget else epoch / config.epochs,
+        )
+        history.append(stats.to_dict())
+        if callback is not None:
+            callback(stats)
+        if (budget and elapsed >= budget) or (not budget and epoch >= config.epochs):
+            break
+    model.eval()
+    return history

@@ -1,0 +1,40 @@
+"""The default model zoo: what the dashboard shows before a user trains anything.
+
+Small enough to train in well under a minute on 2 CPU cores on digits, broad enough that every page
+has something to show: four 2-D models for the latent map and the playground, and a plain and a
+denoising 8-D conv pair for the denoising and compression pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.config import ModelConfig, NoiseConfig, TrainConfig
+from core.models import default_model_config
+
+DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
+
+
+@dataclass(frozen=True)
+class ZooEntry:
+    model: ModelConfig
+    train: TrainConfig
+
+    @property
+    def label(self) -> str:
+        noise = f" denoising {self.train.noise.label()}" if self.train.noise else ""
+        return f"{self.model.family} d={self.model.latent_dim}{noise}"
+
+
+def default_zoo(train: TrainConfig | None = None) -> list[ZooEntry]:
+    """The default models, all trained with ``train`` (default TrainConfig())."""
+    train = train or TrainConfig()
+    denoise = TrainConfig(**{**train.to_dict(), "noise": DENOISING_NOISE})
+    return [
+        ZooEntry(default_model_config("dense", 2), train),
+        ZooEntry(default_model_config("conv", 2), train),
+        ZooEntry(default_model_config("vae", 2), train),
+        ZooEntry(default_model_config("sparse", 2), train),
+        ZooEntry(default_model_config("conv", 8), train),
+        ZooEntry(default_model_config("conv", 8), denoise),
+    ]

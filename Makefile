@@ -1,0 +1,33 @@
+# Two commands a newcomer needs:  `make run` (dashboard on the embedded digits data)  and  `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup run zoo test test-fast bench clean-checkpoints
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $(STAMP)
+
+setup: $(STAMP)  ## create .venv and install everything (torch from this machine's disk)
+
+zoo: setup  ## train (or load) the default models on digits
+	$(PY) -m core zoo --dataset digits
+
+run: zoo  ## set up, train the default zoo once, open the dashboard
+	$(PY) -m streamlit run dashboard/app.py
+
+test: setup  ## set up and run every test (browser tests need /usr/bin/chromium)
+	$(PY) -m pytest -n 2
+
+test-fast: setup
+	$(PY) -m pytest -n 2 -m "not slow and not e2e"
+
+bench: setup  ## the benchmark suite; writes bench/RESULTS.md
+	$(PY) -m bench
+
+clean-checkpoints:
+	find checkpoints -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

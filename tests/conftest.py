@@ -1,0 +1,40 @@
+"""Shared fixtures: the embedded digits data (small), a throw-away checkpoint store, and tiny
+training settings so every test trains in a second or two."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.checkpoints import CheckpointStore
+from core.config import TrainConfig
+from core.datasets import load_dataset
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """The full digits dataset (1437 train / 360 test images of 1x8x8)."""
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def small_digits():
+    """At most 300 images per split: for tests that train."""
+    return load_dataset("digits", limit=300)
+
+
+@pytest.fixture
+def store(tmp_path):
+    """An empty checkpoint store in a temporary folder."""
+    return CheckpointStore(tmp_path / "checkpoints")
+
+
+@pytest.fixture
+def tiny_train():
+    """A few quick epochs: enough to see learning, not enough to be slow."""
+    return TrainConfig(epochs=3, batch_size=64, lr=3e-3, seed=0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

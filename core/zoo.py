@@ -38,3 +38,23 @@ def default_zoo(train: TrainConfig | None = None) -> list[ZooEntry]:
         ZooEntry(default_model_config("conv", 8), train),
         ZooEntry(default_model_config("conv", 8), denoise),
     ]
+
+
+SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
+IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
+
+
+def default_train_config(n_train: int, **overrides) -> TrainConfig:
+    """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST.
+
+    Parameters
+    ----------
+    n_train : int
+        Number of training images.
+    **overrides
+        TrainConfig fields to set (None values are ignored).
+    """
+    settings = {k: v for k, v in overrides.items() if v is not None}
+    if "epochs" not in settings and n_train > SMALL_DATASET:
+        settings["epochs"] = max(3, -(-IMAGES_PER_TRAINING // n_train))
+    return TrainConfig(**settings)

@@ -1,0 +1,81 @@
+"""The CLI as a user types it: JSON output, the cache, and one-line errors with exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args, env_extra=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+
+
+def test_train_then_cached(tmp_path, capsys):
+    args = ["train", "--model", "dense", "--latent-dim", "2", "--epochs", "2", "--limit", "200",
+            "--checkpoints", str(tmp_path), "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert first["cached"] is False and first["latent_dim"] == 2 and first["dataset"] == "digits"
+    for key in ("checkpoint", "train_seconds", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"):
+        assert key in first
+    assert Path(first["checkpoint"]).parent == tmp_path
+    assert main(args) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert second["cached"] is True and second["test_mse"] == first["test_mse"]
+
+
+def test_compare_lists_pca_and_autoencoders(tmp_path, capsys):
+    assert main(["compare", "--methods", "pca,dense", "--latent-dims", "2,3", "--epochs", "2", "--limit", "200",
+                 "--checkpoints", str(tmp_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["method"], r["latent_dim"]) for r in rows] == [("PCA", 2), ("dense", 2), ("PCA", 3), ("dense", 3)]
+    assert rows[2]["test_mse"] < rows[0]["test_mse"]  # more components, less error
+
+
+def test_list_shows_cached_models(tmp_path, capsys):
+    main(["train", "--epochs", "1", "--limit", "100", "--checkpoints", str(tmp_path), "--json"])
+    capsys.readouterr()
+    assert main(["list", "--checkpoints", str(tmp_path), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1 and rows[0]["model"] == "dense"
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["train", "--model", "transformer"], "invalid choice"),
+    (["train", "--latent-dim", "two"], "invalid int"),
+    (["compare", "--latent-dims", "2,x"], "comma-separated integers"),
+    (["compare", "--methods", "pca,gan"], "unknown method"),
+    (["train", "--noise", "speckle:0.1"], "noise kind"),
+    (["train", "--dataset", "cifar"], "unknown dataset"),
+    (["train", "--latent-dim", "0", "--epochs", "1"], "latent_dim"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
+    result = run_cli(*args, "--checkpoints", str(tmp_path)) if args[0] != "frobnicate" else run_cli(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_dataset_is_a_message_not_a_traceback(tmp_path):
+    result = run_cli("train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--checkpoints", str(tmp_path / "c"),
+                     env_extra={"no_proxy": "*", "https_proxy": "http://127.0.0.1:9", "http_proxy": "http://127.0.0.1:9"})
+    assert result.returncode == 1
+    assert "MNIST" in result.stderr and "--data-dir" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_help_on_every_command():
+    for command in ("train", "compare", "zoo", "list"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and "usage: python -m core" in result.stdout

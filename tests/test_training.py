@@ -1,0 +1,83 @@
+"""The trainer: reproducible, stops on divergence, reports progress, corrupts inputs in range."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from core.config import ConfigError, NoiseConfig, TrainConfig
+from core.errors import TrainingDiverged
+from core.models import build_model, default_model_config
+from core.noise import corrupt, corrupt_array
+from core.reducers import AutoencoderReducer
+from core.training import cosine_lr
+
+
+def test_same_seed_gives_the_same_model_on_cpu(small_digits, tiny_train):
+    a = AutoencoderReducer(default_model_config("conv", 2), tiny_train).fit(small_digits.train.images)
+    b = AutoencoderReducer(default_model_config("conv", 2), tiny_train).fit(small_digits.train.images)
+    for (name, pa), pb in zip(a.model_.state_dict().items(), b.model_.state_dict().values()):
+        torch.testing.assert_close(pa, pb, msg=name)
+    c = AutoencoderReducer(default_model_config("conv", 2), TrainConfig(**{**tiny_train.to_dict(), "seed": 1})).fit(small_digits.train.images)
+    assert not torch.equal(a.model_.to_code.weight, c.model_.to_code.weight)
+
+
+def test_nan_loss_stops_training_with_advice(small_digits, tiny_train):
+    images = small_digits.train.images.copy()
+    images[3, 0, 0, 0] = np.nan
+    with pytest.raises(TrainingDiverged, match="lower learning rate"):
+        AutoencoderReducer(default_model_config("dense", 2), tiny_train).fit(images)
+
+
+def test_callback_sees_every_epoch_with_a_validation_curve(small_digits, tiny_train):
+    seen = []
+    reducer = AutoencoderReducer(default_model_config("dense", 2), tiny_train, callback=seen.append).fit(small_digits.train.images)
+    assert [s.epoch for s in seen] == [1, 2, 3]
+    assert seen[-1].progress == 1.0 and all(s.val_loss > 0 and s.val_mse > 0 for s in seen)
+    assert len(reducer.history_) == 3
+
+
+def test_time_budget_trains_until_the_budget_is_spent(small_digits):
+    seen = []
+    AutoencoderReducer(default_model_config("dense", 2), TrainConfig(time_budget=1.0), callback=seen.append).fit(small_digits.train.images)
+    assert seen[-1].epochs is None and seen[-1].progress == pytest.approx(1.0)
+    assert seen[-1].seconds >= 1.0  # it never stops early
+
+
+def test_cosine_schedule_decays_from_peak_to_floor():
+    assert cosine_lr(1e-3, 0.0) == pytest.approx(1e-3)
+    assert cosine_lr(1e-3, 1.0) == pytest.approx(2e-5)
+    assert cosine_lr(1e-3, 0.3) > cosine_lr(1e-3, 0.6)
+
+
+@pytest.mark.parametrize("noise", ["gaussian:0.5", "salt_pepper:0.3", "masking:0.5"])
+def test_noise_stays_in_unit_range_and_changes_pixels(noise):
+    images = np.random.default_rng(0).random((20, 1, 8, 8), dtype=np.float32)
+    noisy = corrupt_array(images, NoiseConfig.parse(noise), seed=0)
+    assert noisy.shape == images.shape and noisy.min() >= 0.0 and noisy.max() <= 1.0
+    assert np.mean(noisy != images) > 0.2
+    np.testing.assert_array_equal(noisy, corrupt_array(images, NoiseConfig.parse(noise), seed=0))
+
+
+def test_denoising_training_uses_corrupted_inputs_and_clean_targets(small_digits, tiny_train, monkeypatch):
+    calls = []
+    import core.training as training
+
+    def spy(images, noise, generator=None):
+        calls.append(noise)
+        return corrupt(images, noise, generator)
+
+    monkeypatch.setattr(training, "corrupt", spy)
+    config = TrainConfig(**{**tiny_train.to_dict(), "noise": NoiseConfig("masking", 0.4)})
+    reducer = AutoencoderReducer(default_model_config("dense", 4), config).fit(small_digits.train.images)
+    assert calls and all(n.kind == "masking" for n in calls)
+    assert reducer.method == "dense denoising"
+
+
+def test_bad_noise_and_training_values_are_refused():
+    with pytest.raises(ConfigError, match="noise kind"):
+        NoiseConfig.parse("speckle:0.2")
+    with pytest.raises(ConfigError, match="epochs"):
+        TrainConfig(epochs=0)
+    assert build_model(default_model_config("dense", 2), (1, 8, 8)) is not None

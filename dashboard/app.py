@@ -1,0 +1,22 @@
+"""Latent Lab dashboard: the router. Run with ``streamlit run dashboard/app.py`` (or ``make run``)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run` puts only dashboard/ on the path
+
+import streamlit as st  # noqa: E402
+
+from dashboard import ui  # noqa: E402
+
+st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
+ui.sidebar()
+st.navigation([
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("views/compare.py", title="Autoencoder vs PCA", icon=":material/compare:"),
+    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+    st.Page("views/playground.py", title="Decoder playground", icon=":material/tune:"),
+    st.Page("views/denoising.py", title="Denoising", icon=":material/auto_fix_high:"),
+    st.Page("views/compression.py", title="Compression", icon=":material/compress:"),
+]).run()

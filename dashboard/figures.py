@@ -1,0 +1,141 @@
+"""Pure drawing helpers: arrays in, PNG bytes or plotly figures out (no Streamlit here)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+# a qualitative palette with ten well-separated colours (classes 0-9), repeated beyond
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def _to_uint8(image: np.ndarray) -> np.ndarray:
+    """(C, H, W) float in [0, 1] -> (H, W) or (H, W, 3) uint8."""
+    array = np.clip(np.asarray(image, np.float32), 0.0, 1.0)
+    array = (array * 255.0 + 0.5).astype(np.uint8)
+    return array[0] if array.shape[0] == 1 else array.transpose(1, 2, 0)
+
+
+def png(image: np.ndarray, size: int = 140) -> bytes:
+    """One image (C, H, W) in [0, 1] as a crisp PNG about ``size`` pixels wide (nearest-neighbour)."""
+    from PIL import Image
+
+    pil = Image.fromarray(_to_uint8(image))
+    scale = max(1, round(size / max(pil.size)))
+    pil = pil.resize((pil.width * scale, pil.height * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    pil.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def mosaic(images: np.ndarray, ncols: int | None = None, cell: int = 64, pad: int = 2) -> bytes:
+    """Images (N, C, H, W) tiled in a grid (one row by default) as one PNG, each about ``cell`` px."""
+    from PIL import Image
+
+    images = np.asarray(images, np.float32)
+    n, c, h, w = images.shape
+    ncols = ncols or n
+    nrows = -(-n // ncols)
+    scale = max(1, round(cell / max(h, w)))
+    hh, ww = h * scale, w * scale
+    canvas = np.full((nrows * (hh + pad) + pad, ncols * (ww + pad) + pad, 3), 255, np.uint8)
+    for i, image in enumerate(images):
+        tile = _to_uint8(image)
+        tile = np.kron(tile if tile.ndim == 3 else tile[..., None], np.ones((scale, scale, 1), np.uint8))
+        if tile.shape[2] == 1:
+            tile = np.repeat(tile, 3, axis=2)
+        r, col = divmod(i, ncols)
+        y, x = pad + r * (hh + pad), pad + col * (ww + pad)
+        canvas[y:y + hh, x:x + ww] = tile
+    buffer = io.BytesIO()
+    Image.fromarray(canvas).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def loss_curve(history: list[dict], title: str = "Loss per epoch") -> go.Figure:
+    """Train and validation loss against epoch."""
+    frame = pd.DataFrame(history)
+    fig = go.Figure()
+    if not frame.empty:
+        fig.add_scatter(x=frame["epoch"], y=frame["train_loss"], mode="lines+markers", name="train loss")
+        fig.add_scatter(x=frame["epoch"], y=frame["val_loss"], mode="lines+markers", name="validation loss")
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss (the model's objective)",
+                      height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
+    """PCA's curve and the autoencoders' points: ``metric`` against latent size."""
+    fig = go.Figure()
+    pca = frame[frame["method"] == "PCA"].sort_values("latent_dim")
+    if not pca.empty:
+        fig.add_scatter(x=pca["latent_dim"], y=pca[metric], mode="lines+markers", name="PCA",
+                        line=dict(color="#444"), marker=dict(size=5))
+    for i, (method, group) in enumerate(frame[frame["method"] != "PCA"].groupby("method", sort=False)):
+        fig.add_scatter(x=group["latent_dim"], y=group[metric], mode="markers", name=str(method),
+                        marker=dict(size=13, symbol="diamond", color=PALETTE[(i + 1) % len(PALETTE)],
+                                    line=dict(width=1, color="white")))
+    fig.update_layout(xaxis_title="latent size (numbers per image)", yaxis_title=metric.replace("_", " "),
+                      height=380, margin=dict(l=10, r=10, t=30, b=10))
+    if metric in ("test_mse", "test_sse_per_image"):
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarray, title: str,
+               grid: np.ndarray | None = None, highlight: np.ndarray | None = None,
+               axis_titles: tuple[str, str] = ("", "")) -> go.Figure:
+    """A WebGL scatter coloured by class. ``customdata`` carries the test-set index of each point.
+
+    ``grid`` (M, 2) adds faint, selectable markers that make empty space clickable (trace 0).
+    """
+    fig = go.Figure()
+    if grid is not None:
+        fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space (click to decode)",
+                                   marker=dict(size=7, color="rgba(120,120,120,0.08)"), customdata=np.full(len(grid), -1),
+                                   hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=True))
+    for c in np.unique(labels):
+        mask = labels == c
+        name = class_names[c] if c < len(class_names) else str(c)
+        fig.add_trace(go.Scattergl(
+            x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=str(name), customdata=index[mask],
+            marker=dict(size=5, color=PALETTE[int(c) % len(PALETTE)], opacity=0.8),
+            hovertemplate=f"class {name}<br>test image #%{{customdata}}<extra></extra>",
+        ))
+    if highlight is not None:
+        fig.add_trace(go.Scattergl(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
+                                   marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
+    fig.update_layout(title=title, height=460, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",
+                      legend=dict(itemsizing="constant"), xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
+                      clickmode="event+select")
+    return fig
+
+
+def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: str = "psnr") -> go.Figure:
+    """PSNR (or SSIM) against bits per image, one line per method."""
+    fig = go.Figure()
+    for i, (method, group) in enumerate(frame.groupby("method", sort=False)):
+        group = group.sort_values("bits_per_image")
+        fig.add_scatter(x=group["bits_per_image"], y=group[metric], mode="lines+markers", name=str(method),
+                        text=group["setting"].astype(str), hovertemplate="%{text}<br>%{x:.0f} bits: %{y:.3f}<extra></extra>",
+                        line=dict(color=PALETTE[i % len(PALETTE)]))
+    if budget:
+        fig.add_vline(x=budget, line_dash="dot", line_color="#888", annotation_text="your budget")
+    fig.update_layout(xaxis_title="bits per image (smaller = more compressed)", yaxis_title=metric.upper(),
+                      xaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "") -> go.Figure:
+    fig = go.Figure()
+    if color:
+        for i, (name, group) in enumerate(frame.groupby(color, sort=False)):
+            fig.add_bar(x=group[x], y=group[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)])
+        fig.update_layout(barmode="group")
+    else:
+        fig.add_bar(x=frame[x], y=frame[y])
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y)
+    return fig

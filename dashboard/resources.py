@@ -1,0 +1,269 @@
+"""The only place where the dashboard caches work from ``core``.
+
+``st.cache_resource`` holds things that live once per process (datasets, trained reducers);
+``st.cache_data`` holds computed arrays and tables (embeddings, metrics, decoded grids), keyed by
+plain values: the data config, the data folder and checkpoint names. Pages call these functions and
+never train, open files or touch torch themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.checkpoints import CheckpointStore, load_or_train
+from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig, model_config_from_dict
+from core.datasets import Dataset, load_dataset, load_image_file, resolve_data_dir
+from core.models import DESCRIPTIONS, MODELS, default_model_config
+from core.zoo import ZooEntry, default_zoo
+from core.zoo import default_train_config as scaled_train_config
+
+EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # tests set a tiny number; the zoo lookup and the zoo button agree on it
+
+DATASET_CHOICES = {
+    "digits": "Digits (embedded, 8x8)",
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    "folder": "Own image folder",
+}
+
+
+# --- the one place the dashboard's training settings come from ------------------------------------
+def default_train_config(n_train: int, **overrides) -> TrainConfig:
+    """The training settings the dashboard looks models up with and trains the zoo with.
+
+    Same rule as ``python -m core zoo`` (60 epochs on digits, a few on MNIST), so models trained by
+    ``make run`` are found here. ``$LATENT_LAB_EPOCHS`` overrides the epochs (tests use 2).
+    """
+    if os.environ.get(EPOCHS_ENV) and "epochs" not in overrides:
+        overrides["epochs"] = int(os.environ[EPOCHS_ENV])
+    return scaled_train_config(n_train, **overrides)
+
+
+def store() -> CheckpointStore:
+    """The checkpoint store (``$LATENT_LAB_CHECKPOINTS`` or ./checkpoints), read at each call."""
+    return CheckpointStore()
+
+
+def data_dir_in_use(data_dir: str | None = None) -> str:
+    return str(resolve_data_dir(data_dir))
+
+
+# --- datasets ---------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading the dataset...", max_entries=4)
+def load_data(config: DataConfig, data_dir: str, download: bool = False) -> Dataset:
+    """The dataset, once per process. Raises ``core.errors.DatasetError`` with a fix when absent."""
+    return load_dataset(config, data_dir=data_dir, download=download)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def class_counts(config: DataConfig, data_dir: str) -> pd.DataFrame:
+    ds = load_data(config, data_dir)
+    counts = np.bincount(ds.train.labels, minlength=len(ds.class_names))
+    return pd.DataFrame({"class": list(ds.class_names), "train images": counts})
+
+
+# --- the model cache ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ModelEntry:
+    """One cached checkpoint, described from its record (no torch needed)."""
+
+    name: str  # checkpoint folder name: the key every page uses
+    family: str
+    latent_dim: int
+    noise: str | None  # e.g. 'gaussian:0.3' for a denoising model
+    trained_with: str  # '60 epochs' or 'time budget 30 s'
+    test_mse: float
+    test_psnr: float
+    test_ssim: float
+    train_seconds: float
+    created: str
+    model: dict  # the ModelConfig as a dict
+    train: dict  # the TrainConfig as a dict
+
+    @property
+    def label(self) -> str:
+        noise = f" denoising {self.noise}" if self.noise else ""
+        return f"{self.family} d={self.latent_dim}{noise} ({self.trained_with})"
+
+    @property
+    def method(self) -> str:
+        return f"{self.family} denoising" if self.noise else self.family
+
+
+def _entry(name: str, record: dict) -> ModelEntry:
+    train = record.get("train", {})
+    noise = train.get("noise")
+    budget = train.get("time_budget")
+    metrics = record.get("test_metrics", {})
+    return ModelEntry(
+        name=name, family=record["model"]["family"], latent_dim=int(record["model"]["latent_dim"]),
+        noise=NoiseConfig(**noise).label() if noise else None,
+        trained_with=f"time budget {budget:g} s" if budget else f"{train.get('epochs')} epochs",
+        test_mse=float(metrics.get("test_mse", np.nan)), test_psnr=float(metrics.get("test_psnr", np.nan)),
+        test_ssim=float(metrics.get("test_ssim", np.nan)), train_seconds=float(record.get("train_seconds", 0.0)),
+        created=str(record.get("created", "")), model=record["model"], train=train,
+    )
+
+
+def cached_models(config: DataConfig) -> list[ModelEntry]:
+    """Every cached checkpoint trained on this data, zoo models first, then newest first."""
+    wanted = config.to_dict()
+    entries = [_entry(info.name, info.record) for info in store().list() if info.record.get("data") == wanted]
+    zoo_order = {(e.model.family, e.model.latent_dim, bool(e.train.noise)): i for i, e in enumerate(default_zoo())}
+    return sorted(entries, key=lambda e: zoo_order.get((e.family, e.latent_dim, bool(e.noise)), 99))
+
+
+@st.cache_resource(show_spinner="Loading the model...", max_entries=32)
+def _load_model(root: str, name: str, created: str):
+    return CheckpointStore(root).load(Path(root) / name)
+
+
+def load_model(entry: ModelEntry):
+    """The trained reducer of one checkpoint, loaded once per process."""
+    return _load_model(str(store().root), entry.name, entry.created)
+
+
+def zoo_for(train: TrainConfig) -> list[ZooEntry]:
+    """The default zoo trained with ``train``."""
+    return default_zoo(train)
+
+
+def zoo_entries(dataset: Dataset) -> list[ZooEntry]:
+    return default_zoo(default_train_config(len(dataset.train)))
+
+
+def zoo_table(dataset: Dataset) -> pd.DataFrame:
+    """The default zoo for this dataset: one row per model, cached or not, with its test metrics."""
+    st_ = store()
+    by_name = {e.name: e for e in cached_models(dataset.config)}
+    rows = []
+    for entry in zoo_entries(dataset):
+        folder = st_.folder_for(dataset.config, entry.model, entry.train)
+        found = by_name.get(folder.name)
+        if found is None:  # the same architecture trained with other settings (e.g. a time budget)
+            noise = entry.train.noise.label() if entry.train.noise else None
+            found = next((e for e in by_name.values() if e.model == entry.model.to_dict() and e.noise == noise), None)
+        rows.append({
+            "model": entry.label, "family": entry.model.family, "latent size": entry.model.latent_dim,
+            "cached": found is not None,
+            "test MSE": found.test_mse if found else None,
+            "training time (s)": round(found.train_seconds, 1) if found else None,
+            "trained with": found.trained_with if found else "",
+        })
+    return pd.DataFrame(rows)
+
+
+# --- actions (not cached: they change the cache) ------------------------------------------------------
+def train_model(dataset: Dataset, model: ModelConfig, train: TrainConfig, callback=None, retrain: bool = False):
+    """Train one model (or load it when this exact config is cached) and save it in the cache."""
+    return load_or_train(dataset, model, train, store=store(), callback=callback, retrain=retrain)
+
+
+def train_zoo(dataset: Dataset, train: TrainConfig, on_model=None, on_epoch=None) -> int:
+    """Train every default-zoo model that is not cached yet; returns how many were trained.
+
+    ``on_model(i, n, label)`` is called before each model, ``on_epoch(i, n, stats)`` after each epoch.
+    """
+    entries = default_zoo(train)
+    missing = [e for e in entries if not store().folder_for(dataset.config, e.model, e.train).exists()]
+    for i, entry in enumerate(missing):
+        if on_model:
+            on_model(i, len(missing), entry.label)
+        callback = (lambda stats, i=i: on_epoch(i, len(missing), stats)) if on_epoch else None
+        load_or_train(dataset, entry.model, entry.train, store=store(), callback=callback)
+    return len(missing)
+
+
+def delete_model(entry: ModelEntry) -> None:
+    store().delete(store().root / entry.name)
+    _load_model.clear()
+    clear_computed()
+
+
+def clear_computed() -> None:
+    st.cache_data.clear()
+
+
+# --- model descriptions -------------------------------------------------------------------------
+FAMILIES = sorted(MODELS)
+
+
+def family_description(family: str) -> str:
+    return DESCRIPTIONS.get(family, "")
+
+
+def model_config(family: str, latent_dim: int, **overrides) -> ModelConfig:
+    return default_model_config(family, latent_dim, **overrides)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def architecture(config: ModelConfig, image_shape: tuple[int, int, int]) -> pd.DataFrame:
+    """A Keras-like summary table: layer, type, output shape, parameters."""
+    from core.models import build_model
+    from core.models.summary import layer_summary
+
+    rows = layer_summary(build_model(config, image_shape), image_shape)
+    frame = pd.DataFrame(rows)
+    frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
+    return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
+
+
+def entry_model_config(entry: ModelEntry) -> ModelConfig:
+    return model_config_from_dict(entry.model)
+
+
+# --- PCA ------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Fitting PCA...", max_entries=32)
+def pca(config: DataConfig, data_dir: str, latent_dim: int):
+    from core.reducers import PCAReducer
+
+    return PCAReducer(latent_dim).fit(load_data(config, data_dir).train.images)
+
+
+# --- user images --------------------------------------------------------------------------------------
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+
+
+class UploadError(ValueError):
+    """An uploaded file cannot be used; the message says why and what to do."""
+
+
+def read_upload(data: bytes, name: str, image_shape: tuple[int, int, int], invert: str = "auto") -> tuple[np.ndarray, str]:
+    """Validate an uploaded image and bring it to the dataset's shape.
+
+    Returns (image (1, C, H, W) float32 in [0, 1], a note on what was done). Raises UploadError.
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if not name.lower().endswith(tuple("." + t for t in UPLOAD_TYPES)):
+        raise UploadError(f"{name}: use one of {', '.join(UPLOAD_TYPES)}")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+        with Image.open(io.BytesIO(data)) as img:
+            mode, size = img.mode, img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadError(f"{name} is not a readable image (is the file complete?)") from None
+    if min(size) < 4 or max(size) > 8000:
+        raise UploadError(f"{name} is {size[0]}x{size[1]} pixels; use an image between 4 and 8000 pixels a side")
+    c, h, w = image_shape
+    image = load_image_file(io.BytesIO(data), h, grayscale=(c == 1))
+    if image.shape[1:] != (h, w):
+        image = image[:, :h, :w]
+    note = f"{size[0]}x{size[1]} {mode} image, converted to {'grayscale' if c == 1 else 'RGB'} {w}x{h}"
+    if invert == "yes" or (invert == "auto" and float(image.mean()) > 0.5):
+        image = 1.0 - image
+        note += ", inverted (the training images are light on dark)"
+    return image[None].astype(np.float32), note

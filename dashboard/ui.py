@@ -1,0 +1,137 @@
+"""Shared page furniture: the sidebar, the 'What am I looking at?' expander, and guards that turn a
+missing dataset or an empty model cache into a clear message with a way forward (never a traceback)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import streamlit as st
+
+from core.config import ConfigError, DataConfig
+from core.errors import CheckpointError, DatasetError
+from dashboard import figures, resources
+
+HOME, TRAIN = "views/home.py", "views/train.py"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the sidebar chose: the data config (None until a folder is given) and the data folder."""
+
+    config: DataConfig | None
+    data_dir: str
+    problem: str = ""
+
+
+def sidebar() -> Selection:
+    """The dataset picker shared by every page (its widgets live in the entry script, so the choice
+    persists across pages)."""
+    with st.sidebar:
+        st.markdown("### Data")
+        choice = st.selectbox("Dataset", list(resources.DATASET_CHOICES), key="dataset_choice",
+                              format_func=resources.DATASET_CHOICES.get,
+                              help="Digits ship with scikit-learn and work offline. MNIST-style sets are read "
+                                   "from the data folder below.")
+        data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
+                                 help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
+                                      "(default: $LATENT_LAB_DATA_DIR or ./data).").strip()
+        config, problem = None, ""
+        if choice == "folder":
+            path = st.text_input("Image folder", key="folder_path", placeholder="/path/to/images",
+                                 help="A folder of images, optionally one sub-folder per class.").strip()
+            size = st.number_input("Resize images to (pixels)", 8, 128, 28, key="folder_size")
+            rgb = st.toggle("Keep colour", key="folder_rgb")
+            if path:
+                try:
+                    config = DataConfig(f"folder:{path}", image_size=int(size), grayscale=not rgb)
+                except ConfigError as exc:
+                    problem = str(exc)
+            else:
+                problem = "Type the path of a folder of images in the sidebar (or pick another dataset)."
+        else:
+            config = DataConfig(choice)
+        st.caption(f"Data directory in use: `{resources.data_dir_in_use(data_dir or None)}`")
+        st.caption(f"Model cache: `{resources.store().root}`")
+    selection = Selection(config, resources.data_dir_in_use(data_dir or None), problem)
+    st.session_state["selection"] = selection
+    return selection
+
+
+def selection() -> Selection:
+    return st.session_state.get("selection") or Selection(DataConfig("digits"), resources.data_dir_in_use())
+
+
+def explainer(text: str) -> None:
+    """The short plain-words explanation every page opens with."""
+    with st.expander("What am I looking at?"):
+        st.markdown(text)
+
+
+def dataset_or_stop():
+    """The chosen dataset, or a message that says what to do and stops the page."""
+    sel = selection()
+    if sel.config is None:
+        st.info(sel.problem or "Choose a dataset in the sidebar.")
+        st.stop()
+    try:
+        return resources.load_data(sel.config, sel.data_dir)
+    except DatasetError as exc:
+        st.error(f"**{sel.config.name} is not available.** {exc}")
+        st.markdown("What you can do: pick **Digits** in the sidebar (it always works offline), point the "
+                    "*Data folder* at a folder holding the raw files, or try a download (needs internet).")
+        if sel.config.name in ("mnist", "fashion-mnist", "kmnist") and st.button("Try to download it"):
+            try:
+                with st.spinner("Downloading..."):
+                    resources.load_data(sel.config, sel.data_dir, download=True)
+                st.rerun()
+            except DatasetError as again:
+                st.error(f"The download did not work either: {again}")
+        st.stop()
+
+
+def models_or_stop(dataset, keep: Callable[[resources.ModelEntry], bool] = lambda e: True,
+                   need: str = "a trained autoencoder") -> list[resources.ModelEntry]:
+    """Cached models for this dataset that pass ``keep``; an empty cache stops with a way forward."""
+    entries = [e for e in resources.cached_models(dataset.config) if keep(e)]
+    if not entries:
+        st.info(f"This page needs {need} for **{dataset.name}**, and none is cached yet.")
+        left, right = st.columns(2)
+        left.page_link(HOME, label="Train the default models on Home (one click)", icon=":material/home:")
+        right.page_link(TRAIN, label="Train a model of your own", icon=":material/model_training:")
+        st.stop()
+    return entries
+
+
+def pick_model(label: str, entries: list[resources.ModelEntry], key: str, help: str | None = None):
+    """A selectbox over cached models; returns (entry, loaded reducer) or stops with the fix."""
+    names = [e.name for e in entries]
+    wanted = st.session_state.get(key)
+    if wanted not in names:
+        st.session_state.pop(key, None)
+    name = st.selectbox(label, names, key=key, help=help,
+                        format_func=lambda n: next(e.label for e in entries if e.name == n))
+    entry = next(e for e in entries if e.name == name)
+    return entry, load_or_stop(entry)
+
+
+def load_or_stop(entry: resources.ModelEntry):
+    try:
+        return resources.load_model(entry)
+    except CheckpointError as exc:
+        st.error(f"The cached model **{entry.label}** cannot be loaded: {exc}")
+        st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
+        st.stop()
+
+
+def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> None:
+    """One (C, H, W) image, crisp (nearest-neighbour up-scaling)."""
+    st.image(figures.png(array, size), caption=caption)
+
+
+def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") -> None:
+    """A labelled row of images."""
+    left, right = st.columns([1, 5], vertical_alignment="center")
+    left.markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
+    right.image(figures.mosaic(images, cell=cell))

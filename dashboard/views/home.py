@@ -1,0 +1,88 @@
+"""Home: what the app is, the model zoo for the chosen dataset, one button that trains it."""
+
+import numpy as np
+import streamlit as st
+
+from dashboard import figures, resources, ui
+
+st.title("Latent Lab")
+st.markdown(
+    "See what an **autoencoder** learns: it squeezes each image into a few numbers (the *code*) and "
+    "rebuilds the image from them. Compare it with **PCA** at the same number of numbers, explore the "
+    "code space, move its coordinates by hand, clean noisy images and compress them."
+)
+ui.explainer(
+    "An **autoencoder** is two small neural networks: an *encoder* that turns an image into a short list "
+    "of numbers (the **latent code**) and a *decoder* that turns the code back into an image. It is trained "
+    "only to make the rebuilt image look like the input, so the code has to keep what matters.\n\n"
+    "**PCA** does the same with straight lines: it keeps the directions in which the images vary most. "
+    "It is the classic baseline, so every page puts the two side by side at the same code size.\n\n"
+    "The table below is the **model zoo**: the models every page starts with. *Cached* means it is "
+    "trained and saved on disk, so pages open instantly. *Test MSE* is the average squared pixel error on "
+    "images the model never saw in training (smaller is better)."
+)
+
+dataset = ui.dataset_or_stop()
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Dataset", dataset.name if not dataset.name.startswith("folder:") else "own folder")
+c2.metric("Training images", f"{len(dataset.train):,}")
+c3.metric("Test images", f"{len(dataset.test):,}")
+c4.metric("Image size", "x".join(str(s) for s in dataset.image_shape[1:]) + (" RGB" if dataset.image_shape[0] == 3 else ""))
+st.caption(f"Source: {dataset.source}" + (f" ({len(dataset.skipped_files)} unreadable files skipped)" if dataset.skipped_files else ""))
+
+examples = np.concatenate([dataset.train.images[dataset.train.labels == c][:2] for c in np.unique(dataset.train.labels)[:12]])
+st.image(figures.mosaic(examples, cell=48), caption="Two training images per class")
+
+st.subheader("Model zoo")
+table = resources.zoo_table(dataset)
+missing = int((~table["cached"]).sum())
+st.dataframe(
+    table.drop(columns=["family"]), hide_index=True, width="stretch",
+    column_config={
+        "cached": st.column_config.CheckboxColumn("cached"),
+        "test MSE": st.column_config.NumberColumn(format="%.5f"),
+        "training time (s)": st.column_config.NumberColumn(format="%.1f"),
+    },
+)
+
+large = len(dataset.train) > 5000
+standard = resources.default_train_config(len(dataset.train))
+with st.container(border=True):
+    if missing == 0:
+        st.success("Every default model is trained: open any page in the sidebar.")
+    else:
+        st.markdown(f"**{missing} of {len(table)} default models are not trained yet.** "
+                    + ("On digits this takes well under a minute on a laptop." if not large else
+                       "This dataset is large: a time budget per model keeps the wait predictable."))
+    length = st.radio("Training length", ["standard", "time budget"], horizontal=True, index=1 if large else 0,
+                      key="zoo_length", format_func={"standard": f"standard ({standard.epochs} epochs)",
+                                                     "time budget": "time budget per model"}.get)
+    budget = None
+    if length == "time budget":
+        budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key="zoo_budget")
+    train_config = resources.default_train_config(len(dataset.train), time_budget=budget)
+    pending = [e for e in resources.zoo_for(train_config)
+               if not resources.store().folder_for(dataset.config, e.model, e.train).exists()]
+    label = f"Train the default models ({len(pending)} to train)" if pending else "Default models trained"
+    if st.button(label, type="primary" if missing else "secondary", disabled=not pending, key="train_zoo"):
+        bar = st.progress(0.0, text="Starting...")
+
+        def on_model(i, n, name):
+            bar.progress(i / n, text=f"Model {i + 1} of {n}: {name}")
+
+        def on_epoch(i, n, stats):
+            bar.progress(min(1.0, (i + stats.progress) / n),
+                         text=f"Model {i + 1} of {n}: epoch {stats.epoch}, validation loss {stats.val_loss:.4f}")
+
+        trained = resources.train_zoo(dataset, train_config, on_model, on_epoch)
+        bar.progress(1.0, text=f"Done: {trained} models trained and cached.")
+        st.rerun()
+
+st.subheader("Where to next")
+cols = st.columns(3)
+cols[0].page_link("views/compare.py", label="Autoencoder vs PCA: who rebuilds images better?", icon=":material/compare:")
+cols[1].page_link("views/latent_map.py", label="Latent map: where each image lands in 2-D", icon=":material/scatter_plot:")
+cols[2].page_link("views/playground.py", label="Decoder playground: move the code by hand", icon=":material/tune:")
+cols[0].page_link("views/denoising.py", label="Denoising: clean noisy images", icon=":material/auto_fix_high:")
+cols[1].page_link("views/compression.py", label="Compression: quality for a bit budget", icon=":material/compress:")
+cols[2].page_link("views/train.py", label="Train: build your own model", icon=":material/model_training:")

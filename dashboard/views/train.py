@@ -1,0 +1,130 @@
+"""Train: a form for one model, live progress and loss curves, its architecture, and the cache."""
+
+import time
+
+import streamlit as st
+
+from core.config import ConfigError, NoiseConfig
+from core.errors import TrainingDiverged
+from dashboard import figures, resources, ui
+
+st.title("Train a model")
+ui.explainer(
+    "Pick a **model family** (the shape of the networks), the **latent size** (how many numbers the code "
+    "has) and how to train it. Training shows the loss on the training images and on held-out "
+    "**validation** images after every pass over the data (an *epoch*): when the validation curve stops "
+    "falling, more training does not help. A **denoising** model sees noisy inputs but must output the "
+    "clean image. The **architecture** table lists every layer with the shape of what it outputs "
+    "(N = number of images) and its number of learned parameters. Finished models are saved in the cache "
+    "and appear on every page."
+)
+dataset = ui.dataset_or_stop()
+n_train = len(dataset.train)
+defaults = resources.default_train_config(n_train)
+large = n_train > 5000
+
+with st.form("train_form"):
+    left, right = st.columns(2)
+    family = left.selectbox("Model family", resources.FAMILIES, index=resources.FAMILIES.index("conv"), key="tr_family",
+                            format_func=lambda f: f"{f}: {resources.family_description(f)}")
+    latent = left.number_input("Latent size (numbers in the code)", 1, 256, 2, key="tr_latent")
+    loss = left.radio("Loss", ["default", "mse", "bce"], horizontal=True, key="tr_loss",
+                      help="default: binary cross-entropy for the VAE, mean squared error otherwise")
+    noise_kind = left.selectbox("Denoising noise", ["none", "gaussian", "salt_pepper", "masking"], key="tr_noise",
+                                help="Train on corrupted inputs against clean targets")
+    noise_level = left.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
+                              help="gaussian: standard deviation; salt_pepper / masking: share of pixels")
+    length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key="tr_length",
+                         index=1 if large else 0)
+    epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key="tr_epochs")
+    budget = right.number_input("Time budget (seconds)", 5, 3600, 60, step=5, key="tr_budget")
+    batch = right.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size, key="tr_batch")
+    lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key="tr_lr")
+    retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
+    submitted = st.form_submit_button("Train", type="primary")
+
+
+def configs_from_form():
+    model = resources.model_config(family, int(latent), loss=None if loss == "default" else loss)
+    noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
+    train = resources.default_train_config(
+        n_train, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
+        time_budget=float(budget) if length == "time budget" else None)
+    return model, train
+
+
+try:
+    model_config, train_config = configs_from_form()
+except ConfigError as exc:
+    st.error(f"These settings do not make a valid model: {exc}")
+    st.stop()
+
+if submitted:
+    status = st.empty()
+    bar = st.progress(0.0, text="Starting training...")
+    chart = st.empty()
+    history: list[dict] = []
+    last_draw = [0.0]
+
+    def on_epoch(stats):
+        history.append(stats.to_dict())
+        of = f" of {stats.epochs}" if stats.epochs else ""
+        bar.progress(min(1.0, stats.progress), text=f"epoch {stats.epoch}{of}: train loss {stats.train_loss:.4f}, "
+                                                    f"validation loss {stats.val_loss:.4f} ({stats.seconds:.0f} s)")
+        if time.perf_counter() - last_draw[0] > 0.3 or stats.progress >= 1.0:  # each epoch, at most ~3 redraws a second
+            chart.plotly_chart(figures.loss_curve(history), key=f"live_{len(history)}")
+            last_draw[0] = time.perf_counter()
+
+    try:
+        reducer = resources.train_model(dataset, model_config, train_config, on_epoch, retrain=retrain)
+    except TrainingDiverged as exc:
+        bar.empty()
+        st.error(f"Training stopped: {exc}")
+    else:
+        bar.progress(1.0, text="Done.")
+        metrics = reducer.record_["test_metrics"]
+        verb = "Loaded from the cache (this exact model was trained before)" if reducer.cached_ else "Trained and cached"
+        status.success(f"{verb}: **{reducer.label}**, test MSE {metrics['test_mse']:.5f}, "
+                       f"PSNR {metrics['test_psnr']:.1f} dB, SSIM {metrics['test_ssim']:.3f}, "
+                       f"{reducer.train_seconds_:.1f} s of training.")
+        chart.plotly_chart(figures.loss_curve(reducer.history_, "Loss per epoch (final)"), key="final_curve")
+
+st.subheader("Architecture")
+summary = resources.architecture(model_config, dataset.image_shape)
+st.caption(f"{model_config.family}, latent size {model_config.latent_dim}, for {dataset.image_shape[0]}x"
+           f"{dataset.image_shape[1]}x{dataset.image_shape[2]} images: **{int(summary['params'].sum()):,} parameters**. "
+           "The model's output goes through a sigmoid so pixels stay in [0, 1].")
+st.dataframe(summary, hide_index=True, width="stretch",
+             column_config={"params": st.column_config.NumberColumn("parameters", format="%d")})
+
+st.subheader("Cached models for this dataset")
+entries = resources.cached_models(dataset.config)
+if not entries:
+    st.info("No model is cached for this dataset yet: train one above, or train the default zoo on Home.")
+    st.page_link(ui.HOME, label="Home", icon=":material/home:")
+    st.stop()
+import pandas as pd  # noqa: E402
+
+table = pd.DataFrame([{"model": e.label, "latent size": e.latent_dim, "test MSE": e.test_mse,
+                       "test PSNR (dB)": e.test_psnr, "training time (s)": round(e.train_seconds, 1),
+                       "created": e.created, "checkpoint": e.name} for e in entries])
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"test MSE": st.column_config.NumberColumn(format="%.5f"),
+                            "test PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
+st.download_button("Download this table (CSV)", table.to_csv(index=False), "cached_models.csv", "text/csv")
+
+chosen = st.selectbox("Inspect or delete", [e.name for e in entries], key="tr_inspect",
+                      format_func=lambda n: next(e.label for e in entries if e.name == n))
+entry = next(e for e in entries if e.name == chosen)
+left, right = st.columns([3, 1])
+reducer = ui.load_or_stop(entry)
+left.plotly_chart(figures.loss_curve(reducer.history_, f"Loss per epoch: {entry.label}"), key="inspect_curve")
+with right:
+    st.metric("Test MSE", f"{entry.test_mse:.5f}")
+    st.metric("Test SSIM", f"{entry.test_ssim:.3f}")
+    confirm = st.checkbox("Yes, delete it", key="tr_confirm_delete")
+    if st.button("Delete this checkpoint", disabled=not confirm, key="tr_delete", icon=":material/delete:"):
+        resources.delete_model(entry)
+        st.session_state.pop("tr_confirm_delete", None)
+        st.toast(f"Deleted {entry.label}")
+        st.rerun()

@@ -80,8 +80,6 @@ def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
                                     line=dict(width=1, color="white")))
     fig.update_layout(xaxis_title="latent size (numbers per image)", yaxis_title=metric.replace("_", " "),
                       height=380, margin=dict(l=10, r=10, t=30, b=10))
-    if metric in ("test_mse", "test_sse_per_image"):
-        fig.update_yaxes(type="log")
     return fig
 
 
@@ -108,8 +106,9 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
     if highlight is not None:
         fig.add_trace(go.Scattergl(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
                                    marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
-    fig.update_layout(title=title, height=460, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",
-                      legend=dict(itemsizing="constant"), xaxis_title=axis_titles[0], yaxis_title=axis_titles[1],
+    fig.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",
+                      legend=dict(itemsizing="constant", orientation="h", y=-0.18), xaxis_title=axis_titles[0],
+                      yaxis_title=axis_titles[1],
                       clickmode="event+select")
     return fig
 
@@ -126,6 +125,18 @@ def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: st
         fig.add_vline(x=budget, line_dash="dot", line_color="#888", annotation_text="your budget")
     fig.update_layout(xaxis_title="bits per image (smaller = more compressed)", yaxis_title=metric.upper(),
                       xaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10))
+    return fig
+
+
+def lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str = "", x_title: str = "", y_title: str = "") -> go.Figure:
+    """One line per value of ``color``."""
+    fig = go.Figure()
+    for i, (name, group) in enumerate(frame.groupby(color, sort=False)):
+        group = group.sort_values(x)
+        fig.add_scatter(x=group[x], y=group[y], mode="lines+markers", name=str(name),
+                        line=dict(color=PALETTE[i % len(PALETTE)]))
+    fig.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
+                      xaxis_title=x_title or x, yaxis_title=y_title or y)
     return fig
 
 

@@ -267,3 +267,247 @@ def read_upload(data: bytes, name: str, image_shape: tuple[int, int, int], inver
         image = 1.0 - image
         note += ", inverted (the training images are light on dark)"
     return image[None].astype(np.float32), note
+
+
+# --- computed tables and arrays (keyed by data config, data folder and checkpoint names) ----------------
+def _entries(config: DataConfig, names: tuple[str, ...]) -> list[ModelEntry]:
+    by_name = {e.name: e for e in cached_models(config)}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        raise FileNotFoundError(f"checkpoint(s) {', '.join(missing)} are no longer in the cache")
+    return [by_name[n] for n in names]
+
+
+def _models(config: DataConfig, names: tuple[str, ...]) -> list:
+    return [load_model(e) for e in _entries(config, names)]
+
+
+def signature(entries: list[ModelEntry]) -> tuple[str, ...]:
+    """The cache key of a set of models: names plus creation stamps (a retrained model is new)."""
+    return tuple(f"{e.name}@{e.created}" for e in entries)
+
+
+def _names(sig: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(s.split("@", 1)[0] for s in sig)
+
+
+@st.cache_data(show_spinner="Measuring reconstruction error at every latent size...", max_entries=16)
+def error_table(config: DataConfig, data_dir: str, models: tuple[str, ...], max_pca_dim: int | None = None) -> pd.DataFrame:
+    from core.analysis import error_vs_latent
+
+    dataset = load_data(config, data_dir)
+    return error_vs_latent(dataset, reducers=_models(config, _names(models)), max_pca_dim=max_pca_dim)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def variance_table(config: DataConfig, data_dir: str, max_dim: int | None = None) -> pd.DataFrame:
+    from core.analysis import explained_variance
+
+    return explained_variance(load_data(config, data_dir), max_dim=max_dim)
+
+
+def test_subset(n_test: int, n: int, seed: int) -> np.ndarray:
+    """``n`` test-image indices: a seeded random choice, sorted."""
+    return np.sort(np.random.default_rng(seed).choice(n_test, size=min(n, n_test), replace=False))
+
+
+@st.cache_data(show_spinner="Rebuilding the images...", max_entries=32)
+def reconstructions(config: DataConfig, data_dir: str, models: tuple[str, ...], latent_dim: int,
+                    index: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Originals, PCA and each model's reconstructions of the same test images: label -> (n, C, H, W)."""
+    dataset = load_data(config, data_dir)
+    images = dataset.test.images[list(index)]
+    out = {"original": images, f"PCA (d={latent_dim})": pca(config, data_dir, latent_dim).reconstruct(images)}
+    for entry in _entries(config, _names(models)):
+        out[entry.label] = load_model(entry).reconstruct(images)
+    return out
+
+
+# --- latent maps --------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Placing the test images on the pixel-PCA map...", max_entries=16)
+def pixel_map(config: DataConfig, data_dir: str, max_points: int):
+    """(Embedding, scores) of PCA-2 on raw pixels."""
+    from core.analysis import embedding_scores, pixel_pca_embedding
+
+    dataset = load_data(config, data_dir)
+    emb = pixel_pca_embedding(dataset, max_points=max_points)
+    return emb, embedding_scores(emb, dataset)
+
+
+@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
+def model_map(config: DataConfig, data_dir: str, model: str, projection: str, max_points: int):
+    """(Embedding, scores) of one model's codes (2-D codes directly, else projected)."""
+    from core.analysis import embed, embedding_scores
+
+    dataset = load_data(config, data_dir)
+    (reducer,) = _models(config, _names((model,)))
+    emb = embed(reducer, dataset, projection=projection, max_points=max_points)
+    return emb, embedding_scores(emb, dataset)
+
+
+def map_grid(emb, n: int = 25, margin: float = 0.08) -> np.ndarray:
+    """(n*n, 2) points covering the map's extent (plus a margin): the clickable 'empty space'."""
+    xy = np.concatenate([emb.test_xy, emb.train_xy]) if emb.train_xy is not None and len(emb.train_xy) else emb.test_xy
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = (high - low) * margin
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], n)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+
+
+def decode_pixel_map(config: DataConfig, data_dir: str, max_points: int, x: float, y: float) -> np.ndarray:
+    """The image at (x, y) of the pixel-PCA map: PCA's own decoder. Returns (C, H, W)."""
+    emb, _ = pixel_map(config, data_dir, max_points)
+    shape = load_data(config, data_dir).image_shape
+    flat = emb.projector.inverse_transform(np.array([[x, y]], np.float32))
+    return np.clip(flat.reshape(shape), 0.0, 1.0).astype(np.float32)
+
+
+def decode(config: DataConfig, model: str, codes) -> np.ndarray:
+    """Decode codes (n, d) with a cached model: (n, C, H, W)."""
+    from core.analysis import decode_code
+
+    (reducer,) = _models(config, _names((model,)))
+    return decode_code(reducer, np.asarray(codes, np.float32))
+
+
+def encode(config: DataConfig, model: str, images: np.ndarray) -> np.ndarray:
+    (reducer,) = _models(config, _names((model,)))
+    return reducer.encode(images)
+
+
+def reconstruct(config: DataConfig, model: str, images: np.ndarray) -> np.ndarray:
+    (reducer,) = _models(config, _names((model,)))
+    return reducer.reconstruct(images)
+
+
+# --- decoder playground -----------------------------------------------------------------------------
+MAX_SLIDER_DIMS = 16  # up to this many code numbers: one slider each; beyond: principal directions
+N_DIRECTIONS = 8
+
+
+def _reducer(config: DataConfig, data_dir: str, model: str):
+    """A cached model by its signature, or PCA for 'PCA:<d>'."""
+    if model.startswith("PCA:"):
+        return pca(config, data_dir, int(model.split(":")[1]))
+    (reducer,) = _models(config, _names((model,)))
+    return reducer
+
+
+@st.cache_data(show_spinner="Measuring the code's range on the training images...", max_entries=32)
+def code_stats(config: DataConfig, data_dir: str, model: str):
+    """LatentStats of a model's (or 'PCA:<d>') codes over the training images."""
+    from core.analysis import latent_stats
+
+    reducer = _reducer(config, data_dir, model)
+    n_dir = None if reducer.latent_dim_ <= MAX_SLIDER_DIMS else min(N_DIRECTIONS, reducer.latent_dim_)
+    return latent_stats(reducer, load_data(config, data_dir).train.images, n_directions=n_dir)
+
+
+def encode_with(config: DataConfig, data_dir: str, model: str, images: np.ndarray) -> np.ndarray:
+    return _reducer(config, data_dir, model).encode(images)
+
+
+def decode_with(config: DataConfig, data_dir: str, model: str, codes) -> np.ndarray:
+    from core.analysis import decode_code
+
+    return decode_code(_reducer(config, data_dir, model), np.atleast_2d(np.asarray(codes, np.float32)))
+
+
+def along_directions(stats, base_code, coefficients) -> np.ndarray:
+    from core.analysis import code_along_directions
+
+    return code_along_directions(stats, np.asarray(base_code, np.float32), np.asarray(coefficients, np.float32))
+
+
+def out_of_range(stats, code) -> bool:
+    from core.analysis import outside_range
+
+    return bool(outside_range(stats, np.asarray(code, np.float32)))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def interpolation(config: DataConfig, data_dir: str, model: str, a: int, b: int, steps: int) -> np.ndarray:
+    """(steps, C, H, W) decoded along the code line between test images a and b."""
+    from core.analysis import interpolate
+
+    images = load_data(config, data_dir).test.images
+    return interpolate(_reducer(config, data_dir, model), images[a], images[b], steps=steps)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def manifold(config: DataConfig, data_dir: str, model: str, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The n x n grid of decoded images over a 2-D code's data range: (images, xs, ys)."""
+    from core.analysis import latent_grid
+
+    return latent_grid(_reducer(config, data_dir, model), code_stats(config, data_dir, model), n=n)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def prior_samples(config: DataConfig, data_dir: str, model: str, n: int, seed: int) -> np.ndarray:
+    from core.analysis import sample_prior
+
+    return sample_prior(_reducer(config, data_dir, model), n=n, seed=seed)
+
+
+# --- denoising -------------------------------------------------------------------------------------------
+def _reducer_dict(config: DataConfig, data_dir: str, models: dict[str, str]) -> dict:
+    return {label: _reducer(config, data_dir, key) for label, key in models.items()}
+
+
+@st.cache_data(show_spinner="Adding noise and cleaning it up...", max_entries=64)
+def denoise_test_images(config: DataConfig, data_dir: str, models: dict[str, str], noise: NoiseConfig,
+                        index: tuple[int, ...], seed: int = 0) -> dict[str, np.ndarray]:
+    """label -> (n, C, H, W): 'clean', 'noisy' and each model's output on the noisy images."""
+    from core.analysis import denoise_examples
+
+    images = load_data(config, data_dir).test.images[list(index)]
+    return denoise_examples(images, _reducer_dict(config, data_dir, models), noise, seed=seed)
+
+
+def denoise_images(config: DataConfig, data_dir: str, models: dict[str, str], images: np.ndarray,
+                   noise: NoiseConfig | None, seed: int = 0) -> dict[str, np.ndarray]:
+    """The same for the user's own images; ``noise=None`` cleans them as they are."""
+    from core.analysis import denoise_examples
+
+    reducers = _reducer_dict(config, data_dir, models)
+    if noise is not None:
+        return denoise_examples(images, reducers, noise, seed=seed)
+    return {"clean": images, "noisy": images, **{k: r.reconstruct(images) for k, r in reducers.items()}}
+
+
+@st.cache_data(show_spinner="Measuring every method at several noise levels...", max_entries=32)
+def denoising_curve(config: DataConfig, data_dir: str, models: dict[str, str], kind: str,
+                    levels: tuple[float, ...], n_images: int = 300) -> pd.DataFrame:
+    from core.analysis import denoising_table
+
+    noises = [NoiseConfig(kind, float(level)) for level in levels]
+    return denoising_table(load_data(config, data_dir), _reducer_dict(config, data_dir, models), noises,
+                           n_images=n_images)
+
+
+def quality(clean: np.ndarray, images: np.ndarray) -> tuple[float, float]:
+    """(mean PSNR dB, mean SSIM) of ``images`` against ``clean``."""
+    from core.metrics import per_image_psnr, per_image_ssim
+
+    return float(per_image_psnr(clean, images).mean()), float(per_image_ssim(clean, images).mean())
+
+
+# --- compression --------------------------------------------------------------------------------------
+@st.cache_data(show_spinner="Compressing the test images at every setting...", max_entries=32)
+def rd_table(config: DataConfig, data_dir: str, models: dict[str, str], n_images: int = 300) -> pd.DataFrame:
+    """Rate-distortion rows of quantised codes (each model and PCA) and of JPEG on the same test images."""
+    from core.analysis import rate_distortion_table
+
+    return rate_distortion_table(load_data(config, data_dir), _reducer_dict(config, data_dir, models), n_images=n_images)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def compressed(config: DataConfig, data_dir: str, models: dict[str, str], budget_bits: float,
+               index: tuple[int, ...]) -> dict[str, dict]:
+    """Test images as each method delivers them at (about) ``budget_bits`` bits per image."""
+    from core.analysis import compressed_examples
+
+    return compressed_examples(load_data(config, data_dir), _reducer_dict(config, data_dir, models),
+                               budget_bits=budget_bits, index=np.asarray(index))

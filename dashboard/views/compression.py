@@ -1,2 +1,67 @@
+"""Compression: rate-distortion of PCA and autoencoder codes against JPEG, and images at one bit budget."""
+
 import streamlit as st
-st.title("compression")
+
+from dashboard import figures, resources, ui
+
+st.title("Compression")
+ui.explainer(
+    "A code is a compressed image: store the d numbers, and the decoder rebuilds the picture. To count "
+    "the cost in **bits**, each number is rounded to one of 2^b levels (b bits per number), so an image "
+    "costs d x b bits. More bits: a sharper image, but a bigger file. The chart shows this trade-off "
+    "(the **rate-distortion curve**) for PCA, the autoencoder and **JPEG**, the format cameras use. "
+    "Up and to the left is better: more quality for fewer bits.\n\n"
+    "Fair print: the decoder itself (the network, PCA's patterns) is not counted, just as a JPEG viewer "
+    "is not. A JPEG file carries about 300 bytes of tables and markers, which dominates for tiny images; "
+    "switch to *ideal entropy coding* to leave that header out for JPEG and count the codes as an ideal "
+    "entropy coder would."
+)
+dataset = ui.dataset_or_stop()
+entries = ui.models_or_stop(dataset, lambda e: e.noise is None, "a trained (non-denoising) autoencoder")
+sel = ui.selection()
+
+dims = sorted({e.latent_dim for e in entries})
+c1, c2 = st.columns([1, 3])
+latent_dim = c1.selectbox("Latent size d", dims, index=dims.index(8) if 8 in dims else len(dims) - 1, key="cp_dim")
+same = [e for e in entries if e.latent_dim == latent_dim]
+names = c2.multiselect("Autoencoders", [e.name for e in same], default=[e.name for e in same][:2], key=f"cp_models_{latent_dim}",
+                       format_func=lambda n: next(e.label for e in same if e.name == n))
+models = {f"PCA (d={latent_dim})": f"PCA:{latent_dim}"}
+for e in same:
+    if e.name in names:
+        models[f"{e.family} d={e.latent_dim}" if sum(x.family == e.family for x in same) == 1 else e.label] = \
+            resources.signature([e])[0]
+
+table = resources.rd_table(sel.config, sel.data_dir, models)
+c1, c2 = st.columns(2)
+count = c1.radio("Count bits as", ["bits_per_image", "entropy_bits_per_image"], horizontal=True, key="cp_count",
+                 format_func={"bits_per_image": "stored size (d x b; whole JPEG file)",
+                              "entropy_bits_per_image": "ideal entropy coding (JPEG without header)"}.get)
+metric = c2.radio("Quality", ["psnr", "ssim"], horizontal=True, key="cp_metric", format_func=str.upper)
+budgets = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192]
+budget = st.select_slider("Your bit budget per image", budgets, value=64, key="cp_budget",
+                          help="The images below show what each method delivers for about this many bits")
+plot = table[table["setting"] != "float32"].copy()
+plot["bits_per_image"] = plot[count]
+st.plotly_chart(figures.rate_distortion(plot.dropna(subset=["bits_per_image"]), budget, metric), key="cp_chart")
+
+st.subheader(f"The same test images at about {budget} bits each")
+index = tuple(int(i) for i in resources.test_subset(len(dataset.test), 8, seed=2))
+examples = resources.compressed(sel.config, sel.data_dir, models, float(budget), index)
+for label, item in examples.items():
+    if label == "original":
+        ui.image_row("original", item["images"], note=f"{dataset.image_shape[0] * dataset.image_shape[1] * dataset.image_shape[2] * 8:,} bits raw")
+        continue
+    note = f"{item['setting']}, {item['bits_per_image']:.0f} bits, PSNR {item['psnr']:.1f} dB"
+    if item.get("over_budget"):
+        note += "  \n:orange[over budget: its smallest setting]"
+    ui.image_row(label, item["images"], note=note)
+
+st.subheader("All settings")
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={"bits_per_image": st.column_config.NumberColumn(format="%.0f"),
+                            "entropy_bits_per_image": st.column_config.NumberColumn(format="%.1f"),
+                            "psnr": st.column_config.NumberColumn(format="%.2f"),
+                            "ssim": st.column_config.NumberColumn(format="%.3f")})
+st.download_button("Download the rate-distortion table (CSV)", table.to_csv(index=False), "rate_distortion.csv",
+                   "text/csv", key="cp_csv")

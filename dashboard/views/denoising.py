@@ -1,2 +1,95 @@
+"""Denoising: corrupt test images (or your own) and clean them with a denoising AE, a plain AE and PCA."""
+
+import numpy as np
 import streamlit as st
-st.title("denoising")
+
+from core.config import NoiseConfig
+from dashboard import figures, resources, ui
+
+st.title("Denoising")
+ui.explainer(
+    "A **denoising autoencoder** was trained on images with noise added, and asked to output the clean "
+    "image. It learns what digits (or your images) look like, so it can ignore the noise. Here the same "
+    "noisy images go through the denoising model, through a **plain autoencoder** of the same size that "
+    "never saw noise, and through **PCA** of the same size (keeping only the main patterns already removes "
+    "some noise).\n\n"
+    "**PSNR** (decibels, higher is better) and **SSIM** (0 to 1, higher is better) compare each column "
+    "with the clean images. Gaussian noise adds grain, salt-and-pepper flips pixels to black or white, "
+    "masking blacks pixels out. You can also upload an image of your own."
+)
+dataset = ui.dataset_or_stop()
+entries = ui.models_or_stop(dataset, lambda e: e.noise is not None, "a denoising autoencoder")
+sel = ui.selection()
+
+c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
+with c1:
+    dae, _ = ui.pick_model("Denoising autoencoder", entries, key="dn_model")
+plain = [e for e in resources.cached_models(dataset.config)
+         if e.noise is None and e.latent_dim == dae.latent_dim]
+plain.sort(key=lambda e: e.family != dae.family)  # the same family first
+kind = c2.selectbox("Noise", ["gaussian", "salt_pepper", "masking"], key="dn_kind",
+                    format_func={"gaussian": "gaussian", "salt_pepper": "salt and pepper", "masking": "masking"}.get)
+level = c3.slider("Noise level", 0.0, 1.0 if kind == "gaussian" else 0.8, 0.3, 0.05, key="dn_level",
+                  help="gaussian: standard deviation; the others: share of pixels hit")
+n_images = c4.slider("Images", 4, 12, 6, key="dn_n")
+noise = NoiseConfig(kind, float(level))
+
+models = {"denoising AE": resources.signature([dae])[0]}
+if plain:
+    models["plain AE"] = resources.signature(plain[:1])[0]
+models[f"PCA (d={dae.latent_dim})"] = f"PCA:{dae.latent_dim}"
+st.caption(f"Denoising AE: **{dae.label}**" + (f"; plain AE: **{plain[0].label}**" if plain else
+           "; no plain model of the same size is cached (train one on the Train page to compare)")
+           + f"; PCA with {dae.latent_dim} components.")
+
+index = tuple(int(i) for i in resources.test_subset(len(dataset.test), n_images, seed=1))
+out = resources.denoise_test_images(sel.config, sel.data_dir, models, noise, index)
+clean = out["clean"]
+
+
+def columns(out: dict, clean: np.ndarray, cell: int):
+    cols = st.columns(len(out))
+    for col, (label, images) in zip(cols, out.items()):
+        with col:
+            st.markdown(f"**{label}**")
+            if label in ("clean", "your image"):
+                st.caption("the target")
+            else:
+                psnr, ssim = resources.quality(clean, images)
+                st.caption(f"PSNR {psnr:.1f} dB · SSIM {ssim:.2f}")
+            st.image(figures.mosaic(images, ncols=1, cell=cell))
+
+
+cell = 72 if dataset.image_shape[1] <= 16 else 64
+columns(out, clean, cell)
+
+with st.expander("How each method copes as the noise grows"):
+    levels = tuple(np.round(np.linspace(0.0, 0.8 if kind != "gaussian" else 0.6, 7), 3))
+    curve = resources.denoising_curve(sel.config, sel.data_dir, models, kind, levels)
+    st.plotly_chart(figures.lines(curve, "level", "psnr", "method", f"PSNR against {kind} level (300 test images)",
+                                  "noise level", "PSNR (dB, higher is better)"), key="dn_curve")
+    st.dataframe(curve, hide_index=True, width="stretch")
+    st.download_button("Download (CSV)", curve.to_csv(index=False), "denoising.csv", "text/csv", key="dn_csv")
+
+st.subheader("Your own image")
+c_shape = dataset.image_shape
+st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {resources.MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
+           f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
+           "training images. A digit drawn dark on white is inverted automatically.")
+u1, u2, u3 = st.columns([2, 1, 1])
+upload = u1.file_uploader("Upload an image", type=list(resources.UPLOAD_TYPES), key="dn_upload")
+invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
+add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
+                      help="Off: your image is already noisy, just clean it")
+if upload is not None:
+    try:
+        image, note = resources.read_upload(upload.getvalue(), upload.name, c_shape, invert)
+    except resources.UploadError as exc:
+        st.error(f"This file cannot be used: {exc}")
+    else:
+        st.caption(f"{upload.name}: {note}.")
+        mine = resources.denoise_images(sel.config, sel.data_dir, models, image, noise if add_noise else None)
+        if not add_noise:
+            mine.pop("noisy")
+            mine = {"your image": mine.pop("clean"), **mine}
+        columns(mine, image, 120)

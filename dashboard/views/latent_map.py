@@ -1,2 +1,118 @@
+"""Latent map: PCA-2 of the pixels beside the chosen model's 2-D map; click a point or empty space."""
+
+import numpy as np
+import pandas as pd
 import streamlit as st
-st.title("latent_map")
+
+from dashboard import figures, resources, ui
+
+st.title("Latent map")
+ui.explainer(
+    "Every dot is one **test image**, placed by its code and coloured by its class. On the left, PCA "
+    "keeps the two pixel directions with most variation; on the right, the model's own code (when it "
+    "has 2 numbers) or a 2-D view of it. If the colours form separate islands, the code has learned "
+    "what tells the classes apart without ever being told the labels.\n\n"
+    "**k-NN accuracy**: how often a dot's nearest neighbours on the map share its class. "
+    "**Trustworthiness**: how well neighbours on the map were also neighbours in the original pixels "
+    "(1 = perfectly). **Click a dot** to see its image and how the model rebuilds it. "
+    "**Click the faint grey grid** in empty space to decode a code that no image has: what the decoder "
+    "imagines there."
+)
+dataset = ui.dataset_or_stop()
+entries = ui.models_or_stop(dataset)
+sel = ui.selection()
+
+two_d = [e for e in entries if e.latent_dim == 2]
+ordered = two_d + [e for e in entries if e.latent_dim != 2]
+c1, c2, c3 = st.columns([3, 1, 1])
+with c1:
+    entry, reducer = ui.pick_model("Model", ordered, key="map_model")
+projection = c2.selectbox("2-D view of the code", ["auto", "pca", "tsne"], key="map_projection",
+                          disabled=entry.latent_dim == 2,
+                          help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE is slower")
+max_points = c3.select_slider("Points", [500, 1000, 2000, 5000], value=2000, key="map_points")
+model_key = resources.signature([entry])[0]
+
+left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
+right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, model_key, projection, max_points)
+code_space = right_emb.projection == "code" and entry.latent_dim == 2
+
+
+@st.fragment
+def maps():
+    cols = st.columns(2)
+    events = {}
+    specs = [("pixels", left_emb, left_scores, "PCA-2 of the pixels", ("PC 1", "PC 2"), True),
+             ("model", right_emb, right_scores, f"{entry.label}: {right_emb.projection} map",
+              ("code 1", "code 2") if code_space else (f"{right_emb.projection} 1", f"{right_emb.projection} 2"), code_space)]
+    for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
+        with col:
+            m1, m2, m3 = st.columns(3)
+            m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}")
+            m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}")
+            m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}")
+            grid = resources.map_grid(emb) if clickable_space else None
+            fig = figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
+                                     grid=grid, axis_titles=axes)
+            events[name] = st.plotly_chart(fig, key=f"map_{name}_{model_key}_{projection}_{max_points}",
+                                           on_select="rerun", selection_mode="points")
+    if not code_space:
+        st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
+                   f"{entry.latent_dim}-D code, so a spot on it is not one code). The left map is PCA's own 2-D code: click its grid.")
+
+    for name, event in events.items():
+        points = event.selection.points if event and event.selection else []
+        if not points:
+            continue
+        point = points[-1]
+        custom = point.get("customdata")
+        custom = custom[0] if isinstance(custom, (list, tuple)) else custom
+        x, y = float(point["x"]), float(point["y"])
+        st.divider()
+        a, b, c = st.columns([1, 1, 2])
+        if custom is not None and int(custom) >= 0:
+            i = int(custom)
+            original = dataset.test.images[i:i + 1]
+            label = dataset.class_names[dataset.test.labels[i]]
+            with a:
+                ui.image(original[0], f"test image #{i} (class {label})")
+            if name == "model":
+                code = resources.encode(sel.config, model_key, original)[0]
+                with b:
+                    ui.image(resources.reconstruct(sel.config, model_key, original)[0], f"rebuilt by {entry.method}")
+            else:
+                code = None
+                with b:
+                    ui.image(resources.decode_pixel_map(sel.config, sel.data_dir, max_points, x, y), "rebuilt by PCA-2")
+            source = f"test image #{i}"
+        else:
+            code = np.array([x, y], np.float32) if name == "model" else None
+            with a:
+                if name == "model":
+                    ui.image(resources.decode(sel.config, model_key, code[None])[0], f"decoded at ({x:.2f}, {y:.2f})")
+                else:
+                    ui.image(resources.decode_pixel_map(sel.config, sel.data_dir, max_points, x, y),
+                             f"PCA decode at ({x:.2f}, {y:.2f})")
+            b.markdown("No image lives here: this is what the decoder makes of this spot.")
+            source = f"map location ({x:.2f}, {y:.2f})"
+        with c:
+            st.markdown(f"**Selected on the {'pixel-PCA' if name == 'pixels' else 'model'} map:** {source}")
+            if code is not None:
+                st.code("code = [" + ", ".join(f"{v:.3f}" for v in code) + "]", language=None)
+                if st.button("Open this code in the decoder playground", key=f"send_{name}", icon=":material/tune:"):
+                    st.session_state["playground_request"] = {"model": entry.name, "code": [float(v) for v in code],
+                                                              "source": source}
+                    st.switch_page("views/playground.py")
+
+
+maps()
+
+coords = pd.DataFrame({"test_index": left_emb.test_index, "label": left_emb.test_labels,
+                       "pixel_pca_x": left_emb.test_xy[:, 0], "pixel_pca_y": left_emb.test_xy[:, 1]})
+model_coords = pd.DataFrame({"test_index": right_emb.test_index, "model_x": right_emb.test_xy[:, 0],
+                             "model_y": right_emb.test_xy[:, 1]})
+coords = coords.merge(model_coords, on="test_index", how="outer")
+coords["label"] = dataset.test.labels[coords["test_index"].to_numpy()]
+coords.insert(2, "class", [dataset.class_names[c] for c in coords["label"]])
+st.download_button("Download the coordinates (CSV)", coords.to_csv(index=False),
+                   f"latent_map_{entry.family}_d{entry.latent_dim}.csv", "text/csv", key="map_csv")

@@ -1,0 +1,228 @@
+"""Every dashboard page under Streamlit's AppTest, on digits, with a tiny pre-trained model cache.
+
+The session fixture trains the default zoo for 2 epochs into a temporary folder; the app finds
+those models because ``LATENT_LAB_EPOCHS=2`` makes ``dashboard.resources.default_train_config``
+use the same settings.
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.e2e.support import REPO, app_env, zoo_dir_for
+
+PAGES = ["home", "train", "compare", "latent_map", "playground", "denoising", "compression"]
+
+
+@pytest.fixture(scope="session")
+def zoo_dir(request, tmp_path_factory):
+    return zoo_dir_for(request.config, tmp_path_factory)
+
+
+@pytest.fixture
+def env(zoo_dir, monkeypatch):
+    for key, value in app_env(zoo_dir).items():
+        monkeypatch.setenv(key, value)
+    return zoo_dir
+
+
+def start(page: str = "home") -> AppTest:
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180).run()
+    if page != "home":
+        at.switch_page(f"views/{page}.py").run()
+    return at
+
+
+def no_exception(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def widget_labels(at: AppTest, kind: str) -> list[str]:
+    return [w.label for w in at.get(kind)]
+
+
+def image_urls(at: AppTest) -> list[str]:
+    return [url for img in at.get("image") for url in img.value]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_and_explains_itself(env, page):
+    at = start(page)
+    no_exception(at)
+    assert not at.error, [e.value for e in at.error]
+    assert any(e.label == "What am I looking at?" for e in at.expander), "every page has the explainer"
+    assert at.selectbox(key="dataset_choice").value == "digits", "the shared sidebar is on every page"
+
+
+def test_home_lists_the_cached_zoo(env):
+    at = start()
+    table = at.dataframe[0].value
+    assert len(table) == 6 and table["cached"].all()
+    assert table["test MSE"].notna().all()
+    assert at.button(key="train_zoo").disabled, "nothing left to train"
+
+
+def test_home_trains_the_zoo_from_an_empty_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path / "empty"))
+    monkeypatch.setenv("LATENT_LAB_EPOCHS", "1")
+    at = start()
+    no_exception(at)
+    assert not at.dataframe[0].value["cached"].any()
+    # every other page says what is missing and links to the way forward
+    for page in PAGES[2:]:
+        other = start(page)
+        no_exception(other)
+        assert any("none is cached yet" in i.value for i in other.info), page
+    at.switch_page("views/home.py").run()
+    at.button(key="train_zoo").click().run()
+    no_exception(at)
+    assert at.dataframe[0].value["cached"].all()
+
+
+def test_switching_dataset_persists_across_pages_and_missing_data_is_explained(env, tmp_path):
+    at = start()
+    at.text_input(key="data_dir").set_value(str(tmp_path / "nowhere")).run()
+    at.selectbox(key="dataset_choice").set_value("mnist").run()
+    no_exception(at)
+    assert any("not available" in e.value for e in at.error)
+    assert any(b.label == "Try to download it" for b in at.button)
+    at.switch_page("views/latent_map.py").run()
+    no_exception(at)
+    assert at.selectbox(key="dataset_choice").value == "mnist"
+    assert any("not available" in e.value for e in at.error)
+
+
+def test_own_folder_without_a_path_asks_for_one(env):
+    at = start()
+    at.selectbox(key="dataset_choice").set_value("folder").run()
+    no_exception(at)
+    assert any("folder" in i.value for i in at.info)
+
+
+def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeypatch):
+    store = tmp_path / "store"
+    shutil.copytree(env, store)
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(store))
+    at = start("train")
+    for label in ("Model family", "Denoising noise"):
+        assert label in widget_labels(at, "selectbox")
+    assert {"Latent size (numbers in the code)", "Epochs", "Learning rate"} <= set(widget_labels(at, "number_input"))
+    architecture = at.dataframe[0].value
+    assert {"layer", "type", "output shape", "params"} <= set(architecture.columns)
+    assert architecture["params"].sum() > 0
+    before = {p.name for p in store.iterdir()}
+    at.selectbox(key="tr_family").set_value("dense")
+    at.number_input(key="tr_latent").set_value(3)
+    at.number_input(key="tr_epochs").set_value(1)
+    at.button(key="FormSubmitter:train_form-Train").click().run()
+    no_exception(at)
+    assert any("Trained and cached" in s.value for s in at.success)
+    new = {p.name for p in store.iterdir()} - before
+    assert len(new) == 1 and next(iter(new)).startswith("dense-digits-d3-")
+    assert len(at.get("plotly_chart")) >= 1, "the loss curve"
+    # delete it again
+    at.selectbox(key="tr_inspect").set_value(next(iter(new))).run()
+    at.checkbox(key="tr_confirm_delete").check().run()
+    at.button(key="tr_delete").click().run()
+    no_exception(at)
+    assert {p.name for p in store.iterdir()} == before
+
+
+def test_compare_page(env):
+    at = start("compare")
+    no_exception(at)
+    assert at.selectbox(key="cmp_dim").value == 2
+    assert len(image_urls(at)) >= 6, "originals, PCA and four 2-D autoencoders"
+    assert len(at.get("plotly_chart")) == 1
+    assert {b.label for b in at.get("download_button")} >= {"Download this table (CSV)"}
+    table = at.dataframe[0].value
+    assert {"method", "latent_dim", "test_mse", "MSE vs PCA"} <= set(table.columns)
+    at.selectbox(key="cmp_dim").set_value(8).run()
+    no_exception(at)
+
+
+def test_latent_map_page(env):
+    at = start("latent_map")
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 2, "pixel-PCA map and the model's map"
+    labels = [m.label for m in at.metric]
+    assert labels.count("k-NN accuracy") == 2 and labels.count("Trustworthiness") == 2
+    assert any(b.label == "Download the coordinates (CSV)" for b in at.get("download_button"))
+    from core.config import DataConfig
+    from dashboard import resources
+
+    eight = next(e for e in resources.cached_models(DataConfig("digits")) if e.latent_dim == 8)
+    at.selectbox(key="map_model").set_value(eight.name).run()
+    no_exception(at)
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_playground_slider_changes_the_decoded_image(env):
+    at = start("playground")
+    no_exception(at)
+    sliders = [s for s in at.slider if s.key and s.key.startswith("pg_")
+               and s.key not in ("pg_steps", "pg_grid")]
+    assert len(sliders) == 2, "one slider per code number of a 2-D model"
+    before = image_urls(at)
+    slider = sliders[0]
+    slider.set_value(float(np.clip(slider.value + (slider.max - slider.min) / 4, slider.min, slider.max))).run()
+    no_exception(at)
+    after = image_urls(at)
+    assert before[0] != after[0], "the decoded image changed"
+    assert before[1] != after[1], "the PCA image beside it changed too"
+
+
+def test_playground_long_codes_and_a_code_sent_from_the_map(env):
+    from core.config import DataConfig
+    from dashboard import resources
+
+    entries = resources.cached_models(DataConfig("digits"))
+    eight = next(e for e in entries if e.latent_dim == 8 and e.noise is None)
+    at = start("playground")
+    at.selectbox(key="pg_model").set_value(eight.name).run()
+    no_exception(at)
+    assert sum(s.label.startswith("code ") for s in at.slider) == 8, "one slider per number up to 16"
+    at.radio(key="pg_start").set_value("mean").run()
+    no_exception(at)
+    two = next(e for e in entries if e.latent_dim == 2 and e.family == "dense")
+    at.session_state["playground_request"] = {"model": two.name, "code": [0.25, -0.5], "source": "map location"}
+    at.run()
+    no_exception(at)
+    assert at.radio(key="pg_start").value == "sent"
+    codes = [s for s in at.slider if s.label.startswith("code ")]
+    assert [round(s.value, 2) for s in codes] == [0.25, -0.5]
+
+
+def _png(color: int, size=(20, 20), mode="L") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, color).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_denoising_page_and_upload_validation(env):
+    at = start("denoising")
+    no_exception(at)
+    assert {"Noise", "Denoising autoencoder"} <= set(widget_labels(at, "selectbox"))
+    assert "Noise level" in widget_labels(at, "slider")
+    n_before = len(image_urls(at))
+    assert n_before >= 5, "clean, noisy, denoising AE, plain AE, PCA"
+    at.file_uploader(key="dn_upload").set_value(("mine.png", _png(255, mode="RGB"), "image/png")).run()
+    no_exception(at)
+    assert len(image_urls(at)) > n_before, "the uploaded image is shown denoised"
+    at.file_uploader(key="dn_upload").set_value(("broken.png", b"not an image", "image/png")).run()
+    no_exception(at)
+    assert any("cannot be used" in e.value for e in at.error)
+
+
+def test_compression_page(env):
+    at = start("compression")
+    no_exception(at)
+    assert len(at.get("plotly_chart")) >= 1
+    assert len(image_urls(at)) >= 3

@@ -1,0 +1,247 @@
+"""Rate-distortion: bits per image against quality, for PCA and autoencoder codes quantised to b bits
+per coordinate, and for JPEG (Pillow) at a range of quality settings, on the same test images.
+
+What is counted
+---------------
+* Codes (PCA, autoencoders): ``bits_per_image`` is the raw size ``latent_dim * b``.
+  ``entropy_bits_per_image`` is the sum over coordinates of the empirical entropy of that
+  coordinate's quantised symbols on the evaluated test images (np.unique counts): what an ideal
+  per-coordinate entropy coder would pay, ignoring dependence between coordinates and the cost of
+  sending its probability table. The quantiser's range comes from the TRAINING codes (min..max per
+  coordinate; test codes beyond it are clipped). The decoder (network weights, PCA basis) is not
+  counted, as it is shared, like a JPEG decoder.
+* JPEG: ``bits_per_image`` is 8 x the whole file Pillow writes (baseline JPEG, standard tables, no
+  optimisation), HEADER INCLUDED: markers, quantisation and Huffman tables, about 300 bytes for a
+  grey image, which dominates for tiny images. ``entropy_bits_per_image`` is 8 x the entropy-coded
+  scan data alone (header and end marker excluded): the fair analogue of the codes' entropy, since
+  a system sending many images would send the tables once. Originals are rounded to 8 bits before
+  encoding, as any JPEG file must be; quality is measured against the float originals.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+
+from core.analysis._common import batch_ssim, subset_index
+from core.metrics import per_image_psnr
+
+RD_COLUMNS = ["method", "setting", "bits_per_image", "entropy_bits_per_image", "psnr", "ssim"]
+DEFAULT_BITS = (1, 2, 3, 4, 5, 6, 8)
+DEFAULT_JPEG_QUALITIES = (5, 10, 20, 30, 50, 70, 90)
+RANGE_IMAGES = 5000  # training images encoded to set the quantiser's range
+
+
+def quantize_codes(codes: np.ndarray, bits: int, low, high) -> tuple[np.ndarray, np.ndarray]:
+    """Uniform scalar quantiser with ``2**bits`` cells per coordinate on [low, high].
+
+    Parameters
+    ----------
+    codes : np.ndarray, shape (n, d)
+    bits : int
+        Bits per coordinate (1..24).
+    low, high : array, shape (d,) (or scalars)
+        The range of each coordinate, from the TRAINING codes; values outside are clipped.
+
+    Returns
+    -------
+    dequantised : np.ndarray, shape (n, d), float32
+        Each code replaced by the centre of its cell.
+    symbols : np.ndarray, shape (n, d), int64 in [0, 2**bits)
+        The cell indices (what would be stored).
+    """
+    if not 1 <= int(bits) <= 24:
+        raise ValueError(f"bits per coordinate must be between 1 and 24; got {bits}")
+    codes = np.asarray(codes, np.float64)
+    low = np.asarray(low, np.float64)
+    high = np.asarray(high, np.float64)
+    levels = 2 ** int(bits)
+    width = np.maximum(high - low, 1e-12) / levels
+    symbols = np.clip(np.floor((codes - low) / width), 0, levels - 1).astype(np.int64)
+    return (low + (symbols + 0.5) * width).astype(np.float32), symbols
+
+
+def symbol_entropy_bits(symbols: np.ndarray) -> float:
+    """Sum over columns of the empirical entropy (bits) of each column's symbols. (n, d) -> float."""
+    symbols = np.asarray(symbols).reshape(len(symbols), -1)
+    total = 0.0
+    for column in symbols.T:
+        _, counts = np.unique(column, return_counts=True)
+        p = counts / counts.sum()
+        total += float(-(p * np.log2(p)).sum())
+    return total
+
+
+def _jpeg_scan_bytes(data: bytes) -> int:
+    """Bytes of entropy-coded scan data in a baseline JPEG file (after the SOS header, before EOI)."""
+    pos = data.find(b"\xff\xda")
+    if pos < 0:
+        return len(data)
+    header_end = pos + 2 + int.from_bytes(data[pos + 2:pos + 4], "big")
+    return max(0, len(data) - header_end - 2)
+
+
+def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = False):
+    """Encode each image as a JPEG file with Pillow and decode it again.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, C, H, W), in [0, 1]; C is 1 (grey) or 3 (RGB, Pillow's 4:2:0)
+    quality : int
+        Pillow's JPEG quality, 1..95.
+    with_scan_bytes : bool
+        Also return the scan-data bytes per image (file minus header and end marker).
+
+    Returns
+    -------
+    decoded : np.ndarray, shape (n, C, H, W), float32 in [0, 1]
+    file_bytes : np.ndarray, shape (n,), int64
+        Size of each whole file, header included.
+    scan_bytes : np.ndarray, shape (n,), int64
+        Only with ``with_scan_bytes``.
+    """
+    from PIL import Image
+
+    if not 1 <= int(quality) <= 95:
+        raise ValueError(f"JPEG quality must be between 1 and 95; got {quality}")
+    images = np.asarray(images, np.float32)
+    if images.ndim != 4 or images.shape[1] not in (1, 3):
+        raise ValueError(f"images must have shape (n, 1 or 3, H, W); got {images.shape}")
+    pixels = np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
+    decoded = np.empty_like(images)
+    sizes, scans = np.empty(len(images), np.int64), np.empty(len(images), np.int64)
+    for i, image in enumerate(pixels):
+        picture = Image.fromarray(image[0]) if image.shape[0] == 1 else Image.fromarray(image.transpose(1, 2, 0))
+        buffer = io.BytesIO()
+        picture.save(buffer, format="JPEG", quality=int(quality))
+        data = buffer.getvalue()
+        sizes[i], scans[i] = len(data), _jpeg_scan_bytes(data)
+        with Image.open(io.BytesIO(data)) as back:
+            array = np.asarray(back, np.float32) / 255.0
+        decoded[i] = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    return (decoded, sizes, scans) if with_scan_bytes else (decoded, sizes)
+
+
+def _quality(originals, decoded) -> tuple[float, float]:
+    return float(per_image_psnr(originals, decoded).mean()), float(batch_ssim(originals, decoded).mean())
+
+
+def _code_ranges(reducer, train_images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    codes = reducer.encode(train_images[subset_index(len(train_images), RANGE_IMAGES, seed)])
+    return codes.min(axis=0), codes.max(axis=0)
+
+
+def code_rd_rows(name: str, reducer, images: np.ndarray, train_images: np.ndarray, bits, seed: int = 0) -> list[dict]:
+    """Rate-distortion rows of one reducer: one per bit depth, plus the unquantised code
+    ('float32', 32 bits per number) for reference."""
+    low, high = _code_ranges(reducer, train_images, seed)
+    codes = reducer.encode(images)
+    d = codes.shape[1]
+    psnr, ssim = _quality(images, reducer.decode(codes))
+    rows = [{"method": name, "setting": "float32", "bits_per_image": 32.0 * d,
+             "entropy_bits_per_image": float("nan"), "psnr": psnr, "ssim": ssim}]
+    for b in bits:
+        dequantised, symbols = quantize_codes(codes, b, low, high)
+        psnr, ssim = _quality(images, reducer.decode(dequantised))
+        rows.append({"method": name, "setting": f"{b} bit", "bits_per_image": float(b * d),
+                     "entropy_bits_per_image": symbol_entropy_bits(symbols), "psnr": psnr, "ssim": ssim})
+    return rows
+
+
+def jpeg_rd_rows(images: np.ndarray, qualities) -> list[dict]:
+    """Rate-distortion rows of JPEG, one per quality (see the module docstring for what is counted)."""
+    rows = []
+    for q in qualities:
+        decoded, sizes, scans = jpeg_roundtrip(images, q, with_scan_bytes=True)
+        psnr, ssim = _quality(images, decoded)
+        rows.append({"method": "JPEG", "setting": f"q{q}", "bits_per_image": 8.0 * float(sizes.mean()),
+                     "entropy_bits_per_image": 8.0 * float(scans.mean()), "psnr": psnr, "ssim": ssim})
+    return rows
+
+
+def rate_distortion_table(dataset, reducers: dict, bits=DEFAULT_BITS, jpeg_qualities=DEFAULT_JPEG_QUALITIES,
+                          n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
+    """Bits per image against PSNR/SSIM for quantised codes and for JPEG, on the same test images.
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+    reducers : dict of str -> fitted Reducer
+        E.g. ``{"PCA": pca8, "conv": conv8}``; keys name the rows.
+    bits : iterable of int
+        Bits per code coordinate.
+    jpeg_qualities : iterable of int
+        Pillow JPEG qualities (1..95).
+    n_images : int or None
+        Seeded subsample of the test split (None: all).
+    seed : int
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``method``, ``setting`` ('4 bit', 'float32', 'q50'), ``bits_per_image`` (codes: raw
+        d*b; JPEG: whole file, header included), ``entropy_bits_per_image`` (codes: empirical entropy
+        of the symbols; JPEG: scan data only, header excluded), ``psnr`` (mean dB), ``ssim`` (mean).
+        See the module docstring for exactly what is counted.
+    """
+    images = dataset.test.images[subset_index(len(dataset.test), n_images, seed)]
+    rows = []
+    for name, reducer in reducers.items():
+        rows += code_rd_rows(name, reducer, images, dataset.train.images, bits, seed)
+    rows += jpeg_rd_rows(images, jpeg_qualities)
+    return pd.DataFrame(rows, columns=RD_COLUMNS)
+
+
+def compressed_examples(dataset, reducers: dict, budget_bits: float = 64.0, n_images: int = 8, seed: int = 0,
+                        jpeg_qualities=DEFAULT_JPEG_QUALITIES, index=None) -> dict[str, dict]:
+    """Test images compressed by every method at (about) one bit budget, for the Compression page.
+
+    Codes get ``b = floor(budget_bits / latent_dim)`` bits per coordinate (at least 1, at most 16);
+    JPEG gets the highest quality whose mean file size (header included) fits the budget, or its
+    lowest quality when none fits (then ``over_budget`` is True).
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+    reducers : dict of str -> fitted Reducer
+    budget_bits : float
+        Bits per image.
+    n_images : int
+        Test images to show (a seeded subsample) unless ``index`` is given.
+    seed : int
+    jpeg_qualities : iterable of int
+    index : array of int, optional
+        Rows of ``dataset.test`` to show.
+
+    Returns
+    -------
+    dict of str -> dict
+        ``"original"`` -> {"images"}; each reducer name and ``"JPEG"`` -> {"images" (n, C, H, W),
+        "setting", "bits_per_image", "psnr", "over_budget"}.
+    """
+    rows = subset_index(len(dataset.test), n_images, seed) if index is None else np.asarray(index)
+    images = dataset.test.images[rows]
+    out: dict[str, dict] = {"original": {"images": images}}
+    for name, reducer in reducers.items():
+        d = int(reducer.latent_dim_)
+        b = int(min(16, max(1, budget_bits // d)))
+        low, high = _code_ranges(reducer, dataset.train.images, seed)
+        decoded = reducer.decode(quantize_codes(reducer.encode(images), b, low, high)[0])
+        out[name] = {"images": decoded, "setting": f"{b} bit", "bits_per_image": float(b * d),
+                     "psnr": float(per_image_psnr(images, decoded).mean()), "over_budget": b * d > budget_bits}
+    qualities = sorted(jpeg_qualities)
+    choice = None
+    for q in qualities:
+        decoded, sizes = jpeg_roundtrip(images, q)
+        if choice is None or 8.0 * sizes.mean() <= budget_bits:
+            choice = (q, decoded, 8.0 * float(sizes.mean()))
+    q, decoded, bits = choice
+    out["JPEG"] = {"images": decoded, "setting": f"q{q}", "bits_per_image": bits,
+                   "psnr": float(per_image_psnr(images, decoded).mean()), "over_budget": bits > budget_bits}
+    return out
+
+
+__all__ = ["RD_COLUMNS", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
+           "compressed_examples", "code_rd_rows", "jpeg_rd_rows"]

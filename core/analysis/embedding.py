@@ -1,0 +1,288 @@
+"""2-D maps of the test split for any reducer, and how faithful each map is.
+
+A map is the code itself when the reducer has a 2-D code; otherwise a projection of the codes:
+PCA (always available, fitted on training codes, so new points can be placed) or t-SNE (from
+scikit-learn, on a seeded subsample; it cannot place new points). PCA-2 of the raw pixels is the
+baseline map every other map is compared with.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.analysis._common import method_name, subset_index
+
+PROJECTIONS = ("auto", "code", "pca", "tsne")
+KNN_NEIGHBORS = 5  # k of the k-NN classifier that scores a map
+TRUST_NEIGHBORS = 5  # neighbourhood size of scikit-learn's trustworthiness
+MAX_TRAIN_POINTS = 5000  # training points placed on a map (they fit the PCA projection and the k-NN)
+TSNE_ITERATIONS = 500  # scikit-learn's default is 1000; 500 (250 of them early exaggeration) halves the wait
+EMBEDDING_COLUMNS = ["method", "latent_dim", "projection", "knn_accuracy", "trustworthiness",
+                     "code_trustworthiness", "silhouette", "seconds"]
+
+
+@dataclass
+class Embedding:
+    """A 2-D map of (a subsample of) the test split, with the training points placed on it.
+
+    Attributes
+    ----------
+    method : str
+        The reducer's name ('PCA', 'conv', ...; 'pixels' for the raw-pixel baseline).
+    latent_dim : int
+        Size of the code that was mapped (the pixel count for the baseline).
+    projection : str
+        'code' (the 2-D code itself), 'pca', 'tsne' or 'pixels-pca'.
+    test_xy : np.ndarray, shape (N, 2), float32
+    test_labels : np.ndarray, shape (N,)
+    test_index : np.ndarray, shape (N,)
+        Row of each point in ``dataset.test``.
+    train_xy : np.ndarray, shape (M, 2), float32
+        Training points on the same map (the k-NN score is fitted on them).
+    train_labels : np.ndarray, shape (M,)
+    projector : object or None
+        What maps codes to the plane: None for projection 'code' (then a map location *is* a code
+        and can be decoded); a fitted scikit-learn PCA for 'pca' / 'pixels-pca'; the TSNE
+        estimator for 'tsne' (it cannot place new points).
+    test_codes : np.ndarray, shape (N, d)
+        The codes that were projected (flattened pixels for the baseline).
+    train_index : np.ndarray, shape (M,)
+        Row of each training point in ``dataset.train``.
+    """
+
+    method: str
+    latent_dim: int
+    projection: str
+    test_xy: np.ndarray
+    test_labels: np.ndarray
+    test_index: np.ndarray
+    train_xy: np.ndarray
+    train_labels: np.ndarray
+    projector: object | None
+    test_codes: np.ndarray
+    train_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    seconds: float = 0.0  # wall time to build the map (encoding included)
+
+
+def resolve_projection(projection: str, latent_dim: int) -> str:
+    """'auto' -> 'code' for a code of at most 2 numbers, else 'pca'; checks the name."""
+    if projection not in PROJECTIONS:
+        raise ValueError(f"projection must be one of {', '.join(PROJECTIONS)}; got {projection!r}")
+    if projection == "auto":
+        return "code" if latent_dim <= 2 else "pca"
+    if projection == "code" and latent_dim > 2:
+        raise ValueError(f"projection 'code' needs a code of at most 2 numbers; this one has {latent_dim}: use 'pca' or 'tsne'")
+    return projection
+
+
+def _as_plane(codes: np.ndarray) -> np.ndarray:
+    """A 1-D code is drawn on the x axis (y = 0); a 2-D code is the plane itself."""
+    codes = np.asarray(codes, np.float32)
+    return np.column_stack([codes, np.zeros(len(codes), np.float32)]) if codes.shape[1] == 1 else codes
+
+
+def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, seed: int):
+    """(train_xy, test_xy, projector) for codes (M, d) and (N, d)."""
+    if projection == "code":
+        return _as_plane(train_codes), _as_plane(test_codes), None
+    if projection == "pca":
+        from sklearn.decomposition import PCA
+
+        if train_codes.shape[1] < 2:
+            return _as_plane(train_codes), _as_plane(test_codes), None
+        pca = PCA(n_components=2, random_state=seed).fit(train_codes)
+        return (pca.transform(train_codes).astype(np.float32), pca.transform(test_codes).astype(np.float32), pca)
+    from sklearn.manifold import TSNE  # t-SNE places training and test points together (no transform)
+
+    both = np.concatenate([train_codes, test_codes]).astype(np.float32)
+    perplexity = float(min(30.0, max(2.0, (len(both) - 1) / 3.0)))
+    tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", learning_rate="auto",
+                random_state=seed, max_iter=TSNE_ITERATIONS)
+    xy = tsne.fit_transform(both).astype(np.float32)
+    return xy[:len(train_codes)], xy[len(train_codes):], tsne
+
+
+def embed(reducer, dataset, projection: str = "auto", max_points: int | None = 2000, seed: int = 0,
+          max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
+    """Map the test split to 2-D through ``reducer``'s codes.
+
+    Parameters
+    ----------
+    reducer : fitted Reducer
+        Any reducer (PCA or autoencoder).
+    dataset : core.datasets.Dataset
+    projection : {'auto', 'code', 'pca', 'tsne'}
+        'auto' is 'code' when the code has at most 2 numbers (a 1-D code is drawn with y = 0),
+        else 'pca' (PCA of the codes, fitted on the training codes).
+    max_points : int or None
+        At most this many test points (a seeded random subsample; None: all). For 'tsne' the
+        test and training subsamples are each at most ``max_points // 2`` (``max_train`` is
+        ignored), because t-SNE embeds both together and its cost grows faster than linearly.
+    seed : int
+        Seed of the subsamples and of t-SNE.
+    max_train : int or None
+        At most this many training points (a seeded subsample, default 5000; None: all); they fit
+        the PCA projection and the k-NN classifier of :func:`embedding_scores`.
+
+    Returns
+    -------
+    Embedding
+        ``test_xy`` (N, 2), ``train_xy`` (M, 2), ``test_codes`` (N, d), indices and labels.
+    """
+    start = time.perf_counter()
+    latent_dim = int(reducer.latent_dim_)
+    projection = resolve_projection(projection, latent_dim)
+    if projection == "tsne":
+        max_points = None if max_points is None else max(2, max_points // 2)
+        max_train = max_points
+    test_index = subset_index(len(dataset.test), max_points, seed)
+    train_index = subset_index(len(dataset.train), max_train, seed + 1)
+    test_codes = reducer.encode(dataset.test.images[test_index])
+    train_codes = reducer.encode(dataset.train.images[train_index])
+    train_xy, test_xy, projector = _project(train_codes, test_codes, projection, seed)
+    return Embedding(method_name(reducer), latent_dim, projection, test_xy, dataset.test.labels[test_index],
+                     test_index, train_xy, dataset.train.labels[train_index], projector, test_codes,
+                     train_index, time.perf_counter() - start)
+
+
+def pixel_pca_embedding(dataset, max_points: int | None = 2000, seed: int = 0,
+                        max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
+    """The baseline map: PCA-2 of the raw pixels (fitted on the training split).
+
+    Same fields as :func:`embed`; ``method`` is 'pixels', ``projection`` 'pixels-pca',
+    ``latent_dim`` the pixel count, ``test_codes`` the flattened test pixels (N, C*H*W) and
+    ``projector`` the fitted scikit-learn PCA.
+    """
+    from sklearn.decomposition import PCA
+
+    start = time.perf_counter()
+    test_index = subset_index(len(dataset.test), max_points, seed)
+    train_index = subset_index(len(dataset.train), max_train, seed + 1)
+    pixels = int(np.prod(dataset.image_shape))
+    pca = PCA(n_components=2, random_state=0).fit(dataset.train.images.reshape(len(dataset.train), pixels))
+    test_codes = dataset.test.images[test_index].reshape(len(test_index), pixels)
+    train_pixels = dataset.train.images[train_index].reshape(len(train_index), pixels)
+    return Embedding("pixels", pixels, "pixels-pca", pca.transform(test_codes).astype(np.float32),
+                     dataset.test.labels[test_index], test_index, pca.transform(train_pixels).astype(np.float32),
+                     dataset.train.labels[train_index], pca, test_codes, train_index, time.perf_counter() - start)
+
+
+def knn_accuracy(train_xy: np.ndarray, train_labels: np.ndarray, test_xy: np.ndarray, test_labels: np.ndarray,
+                 n_neighbors: int = KNN_NEIGHBORS) -> float:
+    """Accuracy of a k-NN classifier fitted on training points and scored on test points.
+
+    Parameters
+    ----------
+    train_xy : (M, k) ; train_labels : (M,) ; test_xy : (N, k) ; test_labels : (N,)
+
+    Returns
+    -------
+    float in [0, 1]: 1.0 when every class forms its own island in the map, about 1/classes when
+    the map (or the labelling) carries no class information.
+    """
+    from sklearn.neighbors import KNeighborsClassifier
+
+    k = max(1, min(n_neighbors, len(train_xy)))
+    return float(KNeighborsClassifier(n_neighbors=k).fit(train_xy, train_labels).score(test_xy, test_labels))
+
+
+def trustworthiness_score(high: np.ndarray, low: np.ndarray, n_neighbors: int = TRUST_NEIGHBORS,
+                          max_points: int | None = 2000, seed: int = 0) -> float:
+    """scikit-learn's trustworthiness of ``low`` (N, 2) as a map of ``high`` (N, D), on at most
+    ``max_points`` seeded points (its cost is quadratic). 1.0: no false neighbours in the map."""
+    from sklearn.manifold import trustworthiness
+
+    rows = subset_index(len(high), max_points, seed)
+    high = np.asarray(high, np.float32)[rows].reshape(len(rows), -1)
+    low = np.asarray(low, np.float32)[rows]
+    k = max(1, min(n_neighbors, len(rows) // 2 - 1))
+    return float(trustworthiness(high, low, n_neighbors=k))
+
+
+def silhouette(xy: np.ndarray, labels: np.ndarray) -> float:
+    """Silhouette of the classes in the map (-1..1, higher: classes better separated); NaN when
+    there are fewer than 2 classes or no class has 2 points."""
+    from sklearn.metrics import silhouette_score
+
+    n_classes = len(np.unique(labels))
+    if not 2 <= n_classes <= len(labels) - 1:
+        return float("nan")
+    return float(silhouette_score(xy, labels))
+
+
+def embedding_scores(emb: Embedding, dataset=None) -> dict[str, float]:
+    """How faithful a map is.
+
+    Parameters
+    ----------
+    emb : Embedding
+    dataset : core.datasets.Dataset, optional
+        The dataset the map was made from. With it, ``trustworthiness`` compares the map with the
+        test images' pixels (the question a user asks: are the map's neighbours similar images?),
+        which makes maps of different models comparable. Without it, ``trustworthiness`` falls
+        back to the codes (the same as ``code_trustworthiness``).
+
+    Returns
+    -------
+    dict
+        ``knn_accuracy``: 5-NN classifier fitted on the training points of the map, scored on its
+        test points. ``trustworthiness``: scikit-learn's trustworthiness (5 neighbours, at most
+        2000 points) of the map against the pixels (see above). ``code_trustworthiness``: the
+        same against the reducer's codes, i.e. what the 2-D projection step loses (1.0 for
+        projection 'code'). ``silhouette``: of the test classes in the map. ``trustworthiness_space``
+        is 'pixels' or 'codes'.
+    """
+    code_trust = 1.0 if emb.projection == "code" and emb.test_codes.shape[1] <= 2 else \
+        trustworthiness_score(emb.test_codes, emb.test_xy)
+    if dataset is not None:
+        pixels = dataset.test.images[emb.test_index].reshape(len(emb.test_index), -1)
+        trust, space = trustworthiness_score(pixels, emb.test_xy), "pixels"
+    else:
+        trust, space = code_trust, "codes"
+    return {"knn_accuracy": knn_accuracy(emb.train_xy, emb.train_labels, emb.test_xy, emb.test_labels),
+            "trustworthiness": trust, "code_trustworthiness": code_trust,
+            "silhouette": silhouette(emb.test_xy, emb.test_labels), "trustworthiness_space": space}
+
+
+def embedding_table(dataset, reducers, projections=("auto",), max_points: int | None = 2000,
+                    seed: int = 0) -> pd.DataFrame:
+    """Scores of every (reducer, projection) map, with the pixel-PCA baseline as the first row.
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+    reducers : iterable of fitted Reducer
+    projections : iterable of str
+        Any of 'auto', 'code', 'pca', 'tsne'; 'code' is skipped for codes of more than 2 numbers
+        and a projection that resolves to one already done for that reducer is not repeated.
+    max_points, seed : see :func:`embed`.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns method, latent_dim, projection, knn_accuracy, trustworthiness (against the pixels),
+        code_trustworthiness, silhouette, seconds (building and scoring the map).
+    """
+    def row(emb: Embedding, start: float) -> dict:
+        scores = embedding_scores(emb, dataset)
+        return {"method": emb.method, "latent_dim": emb.latent_dim, "projection": emb.projection,
+                **{k: scores[k] for k in EMBEDDING_COLUMNS[3:7]}, "seconds": time.perf_counter() - start}
+
+    start = time.perf_counter()
+    rows = [row(pixel_pca_embedding(dataset, max_points, seed), start)]
+    for reducer in reducers:
+        done = set()
+        for projection in projections:
+            if projection == "code" and reducer.latent_dim_ > 2:
+                continue
+            resolved = resolve_projection(projection, reducer.latent_dim_)
+            if resolved in done:
+                continue
+            done.add(resolved)
+            start = time.perf_counter()
+            rows.append(row(embed(reducer, dataset, resolved, max_points, seed), start))
+    return pd.DataFrame(rows, columns=EMBEDDING_COLUMNS)

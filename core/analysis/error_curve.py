@@ -1,0 +1,135 @@
+"""Reconstruction error against latent size: PCA at every size from one fit, autoencoders as points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.analysis._common import batch_ssim, method_name, subset_index
+from core.metrics import PSNR_CAP_DB, per_image_mse, per_image_psnr
+
+ERROR_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"]
+DEFAULT_MAX_PCA_DIM = 64
+SSIM_IMAGES = 500  # SSIM (the slow metric) is averaged over this fixed subsample of the test split
+
+
+def _default_max_dim(dataset, max_dim: int | None) -> int:
+    pixels = int(np.prod(dataset.image_shape))
+    limit = min(pixels, len(dataset.train))
+    if max_dim is None:
+        return min(DEFAULT_MAX_PCA_DIM, limit)
+    if not 1 <= max_dim <= limit:
+        raise ValueError(f"max PCA size must be between 1 and {limit} (pixels and training images); got {max_dim}")
+    return int(max_dim)
+
+
+def _fit_pca(dataset, n_components: int):
+    """scikit-learn PCA on the flattened training images, with PCAReducer's settings (so no torch
+    import is needed for the PCA curve)."""
+    from sklearn.decomposition import PCA
+
+    x = dataset.train.images.reshape(len(dataset.train), -1)
+    return PCA(n_components=n_components, svd_solver="auto", random_state=0).fit(x)
+
+
+def explained_variance(dataset, max_dim: int | None = None) -> pd.DataFrame:
+    """PCA's explained-variance curve on the training split.
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+    max_dim : int, optional
+        Largest number of components (default ``min(64, pixels, training images)``).
+
+    Returns
+    -------
+    pd.DataFrame, one row per component (``max_dim`` rows)
+        ``latent_dim`` (1..max_dim), ``explained_variance_ratio`` (share of the total pixel
+        variance that component explains) and ``cumulative`` (share explained by the first
+        ``latent_dim`` components).
+    """
+    k = _default_max_dim(dataset, max_dim)
+    ratio = _fit_pca(dataset, k).explained_variance_ratio_
+    return pd.DataFrame({"latent_dim": np.arange(1, k + 1), "explained_variance_ratio": ratio,
+                         "cumulative": np.cumsum(ratio)})
+
+
+def pca_error_curve(dataset, max_dim: int | None = None, ssim_images: int | None = SSIM_IMAGES,
+                    seed: int = 0) -> pd.DataFrame:
+    """Held-out error of PCA at every latent size 1..max_dim from a single fit.
+
+    The first k components of one ``max_dim``-component PCA are exactly the k-component PCA, so
+    the reconstruction at size k is built up one rank-one term at a time (clipped to [0, 1] as
+    :class:`core.reducers.PCAReducer` does). See :func:`error_vs_latent` for the columns.
+    """
+    k_max = _default_max_dim(dataset, max_dim)
+    pca = _fit_pca(dataset, k_max)
+    test = dataset.test.images
+    x = test.reshape(len(test), -1).astype(np.float32)
+    codes = pca.transform(x).astype(np.float32)  # (N, k_max)
+    components = pca.components_.astype(np.float32)  # (k_max, P)
+    ssim_rows = subset_index(len(x), ssim_images, seed)
+    recon = np.broadcast_to(pca.mean_.astype(np.float32), x.shape).copy()  # size 0: the mean image
+    term, clipped = np.empty_like(recon), np.empty_like(recon)
+    pixels = x.shape[1]
+    rows = []
+    for k in range(k_max):
+        np.multiply(codes[:, k, None], components[k], out=term)
+        recon += term
+        np.clip(recon, 0.0, 1.0, out=clipped)
+        clipped -= x
+        mse = np.einsum("ij,ij->i", clipped, clipped) / pixels  # per image
+        psnr = np.minimum(10.0 * np.log10(1.0 / np.maximum(mse, 1e-12)), PSNR_CAP_DB)
+        sub = np.clip(recon[ssim_rows], 0.0, 1.0).reshape(len(ssim_rows), *test.shape[1:])
+        rows.append({"method": "PCA", "latent_dim": k + 1, "test_mse": float(mse.mean()),
+                     "test_sse_per_image": float(mse.mean() * pixels), "test_psnr": float(psnr.mean()),
+                     "test_ssim": float(batch_ssim(test[ssim_rows], sub).mean())})
+    return pd.DataFrame(rows, columns=ERROR_COLUMNS)
+
+
+def reducer_error_row(reducer, dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> dict:
+    """One fitted reducer's held-out error as a row of :func:`error_vs_latent`."""
+    test = dataset.test.images
+    recon = reducer.reconstruct(test)
+    mse = per_image_mse(test, recon)
+    ssim_rows = subset_index(len(test), ssim_images, seed)
+    return {"method": method_name(reducer), "latent_dim": int(reducer.latent_dim_), "test_mse": float(mse.mean()),
+            "test_sse_per_image": float(mse.mean() * np.prod(test.shape[1:])),
+            "test_psnr": float(per_image_psnr(test, recon).mean()),
+            "test_ssim": float(batch_ssim(test[ssim_rows], recon[ssim_rows]).mean())}
+
+
+def error_vs_latent(dataset, reducers=(), max_pca_dim: int | None = None,
+                    ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> pd.DataFrame:
+    """Reconstruction error on the test split against latent size.
+
+    PCA appears at every size 1..``max_pca_dim`` from a single fit on the training split (the
+    first k components of a larger PCA are the k-component PCA); each given reducer adds one point.
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+        Test images of shape (N, C, H, W).
+    reducers : iterable of fitted Reducer
+        Autoencoders (or anything with the Reducer contract) to place on the curve.
+    max_pca_dim : int, optional
+        Largest PCA size (default ``min(64, pixels, training images)``).
+    ssim_images : int or None
+        SSIM is the slow metric (64 PCA sizes x thousands of images), so it is averaged over a fixed
+        seeded subsample of this many test images (default 500; None: all). The same subsample is
+        used for every row, so the rows compare fairly. MSE and PSNR always use the whole test split.
+    seed : int
+        Seed of the SSIM subsample.
+
+    Returns
+    -------
+    pd.DataFrame
+        Columns ``method`` ('PCA' or the reducer's method), ``latent_dim``, ``test_mse`` (per
+        pixel), ``test_sse_per_image``, ``test_psnr`` (mean dB over images), ``test_ssim``.
+        PCA reconstructions are clipped to [0, 1], as :class:`core.reducers.PCAReducer` does.
+    """
+    frame = pca_error_curve(dataset, max_pca_dim, ssim_images, seed)
+    extra = [reducer_error_row(r, dataset, ssim_images, seed) for r in reducers]
+    if extra:
+        frame = pd.concat([frame, pd.DataFrame(extra, columns=ERROR_COLUMNS)], ignore_index=True)
+    return frame

@@ -121,8 +121,10 @@ def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: st
         fig.add_scatter(x=group["bits_per_image"], y=group[metric], mode="lines+markers", name=str(method),
                         text=group["setting"].astype(str), hovertemplate="%{text}<br>%{x:.0f} bits: %{y:.3f}<extra></extra>",
                         line=dict(color=PALETTE[i % len(PALETTE)]))
-    if budget:
-        fig.add_vline(x=budget, line_dash="dot", line_color="#888", annotation_text="your budget")
+    if budget and not frame.empty:  # a trace, not add_vline: shapes on a log axis take log10 units
+        low, high = float(frame[metric].min()), float(frame[metric].max())
+        fig.add_scatter(x=[budget, budget], y=[low, high], mode="lines", name="your budget",
+                        line=dict(color="#888", dash="dot"), hoverinfo="skip")
     fig.update_layout(xaxis_title="bits per image (smaller = more compressed)", yaxis_title=metric.upper(),
                       xaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10))
     return fig

@@ -405,6 +405,18 @@ def code_stats(config: DataConfig, data_dir: str, model: str):
     return latent_stats(reducer, load_data(config, data_dir).train.images, n_directions=n_dir)
 
 
+def reducer_for(config: DataConfig, data_dir: str, model: str):
+    """The reducer behind a model signature or 'PCA:<d>' (fetch it once, outside a fragment)."""
+    return _reducer(config, data_dir, model)
+
+
+def decode_one(reducer, code) -> np.ndarray:
+    """One code (d,) -> one image (C, H, W) with an already fetched reducer (the slider fast path)."""
+    from core.analysis import decode_code
+
+    return decode_code(reducer, np.asarray(code, np.float32))[0]
+
+
 def encode_with(config: DataConfig, data_dir: str, model: str, images: np.ndarray) -> np.ndarray:
     return _reducer(config, data_dir, model).encode(images)
 

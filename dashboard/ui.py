@@ -125,13 +125,19 @@ def load_or_stop(entry: resources.ModelEntry):
         st.stop()
 
 
+def picture(png: bytes, caption: str | None = None) -> None:
+    """PNG bytes shown as PNG (Streamlit's 'auto' may re-encode to JPEG, which smears pixel art)."""
+    st.image(png, caption=caption, output_format="PNG")
+
+
 def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> None:
     """One (C, H, W) image, crisp (nearest-neighbour up-scaling)."""
-    st.image(figures.png(array, size), caption=caption)
+    picture(figures.png(array, size), caption=caption)
 
 
 def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") -> None:
     """A labelled row of images."""
     left, right = st.columns([1, 5], vertical_alignment="center")
     left.markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
-    right.image(figures.mosaic(images, cell=cell))
+    with right:
+        picture(figures.mosaic(images, cell=cell))

@@ -57,7 +57,7 @@ def columns(out: dict, clean: np.ndarray, cell: int):
             else:
                 psnr, ssim = resources.quality(clean, images)
                 st.caption(f"PSNR {psnr:.1f} dB · SSIM {ssim:.2f}")
-            st.image(figures.mosaic(images, ncols=1, cell=cell))
+            ui.picture(figures.mosaic(images, ncols=1, cell=cell))
 
 
 cell = 72 if dataset.image_shape[1] <= 16 else 64
@@ -77,7 +77,8 @@ st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {resources.MAX_UPLOAD_BYTES // (1
            f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
            "training images. A digit drawn dark on white is inverted automatically.")
 u1, u2, u3 = st.columns([2, 1, 1])
-upload = u1.file_uploader("Upload an image", type=list(resources.UPLOAD_TYPES), key="dn_upload")
+upload = u1.file_uploader("Upload an image", type=list(resources.UPLOAD_TYPES), key="dn_upload",
+                          max_upload_size=resources.MAX_UPLOAD_BYTES // (1024 * 1024))
 invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
 add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
                       help="Off: your image is already noisy, just clean it")

@@ -31,7 +31,7 @@ c4.metric("Image size", "x".join(str(s) for s in dataset.image_shape[1:]) + (" R
 st.caption(f"Source: {dataset.source}" + (f" ({len(dataset.skipped_files)} unreadable files skipped)" if dataset.skipped_files else ""))
 
 examples = np.concatenate([dataset.train.images[dataset.train.labels == c][:2] for c in np.unique(dataset.train.labels)[:12]])
-st.image(figures.mosaic(examples, cell=48), caption="Two training images per class")
+ui.picture(figures.mosaic(examples, cell=48), caption="Two training images per class")
 
 st.subheader("Model zoo")
 table = resources.zoo_table(dataset)

@@ -53,14 +53,17 @@ if start == "image":
     image = dataset.test.images[image_index:image_index + 1]
     base = resources.encode_with(sel.config, sel.data_dir, model_key, image)[0]
     pca_base = resources.encode_with(sel.config, sel.data_dir, pca_key, image)[0]
-    start_id = f"img{image_index}"
+    start_id, start_image = f"img{image_index}", image[0]
 elif start == "mean":
     base, pca_base, start_id = np.asarray(stats.mean, np.float32), np.asarray(pca_stats.mean, np.float32), "mean"
+    start_image = resources.decode_with(sel.config, sel.data_dir, model_key, base)[0]
 else:
     base = np.asarray(sent["code"], np.float32)
     decoded = resources.decode_with(sel.config, sel.data_dir, model_key, base)
     pca_base = resources.encode_with(sel.config, sel.data_dir, pca_key, decoded)[0]
     start_id = "sent" + str(abs(hash(tuple(np.round(base, 4)))))
+    start_image = decoded[0]
+ae, pca = reducer, resources.reducer_for(sel.config, sel.data_dir, pca_key)
 by_dimension = entry.latent_dim <= resources.MAX_SLIDER_DIMS
 base_projection = stats.project(base)  # where the start sits along each principal direction
 
@@ -102,15 +105,17 @@ def playground():
         k = min(len(steps), len(pca_stats.directions))  # PCA's directions are its own components
         ratio = np.asarray(pca_stats.direction_std)[:k] / np.maximum(np.asarray(stats.direction_std)[:k], 1e-6)
         pca_code = resources.along_directions(pca_stats, pca_base, steps[:k] * ratio)
-    decoded = resources.decode_with(sel.config, sel.data_dir, model_key, code)[0]
-    pca_decoded = resources.decode_with(sel.config, sel.data_dir, pca_key, pca_code)[0]
+    decoded = resources.decode_one(ae, code)
+    pca_decoded = resources.decode_one(pca, pca_code)
 
-    a, b, c = st.columns([1, 1, 2])
+    a, b, c, d = st.columns([2, 2, 1, 3])
     with a:
         ui.image(decoded, f"{entry.method} decodes this code", size=220)
     with b:
         ui.image(pca_decoded, f"PCA (d={entry.latent_dim}), the same move", size=220)
     with c:
+        ui.image(start_image, "start", size=100)
+    with d:
         if resources.out_of_range(stats, code):
             st.warning("This code is outside the range the training images use: the decoder never saw codes "
                        "like it, so the image may stop looking like anything from the data.")
@@ -138,14 +143,14 @@ if entry.latent_dim == 2:
     st.subheader("The whole 2-D code space")
     n = st.slider("Grid size", 5, 20, 12, key="pg_grid")
     images, xs, ys = resources.manifold(sel.config, sel.data_dir, model_key, n)
-    st.image(figures.mosaic(images, ncols=n, cell=40 if dataset.image_shape[1] <= 16 else 36),
+    ui.picture(figures.mosaic(images, ncols=n, cell=40 if dataset.image_shape[1] <= 16 else 36),
              caption=f"Decoded on a {n}x{n} grid: code 1 from {xs[0]:.2f} to {xs[-1]:.2f} (left to right), "
                      f"code 2 from {ys[0]:.2f} to {ys[-1]:.2f}")
 
 if entry.family == "vae":
     st.subheader("Random samples from the VAE")
     seed = st.session_state.get("pg_seed", 0)
-    st.image(figures.mosaic(resources.prior_samples(sel.config, sel.data_dir, model_key, 16, seed), ncols=16, cell=48),
+    ui.picture(figures.mosaic(resources.prior_samples(sel.config, sel.data_dir, model_key, 16, seed), ncols=16, cell=48),
              caption="Codes drawn at random from a standard normal distribution, then decoded")
     if st.button("New samples", key="pg_new_samples", icon=":material/casino:"):
         st.session_state["pg_seed"] = seed + 1

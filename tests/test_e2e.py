@@ -1,0 +1,108 @@
+"""The dashboard in a real headless Chromium: every page opens without a Streamlit exception box,
+and moving a playground slider changes the decoded image. Screenshots go to tests/screenshots/
+(git-ignored); the slider latency (median of 20 moves) is printed and written to
+tests/screenshots/slider_latency.json.
+
+Skipped when /usr/bin/chromium (or the playwright package) is missing, unless
+LATENT_LAB_REQUIRE_E2E=1, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.support import CHROMIUM, REPO, app_env, chromium_page, running_app, wait_for_app, zoo_dir_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SCREENSHOTS = REPO / "tests" / "screenshots"
+PAGES = {"home": "", "train": "train", "compare": "compare", "latent_map": "latent_map",
+         "playground": "playground", "denoising": "denoising", "compression": "compression"}
+MOVES = 20
+
+
+def _browser_or_skip() -> None:
+    problem = None
+    if not Path(CHROMIUM).exists():
+        problem = f"{CHROMIUM} is missing (install the chromium package to run the browser test)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -r requirements-dev.txt)"
+    if problem:
+        if os.environ.get("LATENT_LAB_REQUIRE_E2E") == "1":
+            pytest.fail(f"LATENT_LAB_REQUIRE_E2E=1 but {problem}")
+        pytest.skip(problem)
+
+
+@pytest.fixture(scope="module")
+def app_url(request, tmp_path_factory):
+    _browser_or_skip()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    store = tmp_path_factory.mktemp("e2e") / "checkpoints"
+    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store)  # the app may write; keep the cache clean
+    with running_app(app_env(store)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page():
+    _browser_or_skip()
+    with chromium_page(1400, 1100) as page:
+        yield page
+
+
+def _exception_text(page) -> str:
+    boxes = page.locator("[data-testid='stException']")
+    return "\n\n".join(boxes.nth(i).inner_text() for i in range(boxes.count()))
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_opens_without_exception(app_url, page, name):
+    page.goto(f"{app_url}/{PAGES[name]}")
+    wait_for_app(page, 120_000)
+    assert page.locator("[data-testid='stApp']").count() == 1
+    assert not _exception_text(page), _exception_text(page)
+    assert page.get_by_text("What am I looking at?").count() >= 1
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    assert page.locator("[data-testid='stAlertContainer']").filter(has_text="not available").count() == 0
+
+
+def _decoded_src(page) -> str:
+    image = page.locator("[data-testid='stImage']").filter(has_text="decodes this code").locator("img")
+    return image.get_attribute("src")
+
+
+def test_playground_slider_changes_the_image(app_url, page):
+    page.goto(f"{app_url}/playground")
+    wait_for_app(page, 120_000)
+    thumb = page.get_by_role("slider", name="code 1").first
+    thumb.focus()
+    latencies = []
+    for i in range(MOVES):
+        before = _decoded_src(page)
+        start = time.perf_counter()
+        page.keyboard.press("ArrowRight" if i < MOVES // 2 else "ArrowLeft")
+        page.wait_for_function(
+            """(old) => { const box = Array.from(document.querySelectorAll('[data-testid="stImage"]'))
+                   .find(e => e.innerText.includes('decodes this code'));
+                 const img = box && box.querySelector('img');
+                 return img && img.getAttribute('src') !== old && img.complete; }""",
+            arg=before, timeout=30_000)
+        latencies.append(time.perf_counter() - start)
+    wait_for_app(page)
+    assert not _exception_text(page), _exception_text(page)
+    page.screenshot(path=str(SCREENSHOTS / "playground_after_moves.png"), full_page=True)
+    median_ms = 1000 * statistics.median(latencies)
+    (SCREENSHOTS / "slider_latency.json").write_text(json.dumps(
+        {"moves": MOVES, "median_ms": round(median_ms, 1), "min_ms": round(1000 * min(latencies), 1),
+         "max_ms": round(1000 * max(latencies), 1), "all_ms": [round(1000 * v, 1) for v in latencies]}, indent=1))
+    print(f"playground slider -> new image: median {median_ms:.0f} ms over {MOVES} moves")

@@ -9,7 +9,7 @@ never train, open files or touch torch themselves.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -86,11 +86,13 @@ class ModelEntry:
     created: str
     model: dict  # the ModelConfig as a dict
     train: dict  # the TrainConfig as a dict
+    tag: str = ""  # set when another cached model would have the same label
 
     @property
     def label(self) -> str:
         noise = f" denoising {self.noise}" if self.noise else ""
-        return f"{self.family} d={self.latent_dim}{noise} ({self.trained_with})"
+        tag = f" #{self.tag}" if self.tag else ""
+        return f"{self.family} d={self.latent_dim}{noise} ({self.trained_with}){tag}"
 
     @property
     def method(self) -> str:
@@ -117,7 +119,9 @@ def cached_models(config: DataConfig) -> list[ModelEntry]:
     wanted = config.to_dict()
     entries = [_entry(info.name, info.record) for info in store().list() if info.record.get("data") == wanted]
     zoo_order = {(e.model.family, e.model.latent_dim, bool(e.train.noise)): i for i, e in enumerate(default_zoo())}
-    return sorted(entries, key=lambda e: zoo_order.get((e.family, e.latent_dim, bool(e.noise)), 99))
+    entries = sorted(entries, key=lambda e: zoo_order.get((e.family, e.latent_dim, bool(e.noise)), 99))
+    labels = [e.label for e in entries]  # widgets tell options apart by their label: keep labels unique
+    return [replace(e, tag=e.name.rsplit("-", 1)[-1][:6]) if labels.count(e.label) > 1 else e for e in entries]
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
@@ -433,10 +437,14 @@ def along_directions(stats, base_code, coefficients) -> np.ndarray:
     return code_along_directions(stats, np.asarray(base_code, np.float32), np.asarray(coefficients, np.float32))
 
 
+RANGE_TOLERANCE = 0.25  # warn beyond a quarter range-width past the 1st..99th percentile: with 30 numbers
+# about half of real test codes sit just outside one coordinate's interval, 1-2% this far out
+
+
 def out_of_range(stats, code) -> bool:
     from core.analysis import outside_range
 
-    return bool(outside_range(stats, np.asarray(code, np.float32)))
+    return bool(outside_range(stats, np.asarray(code, np.float32), tolerance=RANGE_TOLERANCE))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -106,3 +106,31 @@ def test_playground_slider_changes_the_image(app_url, page):
         {"moves": MOVES, "median_ms": round(median_ms, 1), "min_ms": round(1000 * min(latencies), 1),
          "max_ms": round(1000 * max(latencies), 1), "all_ms": [round(1000 * v, 1) for v in latencies]}, indent=1))
     print(f"playground slider -> new image: median {median_ms:.0f} ms over {MOVES} moves")
+
+
+PLOT_POINT_TO_PIXEL = """([plot, trace, i]) => {
+  const gd = document.querySelectorAll('.js-plotly-plot')[plot];
+  const f = gd._fullData[trace], xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const r = gd.getBoundingClientRect();
+  return [r.left + xa._offset + xa.l2p(Number(f.x[i])), r.top + ya._offset + ya.l2p(Number(f.y[i]))];
+}"""
+
+
+def test_latent_map_empty_space_click_decodes_and_goes_to_the_playground(app_url, page):
+    page.goto(f"{app_url}/latent_map")
+    wait_for_app(page, 120_000)
+    page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
+    page.wait_for_timeout(500)
+    # the model map (second plot) has the faint grid as trace 0; a corner cell is empty space
+    x, y = page.evaluate(PLOT_POINT_TO_PIXEL, [1, 0, 0])
+    page.mouse.click(x, y)
+    page.get_by_text("No image lives here").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert not _exception_text(page), _exception_text(page)
+    assert page.get_by_text("decoded at (").count() >= 1
+    page.screenshot(path=str(SCREENSHOTS / "latent_map_empty_space_click.png"), full_page=True)
+    page.get_by_role("button", name="Open this code in the decoder playground").click()
+    page.get_by_text("the code sent from the latent map").wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert not _exception_text(page), _exception_text(page)
+    assert "playground" in page.url

@@ -55,11 +55,11 @@ with st.container(border=True):
                     + ("On digits this takes well under a minute on a laptop." if not large else
                        "This dataset is large: a time budget per model keeps the wait predictable."))
     length = st.radio("Training length", ["standard", "time budget"], horizontal=True, index=1 if large else 0,
-                      key="zoo_length", format_func={"standard": f"standard ({standard.epochs} epochs)",
+                      key=f"zoo_length_{dataset.name}", format_func={"standard": f"standard ({standard.epochs} epochs)",
                                                      "time budget": "time budget per model"}.get)
     budget = None
     if length == "time budget":
-        budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key="zoo_budget")
+        budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key=f"zoo_budget_{dataset.name}")
     train_config = resources.default_train_config(len(dataset.train), time_budget=budget)
     pending = [e for e in resources.zoo_for(train_config)
                if not resources.store().folder_for(dataset.config, e.model, e.train).exists()]

@@ -117,8 +117,8 @@ def playground():
         ui.image(start_image, "start", size=100)
     with d:
         if resources.out_of_range(stats, code):
-            st.warning("This code is outside the range the training images use: the decoder never saw codes "
-                       "like it, so the image may stop looking like anything from the data.")
+            st.warning("This code is well outside the range the training images use: the decoder never saw "
+                       "codes like it, so the image may stop looking like anything from the data.")
         else:
             st.success("This code is inside the range of the training images.")
         st.caption("code = [" + ", ".join(f"{v:.2f}" for v in np.asarray(code).ravel()[:32]) +

@@ -34,9 +34,9 @@ with st.form("train_form"):
                                 help="Train on corrupted inputs against clean targets")
     noise_level = left.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
                               help="gaussian: standard deviation; salt_pepper / masking: share of pixels")
-    length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key="tr_length",
+    length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key=f"tr_length_{dataset.name}",
                          index=1 if large else 0)
-    epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key="tr_epochs")
+    epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key=f"tr_epochs_{dataset.name}")
     budget = right.number_input("Time budget (seconds)", 5, 3600, 60, step=5, key="tr_budget")
     batch = right.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size, key="tr_batch")
     lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key="tr_lr")
@@ -94,7 +94,7 @@ summary = resources.architecture(model_config, dataset.image_shape)
 st.caption(f"{model_config.family}, latent size {model_config.latent_dim}, for {dataset.image_shape[0]}x"
            f"{dataset.image_shape[1]}x{dataset.image_shape[2]} images: **{int(summary['params'].sum()):,} parameters**. "
            "The model's output goes through a sigmoid so pixels stay in [0, 1].")
-st.dataframe(summary, hide_index=True, width="stretch",
+st.dataframe(summary, hide_index=True, width="stretch", height=min(36 * (len(summary) + 1) + 4, 900),
              column_config={"params": st.column_config.NumberColumn("parameters", format="%d")})
 
 st.subheader("Cached models for this dataset")

@@ -33,13 +33,20 @@ def tiny_zoo(root: Path) -> Path:
 
     from core.errors import CheckpointError
 
+    import shutil
+
     store = CheckpointStore(root)
     dataset = load_dataset("digits")
+    wanted = set()
     for entry in default_zoo(TrainConfig(epochs=TEST_EPOCHS)):
+        wanted.add(store.folder_for(dataset.config, entry.model, entry.train).name)
         try:
             load_or_train(dataset, entry.model, entry.train, store=store)
         except CheckpointError:  # left by an older version of the code: train it again
             load_or_train(dataset, entry.model, entry.train, store=store, retrain=True)
+    for stale in Path(root).iterdir():  # models of older configs (a reused cache folder): not the zoo any more
+        if stale.is_dir() and stale.name not in wanted:
+            shutil.rmtree(stale, ignore_errors=True)
     return root
 
 

@@ -67,6 +67,7 @@ def test_home_lists_the_cached_zoo(env):
     assert at.button(key="train_zoo").disabled, "nothing left to train"
 
 
+@pytest.mark.slow
 def test_home_trains_the_zoo_from_an_empty_cache(monkeypatch, tmp_path):
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(tmp_path / "empty"))
     monkeypatch.setenv("LATENT_LAB_EPOCHS", "1")
@@ -104,6 +105,7 @@ def test_own_folder_without_a_path_asks_for_one(env):
     assert any("folder" in i.value for i in at.info)
 
 
+@pytest.mark.slow
 def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeypatch):
     store = tmp_path / "store"
     shutil.copytree(env, store)

@@ -56,7 +56,7 @@ def app_url(request, tmp_path_factory):
 @pytest.fixture(scope="module")
 def page():
     _browser_or_skip()
-    with chromium_page(1400, 1100) as page:
+    with chromium_page(1400, 2000) as page:
         yield page
 
 
@@ -121,6 +121,13 @@ def test_latent_map_empty_space_click_decodes_and_goes_to_the_playground(app_url
     wait_for_app(page, 120_000)
     page.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
     page.wait_for_timeout(500)
+    # a test image on the model map (trace 1 is the first class): its original and reconstruction appear
+    x, y = page.evaluate(PLOT_POINT_TO_PIXEL, [1, 1, 0])
+    page.mouse.click(x, y)
+    page.get_by_text("rebuilt by").first.wait_for(timeout=60_000)
+    wait_for_app(page)
+    assert page.get_by_text("Selected on the model map: test image #").count() == 1
+    page.screenshot(path=str(SCREENSHOTS / "latent_map_point_click.png"), full_page=True)
     # the model map (second plot) has the faint grid as trace 0; a corner cell is empty space
     x, y = page.evaluate(PLOT_POINT_TO_PIXEL, [1, 0, 0])
     page.mouse.click(x, y)

@@ -132,6 +132,7 @@ class TrainConfig(_Hashable):
     time_budget: float | None = None  # seconds: train until it is spent, the cosine schedule fitted to it
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     val_fraction: float = 0.1  # share of the training split held out for the validation curve
+    threads: int | None = None  # CPU threads while training (None: torch's setting; 1 wins on a busy 2-core box)
 
     def __post_init__(self):
         if self.epochs < 1:
@@ -144,6 +145,8 @@ class TrainConfig(_Hashable):
             raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}")
         if not 0 < self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
+        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+            raise ConfigError(f"threads must be a positive integer or None, got {self.threads!r}")
         if isinstance(self.noise, str):
             object.__setattr__(self, "noise", NoiseConfig.parse(self.noise))
         elif isinstance(self.noise, dict):

@@ -5,6 +5,11 @@ for MNIST-sized data), each epoch is a seeded permutation sliced into batches, i
 when training a denoiser, and the model's own ``loss`` is minimised with AdamW on a cosine
 schedule. The trainer knows nothing about the model's family; progress leaves through a callback
 (the CLI passes a progress bar, the dashboard passes ``st.progress``).
+
+Speed (measured in ``bench/``): convolutional models and their data are put in channels_last
+layout (oneDNN's fast path on CPU), the optimiser is the fused AdamW kernel, and
+``config.threads`` can pin the CPU thread count for the run (1 is much faster when other processes
+share a 2-core machine: spinning OpenMP threads then wait on each other).
 """
 
 from __future__ import annotations
@@ -73,6 +78,18 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
         return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
 
 
+def uses_convolutions(model: torch.nn.Module) -> bool:
+    """Whether ``model`` has 2-D (transposed) convolutions: those run faster in channels_last."""
+    return any(isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) for m in model.modules())
+
+
+def to_channels_last(model: torch.nn.Module, *tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """Put a convolutional model and its 4-D image tensors in channels_last layout (in place for
+    the model). Values are unchanged; only the memory order is, so inputs in either layout work."""
+    model.to(memory_format=torch.channels_last)
+    return tuple(t.contiguous(memory_format=torch.channels_last) for t in tensors)
+
+
 @torch.inference_mode()
 def evaluate(model: Autoencoder, images: torch.Tensor, inputs: torch.Tensor) -> tuple[float, float]:
     """(objective, per-pixel MSE of reconstructions) of ``model`` on ``inputs`` vs clean ``images``."""
@@ -122,6 +139,16 @@ def train(
         When the loss becomes NaN or infinite (try a lower learning rate).
     """
     device = device or pick_device()
+    threads_before = torch.get_num_threads()
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    try:
+        return _train(model, images, config, callback, device)
+    finally:
+        torch.set_num_threads(threads_before)
+
+
+def _train(model, images, config, callback, device) -> list[dict]:
     generator = torch.Generator().manual_seed(config.seed)
     train_idx, val_idx = split_validation(len(images), config.val_fraction, config.seed)
     data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
@@ -130,6 +157,8 @@ def train(
     val_inputs = corrupt(x_val, config.noise, torch.Generator().manual_seed(config.seed + 1)) if config.noise else x_val
 
     model.to(device).train()
+    if uses_convolutions(model) and data.ndim == 4:
+        x_train, x_val, val_inputs = to_channels_last(model, x_train, x_val, val_inputs)
     optimizer = make_optimizer(model, config)
     n, batch = len(x_train), min(config.batch_size, len(x_train))
     steps_per_epoch = math.ceil(n / batch)
@@ -180,5 +209,5 @@ def train(
             callback(stats)
         if (budget and elapsed >= budget) or (not budget and epoch >= config.epochs):
             break
-    model.eval()
+    model.eval().to(memory_format=torch.contiguous_format)  # callers get the usual layout back
     return history

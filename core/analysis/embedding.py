@@ -238,7 +238,9 @@ def embedding_scores(emb: Embedding, dataset=None) -> dict[str, float]:
     """
     code_trust = 1.0 if emb.projection == "code" and emb.test_codes.shape[1] <= 2 else \
         trustworthiness_score(emb.test_codes, emb.test_xy)
-    if dataset is not None:
+    if emb.projection == "pixels-pca":  # its codes are the pixels
+        trust, space = code_trust, "pixels"
+    elif dataset is not None:
         pixels = dataset.test.images[emb.test_index].reshape(len(emb.test_index), -1)
         trust, space = trustworthiness_score(pixels, emb.test_xy), "pixels"
     else:

@@ -289,6 +289,8 @@ def main(argv: list[str] | None = None) -> int:
     except (DatasetError, CheckpointError, TrainingDiverged, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # output piped into `head`: not an error
+        return 0
     except KeyboardInterrupt:
         print("interrupted: nothing was saved for the model in training", file=sys.stderr)
         return 130

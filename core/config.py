@@ -169,7 +169,16 @@ def data_config_from_dict(payload: dict) -> DataConfig:
     return DataConfig(**payload)
 
 
+#: TrainConfig fields that change how fast a model trains, not which model comes out: not in the key
+EXECUTION_ONLY_FIELDS = ("threads",)
+
+
 def run_key(data: DataConfig, model: ModelConfig, train: TrainConfig) -> str:
-    """The cache key of one trained model: data + split + architecture + training."""
-    return _stable_hash({"data": data.to_dict(), "model": model.to_dict(), "train": train.to_dict(), "split": 1})
+    """The cache key of one trained model: data + split + architecture + training.
+
+    Execution settings (:data:`EXECUTION_ONLY_FIELDS`) are left out, so a model trained with one
+    thread is found by a lookup with the default thread count.
+    """
+    training = {k: v for k, v in train.to_dict().items() if k not in EXECUTION_ONLY_FIELDS}
+    return _stable_hash({"data": data.to_dict(), "model": model.to_dict(), "train": training, "split": 1})
 

@@ -19,10 +19,14 @@ def per_image_mse(originals: np.ndarray, reconstructions: np.ndarray) -> np.ndar
     return np.square(diff).reshape(len(diff), -1).mean(axis=1)
 
 
+def psnr_from_mse(mse: np.ndarray) -> np.ndarray:
+    """PSNR in dB for data range 1 from per-image MSE, capped at :data:`PSNR_CAP_DB`. (N,) -> (N,)."""
+    return np.minimum(10.0 * np.log10(1.0 / np.maximum(mse, 1e-12)), PSNR_CAP_DB)
+
+
 def per_image_psnr(originals: np.ndarray, reconstructions: np.ndarray) -> np.ndarray:
     """PSNR in dB per image for data range 1. (N, C, H, W) x2 -> (N,)."""
-    mse = per_image_mse(originals, reconstructions)
-    return np.minimum(10.0 * np.log10(1.0 / np.maximum(mse, 1e-12)), PSNR_CAP_DB)
+    return psnr_from_mse(per_image_mse(originals, reconstructions))
 
 
 def _ssim_window(height: int, width: int) -> int:

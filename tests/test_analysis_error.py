@@ -5,18 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.analysis import batch_ssim, error_vs_latent, explained_variance
+from core.analysis import error_vs_latent, explained_variance
 from core.config import TrainConfig
 from core.metrics import per_image_ssim, reconstruction_metrics
 from core.models import default_model_config
 from core.reducers import AutoencoderReducer, PCAReducer
-
-
-def test_batch_ssim_equals_scikit_image_per_image(rng):
-    for shape in [(20, 1, 8, 8), (10, 1, 28, 28), (6, 3, 9, 7), (5, 1, 4, 4)]:
-        a = rng.random(shape).astype(np.float32)
-        b = np.clip(a + 0.2 * rng.standard_normal(shape), 0, 1).astype(np.float32)
-        np.testing.assert_allclose(batch_ssim(a, b), per_image_ssim(a, b), atol=1e-5)
 
 
 def test_pca_curve_from_one_fit_equals_separate_fits(digits):

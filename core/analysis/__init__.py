@@ -10,7 +10,7 @@ Each function takes reducers (PCA or autoencoders, see :mod:`core.reducers`) and
 * :mod:`~core.analysis.compression`: rate-distortion of quantised codes against JPEG.
 """
 
-from core.analysis._common import batch_ssim, subset_index
+from core.analysis._common import subset_index
 from core.analysis.compression import (compressed_examples, jpeg_roundtrip, quantize_codes, rate_distortion_table,
                                        symbol_entropy_bits)
 from core.analysis.denoise import denoise_examples, denoising_table
@@ -29,5 +29,5 @@ __all__ = [
     "outside_range", "range_excess", "interpolate", "interpolate_codes", "latent_grid", "sample_prior",
     "denoising_table", "denoise_examples",
     "rate_distortion_table", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "compressed_examples",
-    "batch_ssim", "subset_index",
+    "subset_index",
 ]

@@ -25,7 +25,7 @@ import io
 import numpy as np
 import pandas as pd
 
-from core.analysis._common import batch_ssim, subset_index
+from core.analysis._common import mean_quality, subset_index
 from core.metrics import per_image_psnr
 
 RD_COLUMNS = ["method", "setting", "bits_per_image", "entropy_bits_per_image", "psnr", "ssim"]
@@ -124,10 +124,6 @@ def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = Fal
     return (decoded, sizes, scans) if with_scan_bytes else (decoded, sizes)
 
 
-def _quality(originals, decoded) -> tuple[float, float]:
-    return float(per_image_psnr(originals, decoded).mean()), float(batch_ssim(originals, decoded).mean())
-
-
 def _code_ranges(reducer, train_images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     codes = reducer.encode(train_images[subset_index(len(train_images), RANGE_IMAGES, seed)])
     return codes.min(axis=0), codes.max(axis=0)
@@ -139,12 +135,12 @@ def code_rd_rows(name: str, reducer, images: np.ndarray, train_images: np.ndarra
     low, high = _code_ranges(reducer, train_images, seed)
     codes = reducer.encode(images)
     d = codes.shape[1]
-    psnr, ssim = _quality(images, reducer.decode(codes))
+    psnr, ssim = mean_quality(images, reducer.decode(codes))
     rows = [{"method": name, "setting": "float32", "bits_per_image": 32.0 * d,
              "entropy_bits_per_image": float("nan"), "psnr": psnr, "ssim": ssim}]
     for b in bits:
         dequantised, symbols = quantize_codes(codes, b, low, high)
-        psnr, ssim = _quality(images, reducer.decode(dequantised))
+        psnr, ssim = mean_quality(images, reducer.decode(dequantised))
         rows.append({"method": name, "setting": f"{b} bit", "bits_per_image": float(b * d),
                      "entropy_bits_per_image": symbol_entropy_bits(symbols), "psnr": psnr, "ssim": ssim})
     return rows
@@ -155,14 +151,14 @@ def jpeg_rd_rows(images: np.ndarray, qualities) -> list[dict]:
     rows = []
     for q in qualities:
         decoded, sizes, scans = jpeg_roundtrip(images, q, with_scan_bytes=True)
-        psnr, ssim = _quality(images, decoded)
+        psnr, ssim = mean_quality(images, decoded)
         rows.append({"method": "JPEG", "setting": f"q{q}", "bits_per_image": 8.0 * float(sizes.mean()),
                      "entropy_bits_per_image": 8.0 * float(scans.mean()), "psnr": psnr, "ssim": ssim})
     return rows
 
 
 def rate_distortion_table(dataset, reducers: dict, bits=DEFAULT_BITS, jpeg_qualities=DEFAULT_JPEG_QUALITIES,
-                          n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
+                          n_images: int | None = 300, seed: int = 0) -> pd.DataFrame:
     """Bits per image against PSNR/SSIM for quantised codes and for JPEG, on the same test images.
 
     Parameters

@@ -121,7 +121,7 @@ def build_parser() -> CliParser:
     train_p.add_argument("--model", choices=sorted(MODELS), default="dense",
                          help="; ".join(f"{k}: {v}" for k, v in DESCRIPTIONS.items()))
     train_p.add_argument("--latent-dim", type=int, default=2)
-    train_p.add_argument("--loss", choices=["mse", "bce"], help="default: bce for vae, mse otherwise")
+    train_p.add_argument("--loss", choices=["mse", "bce"], help="default: bce (mse for linear)")
     train_p.add_argument("--beta", type=float, help="vae: KL weight (default 1)")
     train_p.add_argument("--noise", type=_noise, help="denoising: gaussian:0.3, salt_pepper:0.1 or masking:0.5")
     add_train_options(train_p)

@@ -90,7 +90,7 @@ class ModelConfig(_Hashable):
 
     family: str = "dense"  # dense | conv | conv_pool | vae | sparse | linear
     latent_dim: int = 2  # size of the code
-    loss: str = "mse"  # reconstruction loss: mse | bce
+    loss: str = "bce"  # reconstruction loss: bce (robust: see FAMILY_DEFAULTS) | mse
     hidden: tuple[int, ...] = (256, 128)  # dense/sparse: hidden layer widths (mirrored in the decoder)
     channels: tuple[int, ...] = (32, 64)  # conv/vae/conv_pool: channels per down-sampling stage
     decoder: str = "transpose"  # conv/vae/conv_pool up-sampling: transpose | upsample

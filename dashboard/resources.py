@@ -8,6 +8,7 @@ never train, open files or touch torch themselves.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -153,7 +154,8 @@ def zoo_table(dataset: Dataset) -> pd.DataFrame:
         found = by_name.get(folder.name)
         if found is None:  # the same architecture trained with other settings (e.g. a time budget)
             noise = entry.train.noise.label() if entry.train.noise else None
-            found = next((e for e in by_name.values() if e.model == entry.model.to_dict() and e.noise == noise), None)
+            wanted = json.loads(json.dumps(entry.model.to_dict()))  # as the record holds it: lists, not tuples
+            found = next((e for e in by_name.values() if e.model == wanted and e.noise == noise), None)
         rows.append({
             "model": entry.label, "family": entry.model.family, "latent size": entry.model.latent_dim,
             "cached": found is not None,

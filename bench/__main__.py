@@ -4,6 +4,9 @@ Parts (``--part NAME``, repeatable; default all, in this order):
   training  1. training throughput (images/s) of core.training.train vs a plain PyTorch loop
   quality   2. time to quality: best MNIST test SSE per image at d=30 in a fixed training budget
   decode    3. decode latency: one code -> image, and a 10x10 grid, through the core reducer
+  dashboard 4. dashboard in headless Chromium: playground slider -> image vs a bare Streamlit app; page opens
+  coldstart 5. cold start: fresh clone -> zoo training -> Home usable; then a warm start
+  memory    6. peak RSS of the dashboard process after visiting every page on MNIST
 
 ``--quick`` shrinks every part to a smoke run (about a minute each; its numbers are not for quoting,
 and a quick run writes RESULTS-quick.md instead of RESULTS.md unless --results says otherwise).
@@ -23,6 +26,9 @@ PARTS: dict[str, str] = {
     "training": "bench.training_throughput",
     "quality": "bench.time_to_quality",
     "decode": "bench.decode_latency",
+    "dashboard": "bench.dashboard_latency",
+    "coldstart": "bench.cold_start",
+    "memory": "bench.memory",
 }
 
 

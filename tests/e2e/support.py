@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +48,6 @@ def tiny_zoo(root: Path) -> Path:
 def zoo_dir_for(config, tmp_path_factory) -> Path:
     """The tiny zoo, kept in pytest's cache folder between runs (checkpoints are content-addressed
     and checksummed, so a reused one is the same model); one folder per xdist worker."""
-    import os
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     try:
@@ -68,44 +62,17 @@ def app_env(checkpoints: Path) -> dict[str, str]:
     return {"LATENT_LAB_CHECKPOINTS": str(checkpoints), "LATENT_LAB_EPOCHS": str(TEST_EPOCHS)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
-def running_app(env: dict[str, str], port: int | None = None, timeout: float = 60.0):
-    """``streamlit run dashboard/app.py`` on a free port; yields the base URL; stops it afterwards."""
-    port = port or free_port()
-    log = open(REPO / "tests" / "screenshots" / f"streamlit-{port}.log", "w") if (REPO / "tests" / "screenshots").is_dir() else subprocess.DEVNULL
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py", "--server.port", str(port),
-         "--server.headless", "true", "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start on port {port} (exit code {process.poll()})")
-            time.sleep(0.3)
+def running_app(env: dict[str, str]):
+    """``streamlit run dashboard/app.py`` on a free port; yields the base URL; stops it afterwards.
+
+    The bench's launcher (``bench.browser.streamlit_app``): one way to start the dashboard; its
+    server log lands in bench/out/.
+    """
+    from bench.browser import streamlit_app
+
+    with streamlit_app("dashboard/app.py", env=env) as (url, _process):
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log is not subprocess.DEVNULL:
-            log.close()
 
 
 @contextlib.contextmanager

@@ -15,7 +15,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 setup: $(STAMP)  ## create .venv and install everything (torch from this machine's disk)
 
 zoo: setup  ## train (or load) the default models on digits
-	$(PY) -m core zoo --dataset digits
+	$(PY) -m core zoo --dataset digits --no-pca
 
 run: zoo  ## set up, train the default zoo once, open the dashboard
 	$(PY) -m streamlit run dashboard/app.py

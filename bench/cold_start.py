@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import (OUT, REPO, browser_problem, chromium, exception_text, free_port, new_page, streamlit_command,
+from bench.browser import (OUT, REPO, browser_problem, chromium, exception_text, free_port, new_page, stop, streamlit_command,
                            wait_healthy, wait_page_done)
 from bench.common import Options, PartResult, load_average
 
@@ -71,12 +71,7 @@ def serve_and_open(browser, clone: Path, env: dict[str, str], script: str, log_n
             finally:
                 page.context.close()
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
     return healthy, usable, problem
 
 

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING
 
-from core.config import (DataConfig, ModelConfig, TrainConfig, data_config_from_dict,
-                         model_config_from_dict, run_key, train_config_from_dict)
+from core.config import (DataConfig, ModelConfig, TrainConfig, model_config_from_dict, run_key,
+                         train_config_from_dict)
 from core.errors import CheckpointError
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
@@ -96,6 +96,7 @@ class CheckpointStore:
         from safetensors.torch import save_file
 
         self.root.mkdir(parents=True, exist_ok=True)
+        self.clean_stale_temporaries()  # leftovers of processes killed mid-save
         temp = self.root / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
         temp.mkdir()
         try:
@@ -253,8 +254,3 @@ def load_or_train(
     reducer.checkpoint_ = folder
     reducer.cached_ = False
     return reducer
-
-
-def restore_data_config(record: dict) -> DataConfig:
-    """The DataConfig a checkpoint was trained on."""
-    return data_config_from_dict(record["data"])

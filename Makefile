@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run zoo test test-fast bench clean-checkpoints
+.PHONY: setup run zoo test test-fast lint format bench clean-checkpoints
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install everything (torch from this machine's disk)
@@ -25,6 +26,12 @@ test: setup  ## set up and run every test (browser tests need /usr/bin/chromium)
 
 test-fast: setup
 	$(PY) -m pytest -n 2 -m "not slow and not e2e"
+
+lint: setup  ## ruff: lint rules and the formatter's import order (configured in pyproject.toml)
+	$(PY) -m ruff check .
+
+format: setup  ## apply ruff's fixes
+	$(PY) -m ruff check --fix .
 
 bench: setup  ## the benchmark suite; writes bench/RESULTS.md
 	$(PY) -m bench

@@ -21,15 +21,7 @@ import time
 from importlib import import_module
 from pathlib import Path
 
-#: part name -> module (imported only when the part runs)
-PARTS: dict[str, str] = {
-    "training": "bench.training_throughput",
-    "quality": "bench.time_to_quality",
-    "decode": "bench.decode_latency",
-    "dashboard": "bench.dashboard_latency",
-    "coldstart": "bench.cold_start",
-    "memory": "bench.memory",
-}
+from bench import PARTS
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -7,19 +7,13 @@ Nothing here asserts a time: the parts measure and record.
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / "bench" / "out"  # git-ignored: server logs and screenshots of the bench runs
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, OUT, REPO, free_port, stop, streamlit_app, streamlit_command
+
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "OUT", "REPO", "free_port", "stop", "streamlit_app", "streamlit_command",
+           "browser_problem", "chromium", "new_page"]
 
 #: page -> (url path, its st.title): the title tells the new page from the one it replaces
 PAGES = {
@@ -42,60 +36,6 @@ def browser_problem() -> str | None:
     except ImportError:
         return "the playwright package is not installed"
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def streamlit_command(script: str, port: int, python: str = sys.executable) -> list[str]:
-    return [python, "-m", "streamlit", "run", script, "--server.port", str(port), "--server.headless", "true",
-            "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start at {url} (exit code {process.poll()})")
-        time.sleep(0.05)
-
-
-@contextlib.contextmanager
-def streamlit_app(script: str, env: dict[str, str] | None = None, cwd: Path = REPO, python: str = sys.executable,
-                  log_name: str | None = None, wait: bool = True):
-    """``streamlit run script`` on a free port; yields (url, process); stops it afterwards."""
-    port = free_port()
-    OUT.mkdir(parents=True, exist_ok=True)
-    log = open(OUT / (log_name or f"streamlit-{port}.log"), "w")
-    process = subprocess.Popen(streamlit_command(script, port, python), cwd=cwd, env={**os.environ, **(env or {})},
-                               stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if wait:
-            wait_healthy(url, process)
-        yield url, process
-    finally:
-        stop(process)
-        log.close()
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Terminate a server, kill it if it has not exited within 10 s."""
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @contextlib.contextmanager

@@ -23,8 +23,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import (OUT, REPO, browser_problem, chromium, exception_text, free_port, new_page, stop, streamlit_command,
-                           wait_healthy, wait_page_done)
+from bench.browser import (
+    OUT,
+    REPO,
+    browser_problem,
+    chromium,
+    exception_text,
+    free_port,
+    new_page,
+    stop,
+    streamlit_command,
+    wait_healthy,
+    wait_page_done,
+)
 from bench.common import Options, PartResult, load_average
 
 NAME = "coldstart"

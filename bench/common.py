@@ -153,7 +153,7 @@ def write_results(results: list[PartResult], command: str, path: Path = RESULTS)
     info = machine()
     lines = [HEADER, f"Last written {time.strftime('%Y-%m-%d %H:%M:%S %z')} by `{command}`.", "",
              "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()), ""]
-    from bench.__main__ import PARTS  # the order parts are listed in
+    from bench import PARTS  # the order parts are listed in
 
     for name in [*PARTS, *[n for n in sections if n not in PARTS]]:
         if name in sections:

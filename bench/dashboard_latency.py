@@ -28,8 +28,20 @@ import sys
 import tempfile
 import time
 
-from bench.browser import (PAGES, REPO, OUT, browser_problem, chromium, exception_text, new_page, open_by_sidebar,
-                           open_by_url, percentile, streamlit_app, wait_page_done)
+from bench.browser import (
+    OUT,
+    PAGES,
+    REPO,
+    browser_problem,
+    chromium,
+    exception_text,
+    new_page,
+    open_by_sidebar,
+    open_by_url,
+    percentile,
+    streamlit_app,
+    wait_page_done,
+)
 from bench.common import Options, PartResult, load_average
 
 NAME = "dashboard"

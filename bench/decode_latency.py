@@ -28,7 +28,8 @@ CASES = [  # (family, latent_dim, image shape): the MNIST-sized model and the di
 
 def reducers(family: str, latent: int, shape):
     from core.config import TrainConfig
-    from core.models import build_model, default_model_config
+    from core.methods import default_model_config
+    from core.models import build_model
     from core.reducers import AutoencoderReducer, PCAReducer
 
     torch.manual_seed(0)
@@ -61,11 +62,11 @@ def run(options: Options) -> PartResult:
             codes = rng.standard_normal((n, latent)).astype(np.float32)
             tensor = torch.from_numpy(codes)
 
-            def bare():
+            def bare(model=model, tensor=tensor):
                 with torch.inference_mode():
                     return model.decode(tensor).numpy()
 
-            def bare_one_thread():
+            def bare_one_thread(bare=bare):
                 before = torch.get_num_threads()
                 torch.set_num_threads(1)
                 try:
@@ -73,8 +74,8 @@ def run(options: Options) -> PartResult:
                 finally:
                     torch.set_num_threads(before)
 
-            times = measure({"core": lambda: ae.decode(codes), "bare": bare, "bare1": bare_one_thread,
-                             "pca": lambda: pca.decode(codes)}, repeats)
+            times = measure({"core": lambda ae=ae, codes=codes: ae.decode(codes), "bare": bare, "bare1": bare_one_thread,
+                             "pca": lambda pca=pca, codes=codes: pca.decode(codes)}, repeats)
             core_ms, bare_ms = statistics.median(times["core"]), statistics.median(times["bare"])
             rows.append({
                 "model": f"{family} d={latent} {shape[1]}x{shape[2]}", "decode": label,

@@ -22,8 +22,19 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.browser import (OUT, PAGES, REPO, browser_problem, chromium, exception_text, new_page, open_by_sidebar,
-                           proc_status, streamlit_app, wait_page_done)
+from bench.browser import (
+    OUT,
+    PAGES,
+    REPO,
+    browser_problem,
+    chromium,
+    exception_text,
+    new_page,
+    open_by_sidebar,
+    proc_status,
+    streamlit_app,
+    wait_page_done,
+)
 from bench.common import Options, PartResult, load_average, mnist_dir
 
 NAME = "memory"

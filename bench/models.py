@@ -64,7 +64,6 @@ def test_losses(decode_logits, images: np.ndarray, batch: int = 2048) -> dict:
         logits = decode_logits(x)
         bce += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").item()
         se += (torch.sigmoid(logits) - x).pow(2).sum().item()
-    pixels = images[0].size
     return {"test_bce": bce / images.size, "test_mse": se / images.size, "test_sse_per_image": se / len(images)}
 
 

@@ -28,7 +28,7 @@ def project_settings(budget: float):
     """The ModelConfig and TrainConfig the project uses for this run (the choice is explained in
     the notes of RESULTS.md)."""
     from core.config import TrainConfig
-    from core.models import default_model_config
+    from core.methods import default_model_config
 
     model = default_model_config("conv", LATENT, loss="bce")
     train = TrainConfig(time_budget=budget, batch_size=128, lr=2e-3, seed=0, threads=1)

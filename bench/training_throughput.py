@@ -36,7 +36,8 @@ def load(options: Options):
 
 def core_side(train_images, test_images, epochs: int, threads: int | None) -> dict:
     from core.config import TrainConfig
-    from core.models import build_model, default_model_config
+    from core.methods import default_model_config
+    from core.models import build_model
     from core.training import train
 
     config = TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, seed=0, threads=threads)

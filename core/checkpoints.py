@@ -1,10 +1,11 @@
-"""Content-addressed model cache under ``checkpoints/``.
+"""Content-addressed model cache under ``checkpoints/``: PCA and every autoencoder alike.
 
-One folder per trained model, ``<family>-<dataset>-d<latent>-<key>``, where ``key`` hashes the data
-config, the split, the model config and the training config. It holds ``model.safetensors`` (no
-pickle) and ``record.json`` (configs, per-epoch history, test metrics, training seconds, library
-versions, and the weights' SHA-256). A save is written to a hidden temporary folder and renamed into
-place, so a killed process never leaves a half-written checkpoint that later loads as valid.
+One folder per fitted reducer, ``<method>-<dataset>-d<latent>-<key>``, where ``key`` hashes the data
+config, the split, the model config and the training config. It holds ``model.safetensors`` (the
+reducer's :meth:`~core.reducers.Reducer.state`; no pickle) and ``record.json`` (a
+:class:`core.records.ModelRecord`: configs, per-epoch history, test metrics, training seconds,
+library versions, and the weights' SHA-256). A save is written to a hidden temporary folder and
+renamed into place, so a killed process never leaves a half-written checkpoint that later loads.
 """
 
 from __future__ import annotations
@@ -19,25 +20,22 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
-from core.config import (DataConfig, ModelConfig, TrainConfig, model_config_from_dict, run_key,
-                         train_config_from_dict)
+from core.config import DataConfig, ModelConfig, TrainConfig, run_key
 from core.errors import CheckpointError
+from core.methods import canonical_train_config, get_method
+from core.records import ModelRecord
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
-    import torch
-
     from core.datasets import Dataset
-    from core.reducers import AutoencoderReducer
+    from core.reducers import Reducer
     from core.training import ProgressCallback
 
 CHECKPOINTS_ENV = "LATENT_LAB_CHECKPOINTS"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
 WEIGHTS, RECORD = "model.safetensors", "record.json"
-FORMAT_VERSION = 1
 STALE_TEMP_SECONDS = 3600  # a temporary folder this old belongs to a process that died
 
 
@@ -69,15 +67,26 @@ def library_versions() -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class CheckpointInfo:
-    """One cached model as listed by :meth:`CheckpointStore.list`."""
+class Listing:
+    """What :meth:`CheckpointStore.list` found: the healthy records, and the folders it had to skip
+    with the reason for each (a broken record never hides the healthy ones)."""
 
-    folder: Path
-    record: dict
+    records: list[ModelRecord]
+    problems: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Trained:
+    """What :func:`load_or_train` returns: the fitted reducer, its validated record, and whether it
+    came from the cache (True) or was fitted just now (False)."""
+
+    reducer: Reducer
+    record: ModelRecord
+    cached: bool
 
     @property
-    def name(self) -> str:
-        return self.folder.name
+    def folder(self) -> str:
+        return self.record.name
 
 
 class CheckpointStore:
@@ -87,37 +96,33 @@ class CheckpointStore:
         self.root = Path(root or os.environ.get(CHECKPOINTS_ENV) or DEFAULT_ROOT)
 
     def folder_for(self, data: DataConfig, model: ModelConfig, train: TrainConfig) -> Path:
+        train = canonical_train_config(model, train)
         name = f"{model.family}-{_slug(data.name)}-d{model.latent_dim}-{run_key(data, model, train)}"
         return self.root / name
 
     # --- writing -----------------------------------------------------------------------------
-    def save(self, folder: Path, reducer: AutoencoderReducer, data: DataConfig, test_metrics: dict) -> Path:
-        """Write weights + record atomically to ``folder`` (replacing an older one)."""
-        from safetensors.torch import save_file
+    def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict) -> ModelRecord:
+        """Write the reducer's state + record atomically to ``folder`` (replacing an older one)."""
+        import numpy as np
+        from safetensors.numpy import save_file
 
         self.root.mkdir(parents=True, exist_ok=True)
         self.clean_stale_temporaries()  # leftovers of processes killed mid-save
         temp = self.root / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
         temp.mkdir()
         try:
-            state = {k: v.detach().cpu().contiguous() for k, v in reducer.model_.state_dict().items()}
-            save_file(state, str(temp / WEIGHTS))
-            record = {
-                "format": FORMAT_VERSION,
-                "key": folder.name.rsplit("-", 1)[-1],
-                "data": data.to_dict(),
-                "model": reducer.model_config.to_dict(),
-                "train": reducer.train_config.to_dict(),
-                "image_shape": list(reducer.image_shape_),
-                "history": reducer.history_,
-                "test_metrics": test_metrics,
-                "train_seconds": reducer.train_seconds_,
-                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                "versions": library_versions(),
-                "weights_sha256": _sha256(temp / WEIGHTS),
-            }
+            # safetensors writes an array's buffer as it lies: Fortran-ordered arrays (scikit-learn's
+            # components_) would come back transposed-scrambled, so every array is made C-contiguous
+            save_file({k: np.ascontiguousarray(v) for k, v in reducer.state().items()}, str(temp / WEIGHTS))
+            record = ModelRecord(
+                name=folder.name, key=folder.name.rsplit("-", 1)[-1], data=data, model=reducer.model_config,
+                train=canonical_train_config(reducer.model_config, reducer.train_config),
+                image_shape=reducer.image_shape_, history=tuple(reducer.history_),
+                test_metrics={k: float(v) for k, v in test_metrics.items()}, train_seconds=reducer.train_seconds_,
+                created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), versions=library_versions(),
+                weights_sha256=_sha256(temp / WEIGHTS))
             with open(temp / RECORD, "w") as handle:
-                json.dump(record, handle, indent=1)
+                json.dump(record.to_json(), handle, indent=1)
                 handle.flush()
                 os.fsync(handle.fileno())
             old = None
@@ -130,7 +135,7 @@ class CheckpointStore:
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
             raise
-        return folder
+        return record
 
     def delete(self, folder: str | os.PathLike) -> None:
         """Remove one cached model (only folders inside this store)."""
@@ -150,59 +155,81 @@ class CheckpointStore:
         return removed
 
     # --- reading -----------------------------------------------------------------------------
-    def verified_record(self, folder: str | os.PathLike) -> dict:
+    def record(self, folder: str | os.PathLike) -> ModelRecord:
+        """The validated record of one checkpoint (no torch needed, weights not checked)."""
+        folder = Path(folder)
+        try:
+            payload = json.loads((folder / RECORD).read_text())
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {_how_to_fix(folder)}") from None
+        try:
+            return ModelRecord.from_json(payload, folder)
+        except CheckpointError as exc:
+            raise CheckpointError(f"{exc}; {_how_to_fix(folder)}") from None
+
+    def verified_record(self, folder: str | os.PathLike) -> ModelRecord:
         """The record of a checkpoint whose weights match their recorded SHA-256 (no torch needed).
 
         Raises :class:`CheckpointError` naming the folder and the fix when anything is off.
         """
         folder = Path(folder)
-        try:
-            record = json.loads((folder / RECORD).read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {_how_to_fix(folder)}") from None
-        if record.get("format") != FORMAT_VERSION:
-            raise CheckpointError(f"checkpoint {folder} has format {record.get('format')}, expected {FORMAT_VERSION}; {_how_to_fix(folder)}")
+        record = self.record(folder)
         weights = folder / WEIGHTS
-        if not weights.is_file() or _sha256(weights) != record.get("weights_sha256"):
+        if not weights.is_file() or _sha256(weights) != record.weights_sha256:
             raise CheckpointError(f"checkpoint weights {weights} are missing or corrupt (checksum mismatch); {_how_to_fix(folder)}")
         return record
 
-    def list(self) -> list[CheckpointInfo]:
-        """Every complete checkpoint (hidden temporary folders are never listed), newest first."""
-        if not self.root.is_dir():
-            return []
-        infos = []
-        for folder in self.root.iterdir():
-            if folder.name.startswith(".") or not (folder / RECORD).is_file():
-                continue
-            try:
-                infos.append(CheckpointInfo(folder, json.loads((folder / RECORD).read_text())))
-            except (OSError, json.JSONDecodeError):
-                continue  # a corrupt record surfaces when it is loaded, with the fix
-        return sorted(infos, key=lambda i: i.record.get("created", ""), reverse=True)
+    def list(self) -> Listing:
+        """Every complete checkpoint (hidden temporary folders are never listed), newest first, and
+        the folders whose record could not be read, each with the reason."""
+        records, problems = [], {}
+        if self.root.is_dir():
+            for folder in self.root.iterdir():
+                if folder.name.startswith(".") or not (folder / RECORD).is_file():
+                    continue
+                try:
+                    records.append(self.record(folder))
+                except CheckpointError as exc:
+                    problems[folder.name] = str(exc)
+        return Listing(sorted(records, key=lambda r: r.created, reverse=True), problems)
 
-    def load(self, folder: str | os.PathLike, map_location: str | torch.device = "cpu") -> AutoencoderReducer:
-        """Rebuild a trained reducer from a folder; raises :class:`CheckpointError` if anything is off."""
-        from safetensors.torch import load_file
-
-        from core.models import build_model
-        from core.reducers import AutoencoderReducer
+    def load(self, folder: str | os.PathLike, map_location: str = "cpu") -> Reducer:
+        """Rebuild a fitted reducer from a folder; raises :class:`CheckpointError` if anything is off."""
+        from safetensors.numpy import load_file
 
         folder = Path(folder)
         record = self.verified_record(folder)
-        weights = folder / WEIGHTS
+        method = get_method(record.family)
         try:
-            model_config = model_config_from_dict(record["model"])
-            train_config = train_config_from_dict(record["train"])
-            model = build_model(model_config, tuple(record["image_shape"]))
-            model.load_state_dict(load_file(str(weights), device=str(map_location)))
-        except Exception as exc:  # mismatched shapes, unknown family, bad config
+            arrays = load_file(str(folder / WEIGHTS))
+            reducer = method.reducer_class().from_state(record.model, record.train, record.image_shape, arrays,
+                                                        list(record.history), record.train_seconds)
+        except Exception as exc:  # mismatched shapes, missing tensors
             raise CheckpointError(f"checkpoint {folder} does not match its model config ({exc}); {_how_to_fix(folder)}") from None
-        model.to(map_location)
-        reducer = AutoencoderReducer.from_model(model, train_config, record["history"], record["train_seconds"])
-        reducer.record_ = record
-        reducer.checkpoint_ = folder
+        if map_location != "cpu" and hasattr(reducer, "model_"):
+            reducer.model_.to(map_location)
         return reducer
+
+    def find(self, data: DataConfig, model: ModelConfig, train: TrainConfig) -> ModelRecord | None:
+        """The verified record cached for exactly these configs, or None. A folder whose record
+        describes other configs than its name promises (edited or foreign) raises CheckpointError."""
+        folder = self.folder_for(data, model, train)
+        if not folder.exists():
+            return None
+        record = self.verified_record(folder)
+        wanted = (data, model, canonical_train_config(model, train))
+        if (record.data, record.model, _without_execution(record.train)) != (wanted[0], wanted[1], _without_execution(wanted[2])):
+            raise CheckpointError(f"checkpoint {folder} holds {record.label} on {record.data.name}, not the "
+                                  f"model its name stands for; {_how_to_fix(folder)}")
+        return record
+
+
+def _without_execution(train: TrainConfig) -> TrainConfig:
+    from dataclasses import replace
+
+    from core.config import EXECUTION_ONLY_FIELDS
+
+    return replace(train, **{name: None for name in EXECUTION_ONLY_FIELDS})
 
 
 def load_or_train(
@@ -214,8 +241,10 @@ def load_or_train(
     callback: ProgressCallback | None = None,
     retrain: bool = False,
     cache_only: bool = False,
-) -> AutoencoderReducer:
-    """The trained reducer for (dataset, model, train): from the cache, or trained once and saved.
+) -> Trained:
+    """The fitted reducer for (dataset, model, train): from the cache, or fitted once and saved.
+
+    Works for every method of the registry (PCA is fitted, autoencoders are trained).
 
     Parameters
     ----------
@@ -232,25 +261,22 @@ def load_or_train(
 
     Returns
     -------
-    AutoencoderReducer
-        With ``cached_`` (True when loaded), ``checkpoint_`` (its folder) and ``record_``.
+    Trained
+        ``reducer``, its ``record`` and ``cached`` (True when loaded from the store).
     """
+    from core.methods import build_reducer
     from core.metrics import reconstruction_metrics
-    from core.reducers import AutoencoderReducer
 
     store = store or CheckpointStore()
-    train = train or TrainConfig()
+    train = canonical_train_config(model, train or TrainConfig())
     folder = store.folder_for(dataset.config, model, train)
-    if folder.exists() and not retrain:
-        reducer = store.load(folder)
-        reducer.cached_ = True
-        return reducer
+    if not retrain:
+        record = store.find(dataset.config, model, train)
+        if record is not None:
+            return Trained(store.load(folder), record, True)
     if cache_only:
         raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
-    reducer = AutoencoderReducer(model, train, callback).fit(dataset.train.images)
+    reducer = build_reducer(model, train, callback).fit(dataset.train.images)
     metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
-    store.save(folder, reducer, dataset.config, metrics)
-    reducer.record_ = json.loads((folder / RECORD).read_text())
-    reducer.checkpoint_ = folder
-    reducer.cached_ = False
-    return reducer
+    record = store.save(folder, reducer, dataset.config, metrics)
+    return Trained(reducer, record, False)

@@ -86,11 +86,12 @@ class NoiseConfig(_Hashable):
 
 @dataclass(frozen=True)
 class ModelConfig(_Hashable):
-    """Architecture of one autoencoder. ``family`` is a key of ``core.models.MODELS``."""
+    """Architecture of one reducer. ``family`` is a method of the registry :data:`core.methods.METHODS`
+    (PCA included: it uses only ``latent_dim``)."""
 
-    family: str = "dense"  # dense | conv | conv_pool | vae | sparse | linear
+    family: str = "dense"  # pca | dense | conv | conv_pool | vae | sparse | linear
     latent_dim: int = 2  # size of the code
-    loss: str = "bce"  # reconstruction loss: bce (robust: see FAMILY_DEFAULTS) | mse
+    loss: str = "bce"  # reconstruction loss: bce (robust: see core.methods) | mse
     hidden: tuple[int, ...] = (256, 128)  # dense/sparse: hidden layer widths (mirrored in the decoder)
     channels: tuple[int, ...] = (32, 64)  # conv/vae/conv_pool: channels per down-sampling stage
     decoder: str = "transpose"  # conv/vae/conv_pool up-sampling: transpose | upsample
@@ -100,10 +101,10 @@ class ModelConfig(_Hashable):
     sparsity_target: float = 0.05  # sparse with kl: target mean activation rho
 
     def __post_init__(self):
-        from core.models import MODELS  # late import: the registry names families without importing torch
+        from core.methods import METHODS  # the registry names methods without importing torch
 
-        if self.family not in MODELS:
-            raise ConfigError(f"unknown model {self.family!r}; choose one of {', '.join(sorted(MODELS))}")
+        if self.family not in METHODS:
+            raise ConfigError(f"unknown model {self.family!r}; choose one of {', '.join(METHODS)}")
         if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
             raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
         if self.loss not in LOSSES:

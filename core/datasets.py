@@ -269,3 +269,65 @@ def _load_folder(config: DataConfig, folder: Path) -> Dataset:
         ImageSet(images_arr[test_idx], labels_arr[test_idx]),
         tuple(classes), config, source=str(folder), skipped_files=tuple(skipped),
     )
+
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+UPLOAD_TYPES = ("png", "jpg", "jpeg", "bmp", "gif", "webp")
+MAX_UPLOAD_SIDE = 8000
+
+
+def image_from_upload(data: bytes, name: str, image_shape: tuple[int, int, int],
+                      invert: str = "auto") -> tuple[np.ndarray, str]:
+    """Validate an uploaded image file and bring it to a dataset's image shape.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content.
+    name : str
+        Its file name (the suffix must be one of :data:`UPLOAD_TYPES`).
+    image_shape : (C, H, W)
+        The dataset's image shape: the upload is converted to C channels and resized to H x W.
+    invert : {'auto', 'yes', 'no'}
+        'auto' inverts a mostly light image (the training images are light strokes on dark).
+
+    Returns
+    -------
+    image : np.ndarray, shape (1, C, H, W), float32 in [0, 1]
+    note : str
+        What was done to it, for the page to show.
+
+    Raises
+    ------
+    core.errors.UploadError
+        Too large, wrong type, unreadable, or too small/large in pixels; the message says which.
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    from core.errors import UploadError
+
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise UploadError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+    if not name.lower().endswith(tuple("." + t for t in UPLOAD_TYPES)):
+        raise UploadError(f"{name}: use one of {', '.join(UPLOAD_TYPES)}")
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.verify()
+        with Image.open(io.BytesIO(data)) as img:
+            mode, size = img.mode, img.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise UploadError(f"{name} is not a readable image (is the file complete?)") from None
+    if min(size) < 4 or max(size) > MAX_UPLOAD_SIDE:
+        raise UploadError(f"{name} is {size[0]}x{size[1]} pixels; use an image between 4 and "
+                          f"{MAX_UPLOAD_SIDE} pixels a side")
+    c, h, w = image_shape
+    image = load_image_file(io.BytesIO(data), h, grayscale=(c == 1))
+    if image.shape[1:] != (h, w):
+        image = image[:, :h, :w]
+    note = f"{size[0]}x{size[1]} {mode} image, converted to {'grayscale' if c == 1 else 'RGB'} {w}x{h}"
+    if invert == "yes" or (invert == "auto" and float(image.mean()) > 0.5):
+        image = 1.0 - image
+        note += ", inverted (the training images are light on dark)"
+    return image[None].astype(np.float32), note

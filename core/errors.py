@@ -12,3 +12,7 @@ class CheckpointError(RuntimeError):
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; nothing was saved."""
+
+
+class UploadError(ValueError):
+    """An uploaded file cannot be used; the message says why and what to do."""

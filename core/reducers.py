@@ -3,6 +3,10 @@
 ``fit(images) -> self``, ``encode(images) -> codes (N, d)``, ``decode(codes) -> images``,
 ``reconstruct = decode(encode(.))``. Fitted attributes end in ``_``. Because of this, "compare
 against PCA" is a loop over reducers and every page works for every model.
+
+Every reducer is built from a :class:`~core.config.ModelConfig` (``from_config``), knows its registry
+entry (``capabilities``), hands out its fitted state as named arrays (``state``) and is rebuilt from
+them (``from_state``): that is all the checkpoint store needs, for PCA and autoencoders alike.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
-from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 
 from core.config import ModelConfig, TrainConfig
+from core.methods import Capabilities, get_method, method_label
 from core.models import build_model
 from core.models.base import Autoencoder
 from core.training import ProgressCallback, train
@@ -31,20 +35,64 @@ def _as_images(images) -> np.ndarray:
 
 
 class Reducer(ABC):
-    """Base class for everything that maps images to codes and back."""
+    """Base class for everything that maps images to codes and back.
 
-    #: short name for tables and legends (e.g. 'PCA', 'conv')
-    method: str = "reducer"
+    Attributes
+    ----------
+    model_config : ModelConfig
+        ``family`` names the registry method, ``latent_dim`` the code size.
+    train_config : TrainConfig
+    latent_dim_ : int
+        Set by ``fit`` (or ``from_state``).
+    image_shape_ : tuple of int
+        (C, H, W) of the images it was fitted on.
+    history_ : list of dict
+        Per-epoch training statistics (empty for PCA).
+    train_seconds_ : float
+        Wall time of ``fit``.
+    """
+
+    model_config: ModelConfig
+    train_config: TrainConfig
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, model_config: ModelConfig, train_config: TrainConfig | None = None,
+                    callback: ProgressCallback | None = None) -> "Reducer":
+        """An unfitted reducer for this config (the registry's factory)."""
 
     @abstractmethod
     def fit(self, images: np.ndarray) -> "Reducer":
         """Fit on images of shape (N, C, H, W) in [0, 1]; returns self."""
 
     @abstractmethod
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted parameters as named float32 arrays (what a checkpoint stores)."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, model_config: ModelConfig, train_config: TrainConfig, image_shape: tuple[int, int, int],
+                   arrays: dict[str, np.ndarray], history: list[dict], train_seconds: float) -> "Reducer":
+        """A fitted reducer rebuilt from :meth:`state`'s arrays (raises on a mismatch)."""
+
+    @abstractmethod
     def _encode(self, images: np.ndarray) -> np.ndarray: ...
 
     @abstractmethod
     def _decode(self, codes: np.ndarray) -> np.ndarray: ...
+
+    @abstractmethod
+    def _torch_decoder(self) -> torch.nn.Module: ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What this method can do (see :class:`core.methods.Capabilities`)."""
+        return get_method(self.model_config.family).capabilities
+
+    @property
+    def method(self) -> str:
+        """Short name for tables and legends: 'PCA', 'conv', 'conv denoising'."""
+        return method_label(self.model_config, self.train_config)
 
     @property
     def is_fitted(self) -> bool:
@@ -53,6 +101,12 @@ class Reducer(ABC):
     def _check_fitted(self):
         if not self.is_fitted:
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(images) first")
+
+    def _set_shape(self, image_shape, latent_dim: int, history: list[dict], seconds: float) -> None:
+        self.image_shape_ = tuple(int(s) for s in image_shape)
+        self.latent_dim_ = int(latent_dim)
+        self.history_ = list(history)
+        self.train_seconds_ = float(seconds)
 
     def encode(self, images: np.ndarray) -> np.ndarray:
         """Images (N, C, H, W) -> codes (N, latent_dim_), float32."""
@@ -74,6 +128,20 @@ class Reducer(ABC):
         """``decode(encode(images))``, shape (N, C, H, W)."""
         return self.decode(self.encode(images))
 
+    def torch_decoder(self) -> torch.nn.Module:
+        """The decoder as a torch module: codes (N, latent_dim_) -> images (N, C, H, W) in [0, 1].
+
+        Exactly what :meth:`decode` computes, as one module, so it can be exported (ONNX) and run
+        elsewhere, e.g. in the browser.
+        """
+        self._check_fitted()
+        return self._torch_decoder().eval()
+
+    def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
+        """Random codes from the prior, shape (n, latent_dim_); only methods with ``capabilities.prior``."""
+        raise TypeError(f"{self.method} has no prior to sample from: only a VAE defines one; "
+                        "sample codes between the training codes' low and high percentiles instead")
+
     @property
     def label(self) -> str:
         """Legend text, e.g. 'PCA (d=2)'."""
@@ -81,7 +149,7 @@ class Reducer(ABC):
 
 
 class PCAReducer(Reducer):
-    """scikit-learn PCA on flattened pixels.
+    """PCA on flattened pixels (fitted by scikit-learn; encode/decode are its two affine maps).
 
     Parameters
     ----------
@@ -89,35 +157,106 @@ class PCAReducer(Reducer):
         Latent size d.
     clip : bool
         Clip decoded pixels to [0, 1] (what any viewer does; it can only lower the error).
-    """
 
-    method = "PCA"
+    Attributes
+    ----------
+    components_ : np.ndarray, shape (d, C*H*W)
+        Unit principal directions, most variance first.
+    mean_ : np.ndarray, shape (C*H*W,)
+    explained_variance_, explained_variance_ratio_ : np.ndarray, shape (d,)
+    """
 
     def __init__(self, n_components: int, clip: bool = True):
         if n_components < 1:
             raise ValueError(f"n_components must be >= 1, got {n_components}")
         self.n_components = n_components
         self.clip = clip
+        from core.methods import default_model_config
+
+        self.model_config = default_model_config("pca", n_components)
+        self.train_config = TrainConfig()
+
+    @classmethod
+    def from_config(cls, model_config, train_config=None, callback=None):
+        return cls(model_config.latent_dim)
 
     def fit(self, images):
+        from sklearn.decomposition import PCA
+
         images = _as_images(images)
         n, *shape = images.shape
         if self.n_components > min(n, int(np.prod(shape))):
             raise ValueError(f"PCA with {self.n_components} components needs at least that many images and pixels")
-        self.pca_ = PCA(n_components=self.n_components, svd_solver="auto", random_state=0).fit(images.reshape(n, -1))
-        self.image_shape_ = tuple(shape)
-        self.latent_dim_ = self.n_components
-        self.history_: list[dict] = []
+        start = time.perf_counter()
+        pca = PCA(n_components=self.n_components, svd_solver="auto", random_state=0).fit(images.reshape(n, -1))
+        self.components_ = np.ascontiguousarray(pca.components_, dtype=np.float32)
+        self.mean_ = pca.mean_.astype(np.float32)
+        self.explained_variance_ = pca.explained_variance_.astype(np.float32)
+        self.explained_variance_ratio_ = pca.explained_variance_ratio_.astype(np.float32)
+        self._set_shape(shape, self.n_components, [], time.perf_counter() - start)
         return self
 
+    def state(self):
+        self._check_fitted()
+        return {"components": self.components_, "mean": self.mean_,
+                "explained_variance": self.explained_variance_,
+                "explained_variance_ratio": self.explained_variance_ratio_}
+
+    @classmethod
+    def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
+        reducer = cls(model_config.latent_dim)
+        components, mean = np.asarray(arrays["components"], np.float32), np.asarray(arrays["mean"], np.float32)
+        pixels = int(np.prod(image_shape))
+        if components.shape != (model_config.latent_dim, pixels) or mean.shape != (pixels,):
+            raise ValueError(f"PCA arrays of shapes {components.shape} and {mean.shape} do not fit "
+                             f"{model_config.latent_dim} components of {tuple(image_shape)} images")
+        reducer.components_, reducer.mean_ = components, mean
+        reducer.explained_variance_ = np.asarray(arrays["explained_variance"], np.float32)
+        reducer.explained_variance_ratio_ = np.asarray(arrays["explained_variance_ratio"], np.float32)
+        reducer._set_shape(image_shape, model_config.latent_dim, history, train_seconds)
+        return reducer
+
     def _encode(self, images):
-        return self.pca_.transform(images.reshape(len(images), -1))
+        # scikit-learn's transform without whitening: centre, then project on the components
+        return (images.reshape(len(images), -1) - self.mean_) @ self.components_.T
 
     def _decode(self, codes):
-        flat = self.pca_.inverse_transform(codes)
+        flat = codes @ self.components_ + self.mean_  # scikit-learn's inverse_transform
         if self.clip:
             np.clip(flat, 0.0, 1.0, out=flat)
         return flat.reshape(len(codes), *self.image_shape_)
+
+    def _torch_decoder(self):
+        return _LinearDecoder(self.components_, self.mean_, self.image_shape_, self.clip)
+
+
+class _LinearDecoder(torch.nn.Module):
+    """PCA's inverse transform as a module: ``codes @ components + mean``, clipped, reshaped."""
+
+    def __init__(self, components: np.ndarray, mean: np.ndarray, image_shape: tuple[int, ...], clip: bool):
+        super().__init__()
+        self.register_buffer("components", torch.from_numpy(np.asarray(components, np.float32)))
+        self.register_buffer("mean", torch.from_numpy(np.asarray(mean, np.float32)))
+        self.image_shape = tuple(int(s) for s in image_shape)
+        self.clip = clip
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        flat = codes @ self.components + self.mean
+        if self.clip:
+            flat = flat.clamp(0.0, 1.0)
+        return flat.reshape(-1, *self.image_shape)
+
+
+class _ModelDecoder(torch.nn.Module):
+    """An autoencoder's decode, clipped to [0, 1] for families without a sigmoid."""
+
+    def __init__(self, model: Autoencoder):
+        super().__init__()
+        self.model = model
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        images = self.model.decode(codes)
+        return images if self.model.sigmoid_output else images.clamp(0.0, 1.0)
 
 
 class AutoencoderReducer(Reducer):
@@ -129,6 +268,8 @@ class AutoencoderReducer(Reducer):
     train_config : TrainConfig
     callback : callable, optional
         Receives :class:`core.training.EpochStats` after each epoch of ``fit``.
+    device : torch.device, optional
+        Where to train (default: CUDA when present).
 
     Attributes
     ----------
@@ -144,10 +285,9 @@ class AutoencoderReducer(Reducer):
         self.callback = callback
         self.device = device
 
-    @property
-    def method(self) -> str:  # type: ignore[override]
-        noise = self.train_config.noise
-        return f"{self.model_config.family} denoising" if noise else self.model_config.family
+    @classmethod
+    def from_config(cls, model_config, train_config=None, callback=None):
+        return cls(model_config, train_config, callback)
 
     def fit(self, images):
         images = _as_images(images)
@@ -158,20 +298,21 @@ class AutoencoderReducer(Reducer):
         self._set_fitted(model, history, time.perf_counter() - start)
         return self
 
+    def state(self):
+        self._check_fitted()
+        return {k: v.detach().cpu().contiguous().numpy() for k, v in self.model_.state_dict().items()}
+
     @classmethod
-    def from_model(cls, model: Autoencoder, train_config: TrainConfig, history: list[dict],
-                   train_seconds: float) -> "AutoencoderReducer":
-        """Wrap an already trained model (e.g. loaded from a checkpoint)."""
-        reducer = cls(model.config, train_config)
+    def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
+        model = build_model(model_config, tuple(image_shape))
+        model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})
+        reducer = cls(model_config, train_config)
         reducer._set_fitted(model, history, train_seconds)
         return reducer
 
     def _set_fitted(self, model: Autoencoder, history: list[dict], seconds: float):
         self.model_ = model.eval()
-        self.history_ = history
-        self.train_seconds_ = seconds
-        self.image_shape_ = tuple(model.image_shape)
-        self.latent_dim_ = model.latent_dim
+        self._set_shape(model.image_shape, model.latent_dim, history, seconds)
 
     def _device(self) -> torch.device:
         return next(self.model_.parameters()).device
@@ -190,9 +331,11 @@ class AutoencoderReducer(Reducer):
         decoded = self._run(self.model_.decode, codes)
         return decoded if self.model_.sigmoid_output else np.clip(decoded, 0.0, 1.0)
 
+    def _torch_decoder(self):
+        return _ModelDecoder(self.model_)
+
     def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
-        """Random codes from the VAE prior N(0, I), shape (n, latent_dim_); VAE only."""
         self._check_fitted()
-        if not hasattr(self.model_, "sample_prior"):
-            raise TypeError(f"{self.model_config.family} has no prior to sample from; only the vae does")
+        if not self.capabilities.prior:
+            return super().sample_prior(n, seed)
         return self.model_.sample_prior(n, torch.Generator().manual_seed(seed)).numpy()

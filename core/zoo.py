@@ -3,49 +3,99 @@
 Small enough to train in well under a minute on 2 CPU cores on digits, broad enough that every page
 has something to show: four 2-D models for the latent map and the playground, and a plain and a
 denoising 8-D conv pair for the denoising and compression pages.
+
+:func:`zoo_status` is the one place that decides which default models a dataset already has: the
+CLI's ``zoo`` and the dashboard's Home both ask it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, replace
 
-from core.config import ModelConfig, NoiseConfig, TrainConfig
-from core.models import default_model_config
+from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
+from core.methods import default_model_config, model_label
+from core.records import ModelRecord
 
 DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
-
-
-@dataclass(frozen=True)
-class ZooEntry:
-    model: ModelConfig
-    train: TrainConfig
-
-    @property
-    def label(self) -> str:
-        noise = f" denoising {self.train.noise.label()}" if self.train.noise else ""
-        return f"{self.model.family} d={self.model.latent_dim}{noise}"
-
-
-def default_zoo(train: TrainConfig | None = None) -> list[ZooEntry]:
-    """The default models, all trained with ``train`` (default TrainConfig())."""
-    train = train or TrainConfig()
-    denoise = TrainConfig(**{**train.to_dict(), "noise": DENOISING_NOISE})
-    return [
-        ZooEntry(default_model_config("dense", 2), train),
-        ZooEntry(default_model_config("conv", 2), train),
-        ZooEntry(default_model_config("vae", 2), train),
-        ZooEntry(default_model_config("sparse", 2), train),
-        ZooEntry(default_model_config("conv", 8), train),
-        ZooEntry(default_model_config("conv", 8), denoise),
-    ]
-
+EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the tests use 1-2)
 
 SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
 IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
 
 
+@dataclass(frozen=True)
+class ZooModel:
+    """One default model and where it stands.
+
+    Attributes
+    ----------
+    model : ModelConfig
+    train : TrainConfig
+        The settings it is trained with when it is missing.
+    record : ModelRecord or None
+        The cached model that stands for it: one trained with exactly ``train`` if there is one,
+        else the newest with the same architecture and noise (e.g. trained with a time budget).
+    """
+
+    model: ModelConfig
+    train: TrainConfig
+    record: ModelRecord | None = None
+
+    @property
+    def label(self) -> str:
+        return model_label(self.model, self.train)
+
+    @property
+    def trained(self) -> bool:
+        return self.record is not None
+
+
+def default_zoo(train: TrainConfig | None = None) -> list[ZooModel]:
+    """The default models, all to be trained with ``train`` (default TrainConfig())."""
+    train = train or TrainConfig()
+    denoise = replace(train, noise=DENOISING_NOISE)
+    return [
+        ZooModel(default_model_config("dense", 2), train),
+        ZooModel(default_model_config("conv", 2), train),
+        ZooModel(default_model_config("vae", 2), train),
+        ZooModel(default_model_config("sparse", 2), train),
+        ZooModel(default_model_config("conv", 8), train),
+        ZooModel(default_model_config("conv", 8), denoise),
+    ]
+
+
+def first_choice() -> ModelConfig:
+    """The model pages pick when nothing is chosen yet: the 2-D conv model, the friendliest start."""
+    return default_zoo()[1].model
+
+
+def zoo_status(data: DataConfig, records: list[ModelRecord], train: TrainConfig | None = None) -> list[ZooModel]:
+    """Every default model for ``data``, each with the cached record that stands for it (or None).
+
+    Parameters
+    ----------
+    data : DataConfig
+    records : list of ModelRecord
+        The store's listing (``CheckpointStore().list().records``).
+    train : TrainConfig, optional
+        The settings missing models would be trained with; models trained with other settings
+        still count as present (the zoo is about which models exist, not how long they trained).
+    """
+    same_data = [r for r in records if r.data == data]
+    status = []
+    for entry in default_zoo(train):
+        matches = [r for r in same_data if r.model == entry.model and r.train.noise == entry.train.noise]
+        exact = [r for r in matches if replace(r.train, threads=None) == replace(entry.train, threads=None)]
+        best = (exact or sorted(matches, key=lambda r: r.created, reverse=True) or [None])[0]
+        status.append(replace(entry, record=best))
+    return status
+
+
 def default_train_config(n_train: int, **overrides) -> TrainConfig:
     """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST.
+
+    ``$LATENT_LAB_EPOCHS`` sets the default epochs everywhere (CLI and dashboard alike).
 
     Parameters
     ----------
@@ -55,6 +105,8 @@ def default_train_config(n_train: int, **overrides) -> TrainConfig:
         TrainConfig fields to set (None values are ignored).
     """
     settings = {k: v for k, v in overrides.items() if v is not None}
+    if os.environ.get(EPOCHS_ENV):
+        settings.setdefault("epochs", int(os.environ[EPOCHS_ENV]))
     if n_train <= SMALL_DATASET:
         # tiny images, tiny batches: per-step overhead dominates and a second thread only waits.
         # The default zoo on digits trained in 48.6 s on 1 thread vs 98.8 s on 2, same test error

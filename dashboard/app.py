@@ -1,13 +1,8 @@
 """Latent Lab dashboard: the router. Run with ``streamlit run dashboard/app.py`` (or ``make run``)."""
 
-import sys
-from pathlib import Path
+import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # `streamlit run` puts only dashboard/ on the path
-
-import streamlit as st  # noqa: E402
-
-from dashboard import ui  # noqa: E402
+from dashboard import ui  # the project is installed (`pip install -e .`), so this works from any folder
 
 st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
 ui.sidebar()

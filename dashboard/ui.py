@@ -3,17 +3,27 @@ missing dataset or an empty model cache into a clear message with a way forward 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import streamlit as st
 
 from core.config import ConfigError, DataConfig
+from core.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
+from core.records import ModelRecord, unique_labels
 from dashboard import figures, resources
 
 HOME, TRAIN = "views/home.py", "views/train.py"
+
+DATASET_CHOICES = {
+    "digits": "Digits (embedded, 8x8)",
+    "mnist": "MNIST",
+    "fashion-mnist": "Fashion-MNIST",
+    "kmnist": "KMNIST",
+    "folder": "Own image folder",
+}
 
 
 @dataclass(frozen=True)
@@ -30,8 +40,8 @@ def sidebar() -> Selection:
     persists across pages)."""
     with st.sidebar:
         st.markdown("### Data")
-        choice = st.selectbox("Dataset", list(resources.DATASET_CHOICES), key="dataset_choice",
-                              format_func=resources.DATASET_CHOICES.get,
+        choice = st.selectbox("Dataset", list(DATASET_CHOICES), key="dataset_choice",
+                              format_func=DATASET_CHOICES.get,
                               help="Digits ship with scikit-learn and work offline. MNIST-style sets are read "
                                    "from the data folder below.")
         data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
@@ -69,7 +79,29 @@ def explainer(text: str) -> None:
         st.markdown(text)
 
 
-def dataset_or_stop():
+@dataclass(frozen=True)
+class Page:
+    """What an opened page works with: the dataset, the sidebar's selection and the cached models."""
+
+    dataset: Dataset
+    selection: Selection
+    models: list[ModelRecord]
+
+
+def page(title: str, explanation: str, *, models: Callable[[ModelRecord], bool] | None = None,
+         need: str = "a trained autoencoder", intro: str = "") -> Page:
+    """Open a page: its title (and an intro line), its explainer, then the dataset (or a message that
+    stops the page), then, when ``models`` is given, the cached models it keeps (or a way forward)."""
+    st.title(title)
+    if intro:
+        st.markdown(intro)
+    explainer(explanation)
+    dataset = dataset_or_stop()
+    records = models_or_stop(dataset, models, need) if models is not None else []
+    return Page(dataset, selection(), records)
+
+
+def dataset_or_stop() -> Dataset:
     """The chosen dataset, or a message that says what to do and stops the page."""
     sel = selection()
     if sel.config is None:
@@ -91,36 +123,39 @@ def dataset_or_stop():
         st.stop()
 
 
-def models_or_stop(dataset, keep: Callable[[resources.ModelEntry], bool] = lambda e: True,
-                   need: str = "a trained autoencoder") -> list[resources.ModelEntry]:
+def every_model(record: ModelRecord) -> bool:
+    return True
+
+
+def models_or_stop(dataset: Dataset, keep: Callable[[ModelRecord], bool] = every_model,
+                   need: str = "a trained autoencoder") -> list[ModelRecord]:
     """Cached models for this dataset that pass ``keep``; an empty cache stops with a way forward."""
-    entries = [e for e in resources.cached_models(dataset.config) if keep(e)]
-    if not entries:
+    records = [r for r in resources.cached_models(dataset.config) if keep(r)]
+    if not records:
         st.info(f"This page needs {need} for **{dataset.name}**, and none is cached yet.")
         left, right = st.columns(2)
         left.page_link(HOME, label="Train the default models on Home (one click)", icon=":material/home:")
         right.page_link(TRAIN, label="Train a model of your own", icon=":material/model_training:")
         st.stop()
-    return entries
+    return records
 
 
-def pick_model(label: str, entries: list[resources.ModelEntry], key: str, help: str | None = None):
-    """A selectbox over cached models; returns (entry, loaded reducer) or stops with the fix."""
-    names = [e.name for e in entries]
-    wanted = st.session_state.get(key)
-    if wanted not in names:
+def pick_model(label: str, records: list[ModelRecord], key: str, help: str | None = None):
+    """A selectbox over cached models; returns (record, loaded reducer) or stops with the fix."""
+    labels = unique_labels(records)
+    if st.session_state.get(key) not in labels:
         st.session_state.pop(key, None)
-    name = st.selectbox(label, names, key=key, help=help,
-                        format_func=lambda n: next(e.label for e in entries if e.name == n))
-    entry = next(e for e in entries if e.name == name)
-    return entry, load_or_stop(entry)
+    name = st.selectbox(label, list(labels), key=key, help=help, format_func=labels.get)
+    record = next(r for r in records if r.name == name)
+    return record, load_or_stop(record)
 
 
-def load_or_stop(entry: resources.ModelEntry):
+def load_or_stop(record: ModelRecord):
+    sel = selection()
     try:
-        return resources.load_model(entry)
+        return resources.reducer(sel.config, sel.data_dir, record.ref)
     except CheckpointError as exc:
-        st.error(f"The cached model **{entry.label}** cannot be loaded: {exc}")
+        st.error(f"The cached model **{record.label}** cannot be loaded: {exc}")
         st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
         st.stop()
 

@@ -38,3 +38,12 @@ def tiny_train():
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="session")
+def every_reducer(small_digits):
+    """One fitted reducer of every registry method (PCA included), d=3, trained for a moment."""
+    from core.methods import METHODS, build_reducer, default_model_config
+
+    train = TrainConfig(epochs=2, batch_size=64, lr=3e-3, seed=0)
+    return {name: build_reducer(default_model_config(name, 3), train).fit(small_digits.train.images) for name in METHODS}

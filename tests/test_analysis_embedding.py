@@ -5,8 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.analysis import (Embedding, embed, embedding_scores, embedding_table, knn_accuracy,
-                           pixel_pca_embedding, trustworthiness_score)
+from core.analysis import (
+    Embedding,
+    embed,
+    embedding_scores,
+    embedding_table,
+    knn_accuracy,
+    pixel_pca_embedding,
+    trustworthiness_score,
+)
 from core.reducers import PCAReducer
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from core.analysis import error_vs_latent, explained_variance
 from core.config import TrainConfig
-from core.metrics import per_image_ssim, reconstruction_metrics
-from core.models import default_model_config
+from core.methods import default_model_config
+from core.metrics import reconstruction_metrics
 from core.reducers import AutoencoderReducer, PCAReducer
 
 

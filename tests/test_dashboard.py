@@ -1,8 +1,8 @@
 """Every dashboard page under Streamlit's AppTest, on digits, with a tiny pre-trained model cache.
 
 The session fixture trains the default zoo for 2 epochs into a temporary folder; the app finds
-those models because ``LATENT_LAB_EPOCHS=2`` makes ``dashboard.resources.default_train_config``
-use the same settings.
+those models whatever their training settings (``core.zoo.zoo_status``), and ``LATENT_LAB_EPOCHS``
+(honoured by ``core.zoo.default_train_config``, CLI and dashboard alike) keeps any training short.
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def test_playground_long_codes_and_a_code_sent_from_the_map(env):
     from dashboard import resources
 
     entries = resources.cached_models(DataConfig("digits"))
-    eight = next(e for e in entries if e.latent_dim == 8 and e.noise is None)
+    eight = next(e for e in entries if e.latent_dim == 8 and e.train.noise is None)
     at = start("playground")
     at.selectbox(key="pg_model").set_value(eight.name).run()
     no_exception(at)

@@ -8,7 +8,7 @@ import torch
 
 from core.config import ConfigError, NoiseConfig, TrainConfig
 from core.errors import TrainingDiverged
-from core.models import build_model, default_model_config
+from core.methods import default_model_config
 from core.noise import corrupt, corrupt_array
 from core.reducers import AutoencoderReducer
 from core.training import cosine_lr
@@ -80,4 +80,3 @@ def test_bad_noise_and_training_values_are_refused():
         NoiseConfig.parse("speckle:0.2")
     with pytest.raises(ConfigError, match="epochs"):
         TrainConfig(epochs=0)
-    assert build_model(default_model_config("dense", 2), (1, 8, 8)) is not None

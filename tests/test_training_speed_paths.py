@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from core.config import ConfigError, TrainConfig
-from core.models import build_model, default_model_config
+from core.methods import default_model_config
+from core.models import build_model
 from core.reducers import AutoencoderReducer
 from core.training import to_channels_last, train, uses_convolutions
 

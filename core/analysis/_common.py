@@ -21,6 +21,3 @@ def mean_quality(originals: np.ndarray, reconstructions: np.ndarray) -> tuple[fl
             float(per_image_ssim(originals, reconstructions).mean()))
 
 
-def method_name(reducer) -> str:
-    """The reducer's short name for tables ('PCA', 'conv', 'conv denoising', ...)."""
-    return str(getattr(reducer, "method", type(reducer).__name__))

@@ -21,12 +21,17 @@ What is counted
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from core.analysis._common import mean_quality, subset_index
 from core.metrics import per_image_psnr
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.reducers import Reducer
 
 RD_COLUMNS = ["method", "setting", "bits_per_image", "entropy_bits_per_image", "psnr", "ssim"]
 DEFAULT_BITS = (1, 2, 3, 4, 5, 6, 8)
@@ -124,12 +129,12 @@ def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = Fal
     return (decoded, sizes, scans) if with_scan_bytes else (decoded, sizes)
 
 
-def _code_ranges(reducer, train_images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _code_ranges(reducer: Reducer, train_images: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
     codes = reducer.encode(train_images[subset_index(len(train_images), RANGE_IMAGES, seed)])
     return codes.min(axis=0), codes.max(axis=0)
 
 
-def code_rd_rows(name: str, reducer, images: np.ndarray, train_images: np.ndarray, bits, seed: int = 0) -> list[dict]:
+def code_rd_rows(name: str, reducer: Reducer, images: np.ndarray, train_images: np.ndarray, bits, seed: int = 0) -> list[dict]:
     """Rate-distortion rows of one reducer: one per bit depth, plus the unquantised code
     ('float32', 32 bits per number) for reference."""
     low, high = _code_ranges(reducer, train_images, seed)
@@ -157,7 +162,7 @@ def jpeg_rd_rows(images: np.ndarray, qualities) -> list[dict]:
     return rows
 
 
-def rate_distortion_table(dataset, reducers: dict, bits=DEFAULT_BITS, jpeg_qualities=DEFAULT_JPEG_QUALITIES,
+def rate_distortion_table(dataset: Dataset, reducers: dict[str, Reducer], bits=DEFAULT_BITS, jpeg_qualities=DEFAULT_JPEG_QUALITIES,
                           n_images: int | None = 300, seed: int = 0) -> pd.DataFrame:
     """Bits per image against PSNR/SSIM for quantised codes and for JPEG, on the same test images.
 
@@ -190,7 +195,7 @@ def rate_distortion_table(dataset, reducers: dict, bits=DEFAULT_BITS, jpeg_quali
     return pd.DataFrame(rows, columns=RD_COLUMNS)
 
 
-def compressed_examples(dataset, reducers: dict, budget_bits: float = 64.0, n_images: int = 8, seed: int = 0,
+def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_bits: float = 64.0, n_images: int = 8, seed: int = 0,
                         jpeg_qualities=DEFAULT_JPEG_QUALITIES, index=None) -> dict[str, dict]:
     """Test images compressed by every method at (about) one bit budget, for the Compression page.
 

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from core.analysis._common import mean_quality, subset_index
 
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.reducers import Reducer
+
 DENOISE_COLUMNS = ["method", "noise", "level", "psnr", "ssim"]
 
 
-def denoising_table(dataset, reducers: dict, noises, n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
+def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
     """PSNR and SSIM against the clean test images: of the noisy input, and of each reducer's
     reconstruction of the noisy input.
 
@@ -46,7 +52,7 @@ def denoising_table(dataset, reducers: dict, noises, n_images: int | None = 500,
     return pd.DataFrame(rows, columns=DENOISE_COLUMNS)
 
 
-def denoise_examples(images: np.ndarray, reducers: dict, noise, seed: int = 0) -> dict[str, np.ndarray]:
+def denoise_examples(images: np.ndarray, reducers: dict[str, Reducer], noise, seed: int = 0) -> dict[str, np.ndarray]:
     """Pictures for the denoising page's columns.
 
     Parameters

@@ -9,12 +9,18 @@ baseline map every other map is compared with.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from core.analysis._common import method_name, subset_index
+from core.analysis._common import subset_index
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.reducers import Reducer
 
 PROJECTIONS = ("auto", "code", "pca", "tsne")
 KNN_NEIGHBORS = 5  # k of the k-NN classifier that scores a map
@@ -106,7 +112,7 @@ def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, s
     return xy[:len(train_codes)], xy[len(train_codes):], tsne
 
 
-def embed(reducer, dataset, projection: str = "auto", max_points: int | None = 2000, seed: int = 0,
+def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_points: int | None = 2000, seed: int = 0,
           max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
     """Map the test split to 2-D through ``reducer``'s codes.
 
@@ -144,12 +150,12 @@ def embed(reducer, dataset, projection: str = "auto", max_points: int | None = 2
     test_codes = reducer.encode(dataset.test.images[test_index])
     train_codes = reducer.encode(dataset.train.images[train_index])
     train_xy, test_xy, projector = _project(train_codes, test_codes, projection, seed)
-    return Embedding(method_name(reducer), latent_dim, projection, test_xy, dataset.test.labels[test_index],
+    return Embedding(reducer.method, latent_dim, projection, test_xy, dataset.test.labels[test_index],
                      test_index, train_xy, dataset.train.labels[train_index], projector, test_codes,
                      train_index, time.perf_counter() - start)
 
 
-def pixel_pca_embedding(dataset, max_points: int | None = 2000, seed: int = 0,
+def pixel_pca_embedding(dataset: Dataset, max_points: int | None = 2000, seed: int = 0,
                         max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
     """The baseline map: PCA-2 of the raw pixels (fitted on the training split).
 
@@ -214,7 +220,7 @@ def silhouette(xy: np.ndarray, labels: np.ndarray) -> float:
     return float(silhouette_score(xy, labels))
 
 
-def embedding_scores(emb: Embedding, dataset=None) -> dict[str, float]:
+def embedding_scores(emb: Embedding, dataset: Dataset | None = None) -> dict[str, float]:
     """How faithful a map is.
 
     Parameters
@@ -250,7 +256,7 @@ def embedding_scores(emb: Embedding, dataset=None) -> dict[str, float]:
             "silhouette": silhouette(emb.test_xy, emb.test_labels), "trustworthiness_space": space}
 
 
-def embedding_table(dataset, reducers, projections=("auto",), max_points: int | None = 2000,
+def embedding_table(dataset: Dataset, reducers: Iterable[Reducer], projections=("auto",), max_points: int | None = 2000,
                     seed: int = 0) -> pd.DataFrame:
     """Scores of every (reducer, projection) map, with the pixel-PCA baseline as the first row.
 
@@ -288,3 +294,47 @@ def embedding_table(dataset, reducers, projections=("auto",), max_points: int | 
             start = time.perf_counter()
             rows.append(row(embed(reducer, dataset, resolved, max_points, seed), start))
     return pd.DataFrame(rows, columns=EMBEDDING_COLUMNS)
+
+
+def map_grid(emb: Embedding, n: int = 25, margin: float = 0.08) -> np.ndarray:
+    """Points covering a map's extent plus a margin: the clickable "empty space" of a 2-D code map.
+
+    Returns
+    -------
+    np.ndarray, shape (n*n, 2), float32
+    """
+    xy = emb.test_xy if emb.train_xy is None or not len(emb.train_xy) else np.concatenate([emb.test_xy, emb.train_xy])
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = (high - low) * margin
+    xs = np.linspace(low[0] - pad[0], high[0] + pad[0], n)
+    ys = np.linspace(low[1] - pad[1], high[1] + pad[1], n)
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+
+
+def decode_pixel_map(emb: Embedding, x: float, y: float, image_shape: tuple[int, int, int]) -> np.ndarray:
+    """The image at (x, y) of the pixel-PCA map (:func:`pixel_pca_embedding`): PCA's own decoder.
+
+    Returns
+    -------
+    np.ndarray, shape (C, H, W), float32 in [0, 1]
+    """
+    flat = emb.projector.inverse_transform(np.array([[x, y]], np.float32))
+    return np.clip(flat.reshape(image_shape), 0.0, 1.0).astype(np.float32)
+
+
+def coordinates_table(pixel_map: Embedding, model_map: Embedding, dataset: Dataset) -> pd.DataFrame:
+    """Both maps' coordinates of every test image either map shows, one row per image.
+
+    Columns ``test_index``, ``label``, ``class``, ``pixel_pca_x``, ``pixel_pca_y``, ``model_x``,
+    ``model_y`` (NaN where a map leaves the image out).
+    """
+    pixels = pd.DataFrame({"test_index": pixel_map.test_index, "pixel_pca_x": pixel_map.test_xy[:, 0],
+                           "pixel_pca_y": pixel_map.test_xy[:, 1]})
+    model = pd.DataFrame({"test_index": model_map.test_index, "model_x": model_map.test_xy[:, 0],
+                          "model_y": model_map.test_xy[:, 1]})
+    table = pixels.merge(model, on="test_index", how="outer").sort_values("test_index", ignore_index=True)
+    labels = dataset.test.labels[table["test_index"].to_numpy()]
+    table.insert(1, "label", labels)
+    table.insert(2, "class", [dataset.class_names[c] for c in labels])
+    return table

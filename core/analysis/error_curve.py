@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from core.analysis._common import method_name, subset_index
+from core.analysis._common import subset_index
+from core.methods import METHODS
 from core.metrics import per_image_mse, per_image_psnr, per_image_ssim, psnr_from_mse
+
+if TYPE_CHECKING:
+    from core.datasets import Dataset
+    from core.reducers import Reducer
 
 ERROR_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"]
 DEFAULT_MAX_PCA_DIM = 64
+PCA_TITLE = METHODS["pca"].title  # the curve's rows are named as the registry names PCA
 SSIM_IMAGES = 100  # SSIM (scikit-image, one image at a time: the slow metric) is averaged over this fixed subsample
 
 
-def _default_max_dim(dataset, max_dim: int | None) -> int:
+def _default_max_dim(dataset: Dataset, max_dim: int | None) -> int:
     pixels = int(np.prod(dataset.image_shape))
     limit = min(pixels, len(dataset.train))
     if max_dim is None:
@@ -23,7 +32,7 @@ def _default_max_dim(dataset, max_dim: int | None) -> int:
     return int(max_dim)
 
 
-def _fit_pca(dataset, n_components: int):
+def _fit_pca(dataset: Dataset, n_components: int):
     """scikit-learn PCA on the flattened training images, with PCAReducer's settings (so no torch
     import is needed for the PCA curve)."""
     from sklearn.decomposition import PCA
@@ -32,7 +41,7 @@ def _fit_pca(dataset, n_components: int):
     return PCA(n_components=n_components, svd_solver="auto", random_state=0).fit(x)
 
 
-def explained_variance(dataset, max_dim: int | None = None) -> pd.DataFrame:
+def explained_variance(dataset: Dataset, max_dim: int | None = None) -> pd.DataFrame:
     """PCA's explained-variance curve on the training split.
 
     Parameters
@@ -54,7 +63,7 @@ def explained_variance(dataset, max_dim: int | None = None) -> pd.DataFrame:
                          "cumulative": np.cumsum(ratio)})
 
 
-def pca_error_curve(dataset, max_dim: int | None = None, ssim_images: int | None = SSIM_IMAGES,
+def pca_error_curve(dataset: Dataset, max_dim: int | None = None, ssim_images: int | None = SSIM_IMAGES,
                     seed: int = 0) -> pd.DataFrame:
     """Held-out error of PCA at every latent size 1..max_dim from a single fit.
 
@@ -81,25 +90,25 @@ def pca_error_curve(dataset, max_dim: int | None = None, ssim_images: int | None
         mse = np.einsum("ij,ij->i", clipped, clipped) / pixels  # per image
         psnr = psnr_from_mse(mse)
         sub = np.clip(recon[ssim_rows], 0.0, 1.0).reshape(len(ssim_rows), *test.shape[1:])
-        rows.append({"method": "PCA", "latent_dim": k + 1, "test_mse": float(mse.mean()),
+        rows.append({"method": PCA_TITLE, "latent_dim": k + 1, "test_mse": float(mse.mean()),
                      "test_sse_per_image": float(mse.mean() * pixels), "test_psnr": float(psnr.mean()),
                      "test_ssim": float(per_image_ssim(test[ssim_rows], sub).mean())})
     return pd.DataFrame(rows, columns=ERROR_COLUMNS)
 
 
-def reducer_error_row(reducer, dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> dict:
+def reducer_error_row(reducer: Reducer, dataset: Dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> dict:
     """One fitted reducer's held-out error as a row of :func:`error_vs_latent`."""
     test = dataset.test.images
     recon = reducer.reconstruct(test)
     mse = per_image_mse(test, recon)
     ssim_rows = subset_index(len(test), ssim_images, seed)
-    return {"method": method_name(reducer), "latent_dim": int(reducer.latent_dim_), "test_mse": float(mse.mean()),
+    return {"method": reducer.method, "latent_dim": int(reducer.latent_dim_), "test_mse": float(mse.mean()),
             "test_sse_per_image": float(mse.mean() * np.prod(test.shape[1:])),
             "test_psnr": float(per_image_psnr(test, recon).mean()),
             "test_ssim": float(per_image_ssim(test[ssim_rows], recon[ssim_rows]).mean())}
 
 
-def error_vs_latent(dataset, reducers=(), max_pca_dim: int | None = None,
+def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_dim: int | None = None,
                     ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> pd.DataFrame:
     """Reconstruction error on the test split against latent size.
 
@@ -116,7 +125,7 @@ def error_vs_latent(dataset, reducers=(), max_pca_dim: int | None = None,
         Largest PCA size (default ``min(64, pixels, training images)``).
     ssim_images : int or None
         SSIM is the slow metric (64 PCA sizes x thousands of images), so it is averaged over a fixed
-        seeded subsample of this many test images (default 500; None: all). The same subsample is
+        seeded subsample of this many test images (default SSIM_IMAGES = 100; None: all). The same subsample is
         used for every row, so the rows compare fairly. MSE and PSNR always use the whole test split.
     seed : int
         Seed of the SSIM subsample.
@@ -133,3 +142,24 @@ def error_vs_latent(dataset, reducers=(), max_pca_dim: int | None = None,
     if extra:
         frame = pd.concat([frame, pd.DataFrame(extra, columns=ERROR_COLUMNS)], ignore_index=True)
     return frame
+
+
+def pca_sizes_to_show(image_shape: tuple[int, int, int], n_train: int, model_dims: Iterable[int]) -> int:
+    """How far the PCA curve of a comparison runs: at least 32 (or twice the largest model's size),
+    at most 64, and below the pixel count (the last sizes of tiny images rebuild them exactly)."""
+    pixels = int(np.prod(image_shape))
+    return int(min(DEFAULT_MAX_PCA_DIM, pixels - 1, n_train, max(32, 2 * max(model_dims, default=1))))
+
+
+def versus_pca(table: pd.DataFrame) -> pd.DataFrame:
+    """Each non-PCA row of an :func:`error_vs_latent` table beside PCA's error at the same size.
+
+    Adds ``pca_test_mse`` and ``mse_vs_pca`` (the model's MSE / PCA's: below 1 the model beats PCA);
+    sorted by latent size, then error.
+    """
+    is_pca = table["method"] == PCA_TITLE
+    models, pca = table[~is_pca], table[is_pca]
+    out = models.merge(pca[["latent_dim", "test_mse"]].rename(columns={"test_mse": "pca_test_mse"}),
+                       on="latent_dim", how="left")
+    out["mse_vs_pca"] = out["test_mse"] / out["pca_test_mse"]
+    return out.sort_values(["latent_dim", "test_mse"], ignore_index=True)

@@ -4,10 +4,14 @@ interpolation, latent grids and prior samples. PCA and autoencoders take the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from core.analysis._common import subset_index
+
+if TYPE_CHECKING:
+    from core.reducers import Reducer
 
 LOW_PCT, HIGH_PCT = 1.0, 99.0  # the "training range" of a coordinate: its 1st..99th percentile
 DEFAULT_DIRECTIONS = 8  # sliders a playground shows for a wide code
@@ -86,7 +90,7 @@ def latent_stats_from_codes(codes: np.ndarray, n_directions: int | None = None) 
     )
 
 
-def latent_stats(reducer, images: np.ndarray, n_directions: int | None = None,
+def latent_stats(reducer: Reducer, images: np.ndarray, n_directions: int | None = None,
                  max_images: int | None = STATS_IMAGES, seed: int = 0) -> LatentStats:
     """Ranges and principal directions of a reducer's codes of ``images`` (the training split).
 
@@ -136,7 +140,7 @@ def code_along_directions(stats: LatentStats, base_code, coefficients) -> np.nda
     return base + coefficients @ stats.directions[:len(coefficients)]
 
 
-def decode_code(reducer, code) -> np.ndarray:
+def decode_code(reducer: Reducer, code) -> np.ndarray:
     """Decode one code (d,) or many (n, d) to images (n, C, H, W) in [0, 1]; for PCA this is its
     inverse transform (clipped)."""
     return reducer.decode(np.atleast_2d(np.asarray(code, np.float32)))
@@ -172,11 +176,6 @@ def outside_range(stats: LatentStats, code, tolerance: float = 0.0) -> bool:
     return range_excess(stats, code) > tolerance
 
 
-def _is_vae(reducer) -> bool:
-    config = getattr(reducer, "model_config", None)
-    return getattr(config, "family", None) == "vae"
-
-
 def interpolate_codes(code_a, code_b, steps: int = 8, spherical: bool = False) -> np.ndarray:
     """Codes from ``code_a`` to ``code_b`` (both (d,)), endpoints included: shape (steps, d).
 
@@ -201,7 +200,7 @@ def interpolate_codes(code_a, code_b, steps: int = 8, spherical: bool = False) -
     return ((1 - t) * a + t * b).astype(np.float32)
 
 
-def interpolate(reducer, image_a, image_b, steps: int = 8, spherical: bool | None = None) -> np.ndarray:
+def interpolate(reducer: Reducer, image_a, image_b, steps: int = 8, spherical: bool | None = None) -> np.ndarray:
     """Decoded strip between two images' codes.
 
     Parameters
@@ -211,7 +210,8 @@ def interpolate(reducer, image_a, image_b, steps: int = 8, spherical: bool | Non
     steps : int
         Images in the strip, endpoints included.
     spherical : bool, optional
-        Slerp instead of a straight line; default True for the VAE family, False otherwise.
+        Slerp instead of a straight line; default True for methods whose codes follow a prior
+        (``reducer.capabilities.prior``: the VAE), False otherwise.
 
     Returns
     -------
@@ -219,12 +219,12 @@ def interpolate(reducer, image_a, image_b, steps: int = 8, spherical: bool | Non
         The first and last are the reconstructions of ``image_a`` and ``image_b``.
     """
     if spherical is None:
-        spherical = _is_vae(reducer)
+        spherical = reducer.capabilities.prior
     codes = reducer.encode(np.stack([np.asarray(image_a, np.float32), np.asarray(image_b, np.float32)]))
     return reducer.decode(interpolate_codes(codes[0], codes[1], steps, spherical))
 
 
-def latent_grid(reducer, stats: LatentStats, n: int = 10, dims=(0, 1), base_code=None,
+def latent_grid(reducer: Reducer, stats: LatentStats, n: int = 10, dims=(0, 1), base_code=None,
                 use_directions: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Decoded n x n grid over a 2-D plane of the latent space (the classic manifold picture).
 
@@ -275,16 +275,79 @@ def latent_grid(reducer, stats: LatentStats, n: int = 10, dims=(0, 1), base_code
     return reducer.decode(codes.astype(np.float32)), xs, ys
 
 
-def sample_prior(reducer, n: int = 16, seed: int = 0) -> np.ndarray:
+def sample_prior(reducer: Reducer, n: int = 16, seed: int = 0) -> np.ndarray:
     """Decode ``n`` random codes from a VAE's prior N(0, I): images (n, C, H, W).
 
     Raises
     ------
     TypeError
-        For a reducer without a prior (PCA, plain autoencoders): only the VAE defines one.
+        For a reducer without a prior (``capabilities.prior`` False: PCA, plain autoencoders).
     """
-    if not _is_vae(reducer) or not hasattr(reducer, "sample_prior"):
-        name = getattr(getattr(reducer, "model_config", None), "family", None) or type(reducer).__name__
-        raise TypeError(f"{name} has no prior to sample from: only a VAE (family 'vae') defines one; "
-                        "sample codes between stats.low and stats.high instead")
     return reducer.decode(reducer.sample_prior(n, seed=seed))
+
+
+RANGE_TOLERANCE = 0.25  # warn beyond a quarter range-width past the 1st..99th percentile: with 30 numbers
+# about half of real test codes sit just outside one coordinate's interval, 1-2% this far out
+
+
+def far_outside_range(stats: LatentStats, code) -> bool:
+    """True when ``code`` (d,) is far enough outside the training range that a page should warn
+    (more than :data:`RANGE_TOLERANCE` range-widths past the 1st..99th percentile)."""
+    return outside_range(stats, code, tolerance=RANGE_TOLERANCE)
+
+
+def slider_values_to_code(stats: LatentStats, base_code, values, by_dimension: bool) -> np.ndarray:
+    """The code a playground's sliders stand for.
+
+    Parameters
+    ----------
+    stats : LatentStats
+    base_code : array, shape (d,)
+        The start code.
+    values : array, shape (d,) or (k,)
+        One value per code coordinate (``by_dimension``), or positions along the first k
+        principal directions, measured from the codes' mean (as :meth:`LatentStats.project` gives).
+    by_dimension : bool
+
+    Returns
+    -------
+    np.ndarray, shape (d,), float32
+    """
+    values = np.asarray(values, np.float32).reshape(-1)
+    if by_dimension:
+        return values
+    base = np.asarray(base_code, np.float32)
+    steps = values - stats.project(base)[:len(values)]
+    return code_along_directions(stats, base, steps)
+
+
+def matching_move(stats: LatentStats, pca_stats: LatentStats, base_code, pca_base, code,
+                  by_dimension: bool) -> np.ndarray:
+    """PCA's code for "the same move" the model's code made from its start.
+
+    Each coordinate (or principal direction) moves by the same share of its training range in
+    PCA's code as it did in the model's, starting from PCA's code of the same image.
+
+    Parameters
+    ----------
+    stats, pca_stats : LatentStats
+        Of the model's codes and of PCA's codes (same latent size d).
+    base_code, pca_base : array, shape (d,)
+        The two start codes.
+    code : array, shape (d,)
+        Where the model's code is now.
+    by_dimension : bool
+        Move coordinate by coordinate (short codes) or along principal directions (long codes).
+
+    Returns
+    -------
+    np.ndarray, shape (d,), float32
+    """
+    base, pca_base, code = (np.asarray(v, np.float32).reshape(-1) for v in (base_code, pca_base, code))
+    if by_dimension:
+        span = np.maximum(stats.high - stats.low, 1e-6)
+        return (pca_base + (code - base) / span * (pca_stats.high - pca_stats.low)).astype(np.float32)
+    k = min(len(stats.directions), len(pca_stats.directions))
+    steps = stats.project(code)[:k] - stats.project(base)[:k]
+    ratio = pca_stats.direction_std[:k] / np.maximum(stats.direction_std[:k], 1e-6)
+    return code_along_directions(pca_stats, pca_base, (steps * ratio).astype(np.float32))

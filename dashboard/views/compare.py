@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from core.analysis import pca_sizes_to_show, subset_index, versus_pca
+from core.records import ModelRef, unique_labels
 from dashboard import figures, resources, ui
 
-st.title("Autoencoder vs PCA")
-ui.explainer(
+EXPLAINER = (
     "Both methods squeeze every image into **d numbers** and rebuild it. The grid shows the same test "
     "images (never seen in training) rebuilt by PCA and by each autoencoder with the **same d**, so the "
     "comparison is fair. The chart shows the error for every size: PCA's line comes from one fit, each "
@@ -13,24 +14,23 @@ ui.explainer(
     "same budget. **MSE** is the mean squared pixel error (lower is better), **PSNR** the same in decibels "
     "(higher is better), **SSIM** how similar the structure looks, from 0 to 1 (higher is better)."
 )
-dataset = ui.dataset_or_stop()
-entries = ui.models_or_stop(dataset)
-sel = ui.selection()
+page = ui.page("Autoencoder vs PCA", EXPLAINER, models=ui.every_model)
+dataset, sel, entries = page.dataset, page.selection, page.models
 
 dims = sorted({e.latent_dim for e in entries})
 top = st.columns([1, 3, 1])
 latent_dim = top[0].selectbox("Latent size d", dims, key="cmp_dim")
 same = [e for e in entries if e.latent_dim == latent_dim]
-names = top[1].multiselect("Autoencoders (all with d = %d)" % latent_dim, [e.name for e in same],
-                           default=[e.name for e in same], key=f"cmp_models_{latent_dim}",
-                           format_func=lambda n: next(e.label for e in same if e.name == n))
+labels = unique_labels(same)
+names = top[1].multiselect(f"Autoencoders (all with d = {latent_dim})", list(labels),
+                           default=list(labels), key=f"cmp_models_{latent_dim}", format_func=labels.get)
 n_images = top[2].slider("Images", 4, 16, 10, key="cmp_n")
 seed = st.session_state.get("cmp_seed", 0)
 
 st.subheader(f"Reconstructions with {latent_dim} numbers per image")
-chosen = [e for e in same if e.name in names]
-index = tuple(int(i) for i in resources.test_subset(len(dataset.test), n_images, seed))
-grid = resources.reconstructions(sel.config, sel.data_dir, resources.signature(chosen), latent_dim, index)
+models = {f"PCA (d={latent_dim})": ModelRef.baseline(latent_dim)} | {labels[e.name]: e.ref for e in same if e.name in names}
+index = tuple(int(i) for i in subset_index(len(dataset.test), n_images, seed))
+grid = resources.reconstructions(sel.config, sel.data_dir, models, index)
 originals = grid["original"]
 for label, images in grid.items():
     note = "" if label == "original" else f"MSE {float(((images - originals) ** 2).mean()):.4f}"
@@ -43,17 +43,12 @@ st.subheader("Error against latent size")
 metric = st.radio("Measure", ["test_mse", "test_psnr", "test_ssim"], horizontal=True, key="cmp_metric",
                   format_func={"test_mse": "MSE (lower is better)", "test_psnr": "PSNR dB (higher is better)",
                                "test_ssim": "SSIM (higher is better)"}.get)
-pixels = int(dataset.image_shape[0] * dataset.image_shape[1] * dataset.image_shape[2])
-max_pca = min(64, pixels - 1, len(dataset.train), max(32, 2 * max(dims)))  # the last sizes of tiny images are exact
-table = resources.error_table(sel.config, sel.data_dir, resources.signature(entries), max_pca)
+max_pca = pca_sizes_to_show(dataset.image_shape, len(dataset.train), dims)
+table = resources.error_table(sel.config, sel.data_dir, tuple(e.ref for e in entries), max_pca)
 st.plotly_chart(figures.error_vs_latent(table, metric), key="cmp_chart")
 
 st.subheader("Metrics on the test images")
-ae = table[table["method"] != "PCA"]
-pca = table[(table["method"] == "PCA") & table["latent_dim"].isin(ae["latent_dim"])]
-summary = ae.merge(pca[["latent_dim", "test_mse"]].rename(columns={"test_mse": "PCA test_mse"}), on="latent_dim", how="left")
-summary["MSE vs PCA"] = summary["test_mse"] / summary["PCA test_mse"]
-summary = summary.sort_values(["latent_dim", "test_mse"])
+summary = versus_pca(table).rename(columns={"pca_test_mse": "PCA test_mse", "mse_vs_pca": "MSE vs PCA"})
 st.dataframe(summary, hide_index=True, width="stretch",
              column_config={c: st.column_config.NumberColumn(format="%.5f") for c in ("test_mse", "PCA test_mse")}
              | {"test_sse_per_image": st.column_config.NumberColumn(format="%.3f"),

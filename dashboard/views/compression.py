@@ -2,10 +2,11 @@
 
 import streamlit as st
 
+from core.analysis import subset_index
+from core.records import ModelRef, unique_labels
 from dashboard import figures, resources, ui
 
-st.title("Compression")
-ui.explainer(
+EXPLAINER = (
     "A code is a compressed image: store the d numbers, and the decoder rebuilds the picture. To count "
     "the cost in **bits**, each number is rounded to one of 2^b levels (b bits per number), so an image "
     "costs d x b bits. More bits: a sharper image, but a bigger file. The chart shows this trade-off "
@@ -16,21 +17,21 @@ ui.explainer(
     "switch to *ideal entropy coding* to leave that header out for JPEG and count the codes as an ideal "
     "entropy coder would."
 )
-dataset = ui.dataset_or_stop()
-entries = ui.models_or_stop(dataset, lambda e: e.noise is None, "a trained (non-denoising) autoencoder")
-sel = ui.selection()
+page = ui.page("Compression", EXPLAINER, models=lambda r: r.train.noise is None,
+               need="a trained (non-denoising) autoencoder")
+dataset, sel, entries = page.dataset, page.selection, page.models
 
 dims = sorted({e.latent_dim for e in entries})
 c1, c2 = st.columns([1, 3])
 latent_dim = c1.selectbox("Latent size d", dims, index=dims.index(8) if 8 in dims else len(dims) - 1, key="cp_dim")
 same = [e for e in entries if e.latent_dim == latent_dim]
-names = c2.multiselect("Autoencoders", [e.name for e in same], default=[e.name for e in same][:2], key=f"cp_models_{latent_dim}",
-                       format_func=lambda n: next(e.label for e in same if e.name == n))
-models = {f"PCA (d={latent_dim})": f"PCA:{latent_dim}"}
+labels = unique_labels(same)
+names = c2.multiselect("Autoencoders", list(labels), default=list(labels)[:2], key=f"cp_models_{latent_dim}",
+                       format_func=labels.get)
+models = {f"PCA (d={latent_dim})": ModelRef.baseline(latent_dim)}
 for e in same:
-    if e.name in names:
-        models[f"{e.family} d={e.latent_dim}" if sum(x.family == e.family for x in same) == 1 else e.label] = \
-            resources.signature([e])[0]
+    if e.name in names:  # the short name when it is the only model of its family here
+        models[f"{e.method} d={e.latent_dim}" if sum(x.family == e.family for x in same) == 1 else labels[e.name]] = e.ref
 
 table = resources.rd_table(sel.config, sel.data_dir, models)
 c1, c2 = st.columns(2)
@@ -46,7 +47,7 @@ plot["bits_per_image"] = plot[count]
 st.plotly_chart(figures.rate_distortion(plot.dropna(subset=["bits_per_image"]), budget, metric), key="cp_chart")
 
 st.subheader(f"The same test images at about {budget} bits each")
-index = tuple(int(i) for i in resources.test_subset(len(dataset.test), 8, seed=2))
+index = tuple(int(i) for i in subset_index(len(dataset.test), 8, seed=2))
 examples = resources.compressed(sel.config, sel.data_dir, models, float(budget), index)
 for label, item in examples.items():
     if label == "original":

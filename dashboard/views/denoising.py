@@ -3,11 +3,14 @@
 import numpy as np
 import streamlit as st
 
+from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
+from core.datasets import MAX_UPLOAD_BYTES, UPLOAD_TYPES, image_from_upload
+from core.errors import UploadError
+from core.records import ModelRef
 from dashboard import figures, resources, ui
 
-st.title("Denoising")
-ui.explainer(
+EXPLAINER = (
     "A **denoising autoencoder** was trained on images with noise added, and asked to output the clean "
     "image. It learns what digits (or your images) look like, so it can ignore the noise. Here the same "
     "noisy images go through the denoising model, through a **plain autoencoder** of the same size that "
@@ -17,15 +20,14 @@ ui.explainer(
     "with the clean images. Gaussian noise adds grain, salt-and-pepper flips pixels to black or white, "
     "masking blacks pixels out. You can also upload an image of your own."
 )
-dataset = ui.dataset_or_stop()
-entries = ui.models_or_stop(dataset, lambda e: e.noise is not None, "a denoising autoencoder")
-sel = ui.selection()
+page = ui.page("Denoising", EXPLAINER, models=lambda r: r.train.noise is not None, need="a denoising autoencoder")
+dataset, sel, entries = page.dataset, page.selection, page.models
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 with c1:
     dae, _ = ui.pick_model("Denoising autoencoder", entries, key="dn_model")
 plain = [e for e in resources.cached_models(dataset.config)
-         if e.noise is None and e.latent_dim == dae.latent_dim]
+         if e.train.noise is None and e.latent_dim == dae.latent_dim]
 plain.sort(key=lambda e: e.family != dae.family)  # the same family first
 kind = c2.selectbox("Noise", ["gaussian", "salt_pepper", "masking"], key="dn_kind",
                     format_func={"gaussian": "gaussian", "salt_pepper": "salt and pepper", "masking": "masking"}.get)
@@ -34,15 +36,15 @@ level = c3.slider("Noise level", 0.0, 1.0 if kind == "gaussian" else 0.8, 0.3, 0
 n_images = c4.slider("Images", 4, 12, 6, key="dn_n")
 noise = NoiseConfig(kind, float(level))
 
-models = {"denoising AE": resources.signature([dae])[0]}
+models = {"denoising AE": dae.ref}
 if plain:
-    models["plain AE"] = resources.signature(plain[:1])[0]
-models[f"PCA (d={dae.latent_dim})"] = f"PCA:{dae.latent_dim}"
+    models["plain AE"] = plain[0].ref
+models[f"PCA (d={dae.latent_dim})"] = ModelRef.baseline(dae.latent_dim)
 st.caption(f"Denoising AE: **{dae.label}**" + (f"; plain AE: **{plain[0].label}**" if plain else
            "; no plain model of the same size is cached (train one on the Train page to compare)")
            + f"; PCA with {dae.latent_dim} components.")
 
-index = tuple(int(i) for i in resources.test_subset(len(dataset.test), n_images, seed=1))
+index = tuple(int(i) for i in subset_index(len(dataset.test), n_images, seed=1))
 out = resources.denoise_test_images(sel.config, sel.data_dir, models, noise, index)
 clean = out["clean"]
 
@@ -55,7 +57,7 @@ def columns(out: dict, clean: np.ndarray, cell: int):
             if label in ("clean", "your image"):
                 st.caption("the target")
             else:
-                psnr, ssim = resources.quality(clean, images)
+                psnr, ssim = mean_quality(clean, images)
                 st.caption(f"PSNR {psnr:.1f} dB · SSIM {ssim:.2f}")
             ui.picture(figures.mosaic(images, ncols=1, cell=cell))
 
@@ -73,19 +75,19 @@ with st.expander("How each method copes as the noise grows"):
 
 st.subheader("Your own image")
 c_shape = dataset.image_shape
-st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {resources.MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
+st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
            f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
            "training images. A digit drawn dark on white is inverted automatically.")
 u1, u2, u3 = st.columns([2, 1, 1])
-upload = u1.file_uploader("Upload an image", type=list(resources.UPLOAD_TYPES), key="dn_upload",
-                          max_upload_size=resources.MAX_UPLOAD_BYTES // (1024 * 1024))
+upload = u1.file_uploader("Upload an image", type=list(UPLOAD_TYPES), key="dn_upload",
+                          max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024))
 invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
 add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
                       help="Off: your image is already noisy, just clean it")
 if upload is not None:
     try:
-        image, note = resources.read_upload(upload.getvalue(), upload.name, c_shape, invert)
-    except resources.UploadError as exc:
+        image, note = image_from_upload(upload.getvalue(), upload.name, c_shape, invert)
+    except UploadError as exc:
         st.error(f"This file cannot be used: {exc}")
     else:
         st.caption(f"{upload.name}: {note}.")

@@ -1,17 +1,12 @@
 """Home: what the app is, the model zoo for the chosen dataset, one button that trains it."""
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from dashboard import figures, resources, ui
 
-st.title("Latent Lab")
-st.markdown(
-    "See what an **autoencoder** learns: it squeezes each image into a few numbers (the *code*) and "
-    "rebuilds the image from them. Compare it with **PCA** at the same number of numbers, explore the "
-    "code space, move its coordinates by hand, clean noisy images and compress them."
-)
-ui.explainer(
+HOME_EXPLAINER = (
     "An **autoencoder** is two small neural networks: an *encoder* that turns an image into a short list "
     "of numbers (the **latent code**) and a *decoder* that turns the code back into an image. It is trained "
     "only to make the rebuilt image look like the input, so the code has to keep what matters.\n\n"
@@ -22,7 +17,12 @@ ui.explainer(
     "images the model never saw in training (smaller is better)."
 )
 
-dataset = ui.dataset_or_stop()
+INTRO = (
+    "See what an **autoencoder** learns: it squeezes each image into a few numbers (the *code*) and "
+    "rebuilds the image from them. Compare it with **PCA** at the same number of numbers, explore the "
+    "code space, move its coordinates by hand, clean noisy images and compress them."
+)
+dataset = ui.page("Latent Lab", HOME_EXPLAINER, intro=INTRO).dataset
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Dataset", dataset.name if not dataset.name.startswith("folder:") else "own folder")
 c2.metric("Training images", f"{len(dataset.train):,}")
@@ -34,10 +34,17 @@ examples = np.concatenate([dataset.train.images[dataset.train.labels == c][:2] f
 ui.picture(figures.mosaic(examples, cell=48), caption="Two training images per class")
 
 st.subheader("Model zoo")
-table = resources.zoo_table(dataset)
-missing = int((~table["cached"]).sum())
+standard = resources.default_train_config(len(dataset.train))
+status = resources.zoo(dataset, standard)
+table = pd.DataFrame([{
+    "model": z.label, "latent size": z.model.latent_dim, "cached": z.trained,
+    "test MSE": z.record.metric("test_mse") if z.record else None,
+    "training time (s)": round(z.record.train_seconds, 1) if z.record else None,
+    "trained with": z.record.trained_with if z.record else "",
+} for z in status])
+missing = [z for z in status if not z.trained]
 st.dataframe(
-    table.drop(columns=["family"]), hide_index=True, width="stretch",
+    table, hide_index=True, width="stretch",
     column_config={
         "cached": st.column_config.CheckboxColumn("cached"),
         "test MSE": st.column_config.NumberColumn(format="%.5f"),
@@ -46,12 +53,11 @@ st.dataframe(
 )
 
 large = len(dataset.train) > 5000
-standard = resources.default_train_config(len(dataset.train))
 with st.container(border=True):
-    if missing == 0:
+    if not missing:
         st.success("Every default model is trained: open any page in the sidebar.")
     else:
-        st.markdown(f"**{missing} of {len(table)} default models are not trained yet.** "
+        st.markdown(f"**{len(missing)} of {len(status)} default models are not trained yet.** "
                     + ("On digits this takes well under a minute on a laptop." if not large else
                        "This dataset is large: a time budget per model keeps the wait predictable."))
     length = st.radio("Training length", ["standard", "time budget"], horizontal=True, index=1 if large else 0,
@@ -61,10 +67,8 @@ with st.container(border=True):
     if length == "time budget":
         budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key=f"zoo_budget_{dataset.name}")
     train_config = resources.default_train_config(len(dataset.train), time_budget=budget)
-    pending = [e for e in resources.zoo_for(train_config)
-               if not resources.store().folder_for(dataset.config, e.model, e.train).exists()]
-    label = f"Train the default models ({len(pending)} to train)" if pending else "Default models trained"
-    if st.button(label, type="primary" if missing else "secondary", disabled=not pending, key="train_zoo"):
+    label = f"Train the default models ({len(missing)} to train)" if missing else "Default models trained"
+    if st.button(label, type="primary" if missing else "secondary", disabled=not missing, key="train_zoo"):
         bar = st.progress(0.0, text="Starting...")
 
         def on_model(i, n, name):

@@ -1,13 +1,12 @@
 """Latent map: PCA-2 of the pixels beside the chosen model's 2-D map; click a point or empty space."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
+from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid
 from dashboard import figures, resources, ui
 
-st.title("Latent map")
-ui.explainer(
+EXPLAINER = (
     "Every dot is one **test image**, placed by its code and coloured by its class. On the left, PCA "
     "keeps the two pixel directions with most variation; on the right, the model's own code (when it "
     "has 2 numbers) or a 2-D view of it. If the colours form separate islands, the code has learned "
@@ -18,9 +17,8 @@ ui.explainer(
     "**Click the faint grey grid** in empty space to decode a code that no image has: what the decoder "
     "imagines there."
 )
-dataset = ui.dataset_or_stop()
-entries = ui.models_or_stop(dataset)
-sel = ui.selection()
+page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
+dataset, sel, entries = page.dataset, page.selection, page.models
 
 two_d = [e for e in entries if e.latent_dim == 2]
 ordered = two_d + [e for e in entries if e.latent_dim != 2]
@@ -31,10 +29,8 @@ projection = c2.selectbox("2-D view of the code", ["auto", "pca", "tsne"], key="
                           disabled=entry.latent_dim == 2,
                           help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE is slower")
 max_points = c3.select_slider("Points", [500, 1000, 2000, 5000], value=2000, key="map_points")
-model_key = resources.signature([entry])[0]
-
 left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
-right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, model_key, projection, max_points)
+right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref, projection, max_points)
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
 
 
@@ -51,10 +47,10 @@ def maps():
             m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}")
             m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}")
             m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}")
-            grid = resources.map_grid(emb) if clickable_space else None
+            grid = map_grid(emb) if clickable_space else None
             fig = figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
                                      grid=grid, axis_titles=axes)
-            events[name] = st.plotly_chart(fig, key=f"map_{name}_{model_key}_{projection}_{max_points}",
+            events[name] = st.plotly_chart(fig, key=f"map_{name}_{entry.name}_{projection}_{max_points}",
                                            on_select="rerun", selection_mode="points")
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
@@ -77,22 +73,21 @@ def maps():
             with a:
                 ui.image(original[0], f"test image #{i} (class {label})")
             if name == "model":
-                code = resources.encode(sel.config, model_key, original)[0]
+                code = reducer.encode(original)[0]
                 with b:
-                    ui.image(resources.reconstruct(sel.config, model_key, original)[0], f"rebuilt by {entry.method}")
+                    ui.image(reducer.reconstruct(original)[0], f"rebuilt by {entry.method}")
             else:
                 code = None
                 with b:
-                    ui.image(resources.decode_pixel_map(sel.config, sel.data_dir, max_points, x, y), "rebuilt by PCA-2")
+                    ui.image(decode_pixel_map(left_emb, x, y, dataset.image_shape), "rebuilt by PCA-2")
             source = f"test image #{i}"
         else:
             code = np.array([x, y], np.float32) if name == "model" else None
             with a:
                 if name == "model":
-                    ui.image(resources.decode(sel.config, model_key, code[None])[0], f"decoded at ({x:.2f}, {y:.2f})")
+                    ui.image(decode_code(reducer, code)[0], f"decoded at ({x:.2f}, {y:.2f})")
                 else:
-                    ui.image(resources.decode_pixel_map(sel.config, sel.data_dir, max_points, x, y),
-                             f"PCA decode at ({x:.2f}, {y:.2f})")
+                    ui.image(decode_pixel_map(left_emb, x, y, dataset.image_shape), f"PCA decode at ({x:.2f}, {y:.2f})")
             b.markdown("No image lives here: this is what the decoder makes of this spot.")
             source = f"map location ({x:.2f}, {y:.2f})"
         with c:
@@ -107,12 +102,6 @@ def maps():
 
 maps()
 
-coords = pd.DataFrame({"test_index": left_emb.test_index, "label": left_emb.test_labels,
-                       "pixel_pca_x": left_emb.test_xy[:, 0], "pixel_pca_y": left_emb.test_xy[:, 1]})
-model_coords = pd.DataFrame({"test_index": right_emb.test_index, "model_x": right_emb.test_xy[:, 0],
-                             "model_y": right_emb.test_xy[:, 1]})
-coords = coords.merge(model_coords, on="test_index", how="outer")
-coords["label"] = dataset.test.labels[coords["test_index"].to_numpy()]
-coords.insert(2, "class", [dataset.class_names[c] for c in coords["label"]])
+coords = coordinates_table(left_emb, right_emb, dataset)
 st.download_button("Download the coordinates (CSV)", coords.to_csv(index=False),
                    f"latent_map_{entry.family}_d{entry.latent_dim}.csv", "text/csv", key="map_csv")

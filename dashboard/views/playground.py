@@ -3,10 +3,12 @@
 import numpy as np
 import streamlit as st
 
+from core.analysis import decode_code, far_outside_range, matching_move, slider_values_to_code
+from core.records import ModelRef
+from core.zoo import first_choice
 from dashboard import figures, resources, ui
 
-st.title("Decoder playground")
-ui.explainer(
+EXPLAINER = (
     "The **decoder** turns a short code back into an image. Here you set the code yourself: each slider "
     "is one number of the code (for long codes, one of the main directions along which the training "
     "codes vary). Start from a test image's code or from the average code and move a slider: the image "
@@ -19,9 +21,8 @@ ui.explainer(
     "the whole 2-D code space** for 2-D models, and **random samples** for the VAE, whose codes were "
     "trained to look like random normal numbers."
 )
-dataset = ui.dataset_or_stop()
-entries = ui.models_or_stop(dataset)
-sel = ui.selection()
+page = ui.page("Decoder playground", EXPLAINER, models=ui.every_model)
+dataset, sel, entries = page.dataset, page.selection, page.models
 
 request = st.session_state.pop("playground_request", None)
 if request and any(e.name == request["model"] for e in entries):
@@ -29,14 +30,14 @@ if request and any(e.name == request["model"] for e in entries):
     st.session_state["pg_sent"] = request
     st.session_state["pg_start"] = "sent"
 elif "pg_model" not in st.session_state:  # first visit: a 2-D conv model is the friendliest start
-    first = next((e for e in entries if e.latent_dim == 2 and e.family == "conv"), entries[0])
+    first = next((e for e in entries if e.model == first_choice()), entries[0])
     st.session_state["pg_model"] = first.name
 
 top = st.columns([3, 2, 1])
 with top[0]:
     entry, reducer = ui.pick_model("Model", entries, key="pg_model")
-model_key = resources.signature([entry])[0]
-pca_key = f"PCA:{entry.latent_dim}"
+pca_ref = ModelRef.baseline(entry.latent_dim)
+pca = resources.reducer(sel.config, sel.data_dir, pca_ref)
 sent = st.session_state.get("pg_sent")
 starts = {"image": "a test image", "mean": "the mean code"}
 if sent and sent["model"] == entry.name:
@@ -47,23 +48,21 @@ start = top[1].radio("Start from", list(starts), format_func=starts.get, key="pg
 image_index = top[2].number_input("Test image #", 0, len(dataset.test) - 1, 0, key="pg_image",
                                   disabled=start != "image")
 
-stats = resources.code_stats(sel.config, sel.data_dir, model_key)
-pca_stats = resources.code_stats(sel.config, sel.data_dir, pca_key)
+stats = resources.code_stats(sel.config, sel.data_dir, entry.ref)
+pca_stats = resources.code_stats(sel.config, sel.data_dir, pca_ref)
 if start == "image":
     image = dataset.test.images[image_index:image_index + 1]
-    base = resources.encode_with(sel.config, sel.data_dir, model_key, image)[0]
-    pca_base = resources.encode_with(sel.config, sel.data_dir, pca_key, image)[0]
+    base, pca_base = reducer.encode(image)[0], pca.encode(image)[0]
     start_id, start_image = f"img{image_index}", image[0]
 elif start == "mean":
     base, pca_base, start_id = np.asarray(stats.mean, np.float32), np.asarray(pca_stats.mean, np.float32), "mean"
-    start_image = resources.decode_with(sel.config, sel.data_dir, model_key, base)[0]
+    start_image = decode_code(reducer, base)[0]
 else:
     base = np.asarray(sent["code"], np.float32)
-    decoded = resources.decode_with(sel.config, sel.data_dir, model_key, base)
-    pca_base = resources.encode_with(sel.config, sel.data_dir, pca_key, decoded)[0]
+    decoded = decode_code(reducer, base)
+    pca_base = pca.encode(decoded)[0]
     start_id = "sent" + str(abs(hash(tuple(np.round(base, 4)))))
     start_image = decoded[0]
-ae, pca = reducer, resources.reducer_for(sel.config, sel.data_dir, pca_key)
 by_dimension = entry.latent_dim <= resources.MAX_SLIDER_DIMS
 base_projection = stats.project(base)  # where the start sits along each principal direction
 
@@ -93,20 +92,10 @@ def playground():
         with cols[i % 4]:
             values.append(st.slider(label, float(lo), float(hi), float(value), step, format="%.2f", help=help_text,
                                     key=f"pg_{entry.name}_{start_id}_{nonce}_{i}"))
-    values = np.asarray(values, np.float32)
-    if by_dimension:
-        code = values
-        span = np.maximum(np.asarray(stats.high) - np.asarray(stats.low), 1e-6)
-        pca_span = np.asarray(pca_stats.high) - np.asarray(pca_stats.low)
-        pca_code = pca_base + (code - base) / span * pca_span
-    else:
-        steps = values - base_projection
-        code = resources.along_directions(stats, base, steps)
-        k = min(len(steps), len(pca_stats.directions))  # PCA's directions are its own components
-        ratio = np.asarray(pca_stats.direction_std)[:k] / np.maximum(np.asarray(stats.direction_std)[:k], 1e-6)
-        pca_code = resources.along_directions(pca_stats, pca_base, steps[:k] * ratio)
-    decoded = resources.decode_one(ae, code)
-    pca_decoded = resources.decode_one(pca, pca_code)
+    code = slider_values_to_code(stats, base, values, by_dimension)
+    pca_code = matching_move(stats, pca_stats, base, pca_base, code, by_dimension)
+    decoded = decode_code(reducer, code)[0]
+    pca_decoded = decode_code(pca, pca_code)[0]
 
     a, b, c, d = st.columns([2, 2, 1, 3])
     with a:
@@ -116,7 +105,7 @@ def playground():
     with c:
         ui.image(start_image, "start", size=100)
     with d:
-        if resources.out_of_range(stats, code):
+        if far_outside_range(stats, code):
             st.warning("This code is well outside the range the training images use: the decoder never saw "
                        "codes like it, so the image may stop looking like anything from the data.")
         else:
@@ -135,22 +124,22 @@ c1, c2, c3 = st.columns(3)
 a_index = c1.number_input("From test image #", 0, len(dataset.test) - 1, 0, key="pg_a")
 b_index = c2.number_input("To test image #", 0, len(dataset.test) - 1, min(1, len(dataset.test) - 1), key="pg_b")
 steps = c3.slider("Steps", 3, 16, 10, key="pg_steps")
-ui.image_row(entry.method, resources.interpolation(sel.config, sel.data_dir, model_key, a_index, b_index, steps))
-ui.image_row("PCA", resources.interpolation(sel.config, sel.data_dir, pca_key, a_index, b_index, steps),
+ui.image_row(entry.method, resources.interpolation(sel.config, sel.data_dir, entry.ref, a_index, b_index, steps))
+ui.image_row(pca.method, resources.interpolation(sel.config, sel.data_dir, pca_ref, a_index, b_index, steps),
              note="straight line in PCA's code: a cross-fade")
 
 if entry.latent_dim == 2:
     st.subheader("The whole 2-D code space")
     n = st.slider("Grid size", 5, 20, 12, key="pg_grid")
-    images, xs, ys = resources.manifold(sel.config, sel.data_dir, model_key, n)
+    images, xs, ys = resources.manifold(sel.config, sel.data_dir, entry.ref, n)
     ui.picture(figures.mosaic(images, ncols=n, cell=40 if dataset.image_shape[1] <= 16 else 36),
              caption=f"Decoded on a {n}x{n} grid: code 1 from {xs[0]:.2f} to {xs[-1]:.2f} (left to right), "
                      f"code 2 from {ys[0]:.2f} to {ys[-1]:.2f}")
 
-if entry.family == "vae":
+if reducer.capabilities.prior:
     st.subheader("Random samples from the VAE")
     seed = st.session_state.get("pg_seed", 0)
-    ui.picture(figures.mosaic(resources.prior_samples(sel.config, sel.data_dir, model_key, 16, seed), ncols=16, cell=48),
+    ui.picture(figures.mosaic(resources.prior_samples(sel.config, sel.data_dir, entry.ref, 16, seed), ncols=16, cell=48),
              caption="Codes drawn at random from a standard normal distribution, then decoded")
     if st.button("New samples", key="pg_new_samples", icon=":material/casino:"):
         st.session_state["pg_seed"] = seed + 1

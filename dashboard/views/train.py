@@ -6,10 +6,12 @@ import streamlit as st
 
 from core.config import ConfigError, NoiseConfig
 from core.errors import TrainingDiverged
+from core.methods import AUTOENCODERS, METHODS, default_model_config
+from core.records import unique_labels
+from core.zoo import first_choice
 from dashboard import figures, resources, ui
 
-st.title("Train a model")
-ui.explainer(
+EXPLAINER = (
     "Pick a **model family** (the shape of the networks), the **latent size** (how many numbers the code "
     "has) and how to train it. Training shows the loss on the training images and on held-out "
     "**validation** images after every pass over the data (an *epoch*): when the validation curve stops "
@@ -18,18 +20,19 @@ ui.explainer(
     "(N = number of images) and its number of learned parameters. Finished models are saved in the cache "
     "and appear on every page."
 )
-dataset = ui.dataset_or_stop()
+dataset = ui.page("Train a model", EXPLAINER).dataset
 n_train = len(dataset.train)
 defaults = resources.default_train_config(n_train)
 large = n_train > 5000
 
 with st.form("train_form"):
     left, right = st.columns(2)
-    family = left.selectbox("Model family", resources.FAMILIES, index=resources.FAMILIES.index("conv"), key="tr_family",
-                            format_func=lambda f: f"{f}: {resources.family_description(f)}")
+    family = left.selectbox("Model family", AUTOENCODERS, index=AUTOENCODERS.index(first_choice().family), key="tr_family",
+                            format_func=lambda f: f"{f}: {METHODS[f].description}")
     latent = left.number_input("Latent size (numbers in the code)", 1, 256, 2, key="tr_latent")
     loss = left.radio("Loss", ["default", "mse", "bce"], horizontal=True, key="tr_loss",
-                      help="default: binary cross-entropy for the VAE, mean squared error otherwise")
+                      help="default: binary cross-entropy on the logits for every family with a sigmoid output, "
+                           "mean squared error for linear (which has none)")
     noise_kind = left.selectbox("Denoising noise", ["none", "gaussian", "salt_pepper", "masking"], key="tr_noise",
                                 help="Train on corrupted inputs against clean targets")
     noise_level = left.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
@@ -45,7 +48,7 @@ with st.form("train_form"):
 
 
 def configs_from_form():
-    model = resources.model_config(family, int(latent), loss=None if loss == "default" else loss)
+    model = default_model_config(family, int(latent), loss=None if loss == "default" else loss)
     noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
     train = resources.default_train_config(
         n_train, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
@@ -76,24 +79,26 @@ if submitted:
             last_draw[0] = time.perf_counter()
 
     try:
-        reducer = resources.train_model(dataset, model_config, train_config, on_epoch, retrain=retrain)
+        trained = resources.train_model(dataset, model_config, train_config, on_epoch, retrain=retrain)
     except TrainingDiverged as exc:
         bar.empty()
         st.error(f"Training stopped: {exc}")
     else:
         bar.progress(1.0, text="Done.")
-        metrics = reducer.record_["test_metrics"]
-        verb = "Loaded from the cache (this exact model was trained before)" if reducer.cached_ else "Trained and cached"
-        status.success(f"{verb}: **{reducer.label}**, test MSE {metrics['test_mse']:.5f}, "
-                       f"PSNR {metrics['test_psnr']:.1f} dB, SSIM {metrics['test_ssim']:.3f}, "
-                       f"{reducer.train_seconds_:.1f} s of training.")
-        chart.plotly_chart(figures.loss_curve(reducer.history_, "Loss per epoch (final)"), key="final_curve")
+        record = trained.record
+        verb = "Loaded from the cache (this exact model was trained before)" if trained.cached else "Trained and cached"
+        status.success(f"{verb}: **{record.label}**, test MSE {record.metric('test_mse'):.5f}, "
+                       f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f}, "
+                       f"{record.train_seconds:.1f} s of training.")
+        chart.plotly_chart(figures.loss_curve(list(record.history), "Loss per epoch (final)"), key="final_curve")
 
 st.subheader("Architecture")
 summary = resources.architecture(model_config, dataset.image_shape)
 st.caption(f"{model_config.family}, latent size {model_config.latent_dim}, for {dataset.image_shape[0]}x"
            f"{dataset.image_shape[1]}x{dataset.image_shape[2]} images: **{int(summary['params'].sum()):,} parameters**. "
-           "The model's output goes through a sigmoid so pixels stay in [0, 1].")
+           + ("The model's output goes through a sigmoid so pixels stay in [0, 1]."
+              if METHODS[model_config.family].capabilities.bounded_output else
+              "The model's output has no sigmoid: pixels are clipped to [0, 1] when shown."))
 st.dataframe(summary, hide_index=True, width="stretch", height=min(36 * (len(summary) + 1) + 4, 900),
              column_config={"params": st.column_config.NumberColumn("parameters", format="%d")})
 
@@ -105,23 +110,23 @@ if not entries:
     st.stop()
 import pandas as pd  # noqa: E402
 
-table = pd.DataFrame([{"model": e.label, "latent size": e.latent_dim, "test MSE": e.test_mse,
-                       "test PSNR (dB)": e.test_psnr, "training time (s)": round(e.train_seconds, 1),
+labels = unique_labels(entries)
+table = pd.DataFrame([{"model": labels[e.name], "latent size": e.latent_dim, "test MSE": e.metric("test_mse"),
+                       "test PSNR (dB)": e.metric("test_psnr"), "training time (s)": round(e.train_seconds, 1),
                        "created": e.created, "checkpoint": e.name} for e in entries])
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"test MSE": st.column_config.NumberColumn(format="%.5f"),
                             "test PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
 st.download_button("Download this table (CSV)", table.to_csv(index=False), "cached_models.csv", "text/csv")
 
-chosen = st.selectbox("Inspect or delete", [e.name for e in entries], key="tr_inspect",
-                      format_func=lambda n: next(e.label for e in entries if e.name == n))
+chosen = st.selectbox("Inspect or delete", list(labels), key="tr_inspect", format_func=labels.get)
 entry = next(e for e in entries if e.name == chosen)
 left, right = st.columns([3, 1])
 reducer = ui.load_or_stop(entry)
 left.plotly_chart(figures.loss_curve(reducer.history_, f"Loss per epoch: {entry.label}"), key="inspect_curve")
 with right:
-    st.metric("Test MSE", f"{entry.test_mse:.5f}")
-    st.metric("Test SSIM", f"{entry.test_ssim:.3f}")
+    st.metric("Test MSE", f"{entry.metric('test_mse'):.5f}")
+    st.metric("Test SSIM", f"{entry.metric('test_ssim'):.3f}")
     confirm = st.checkbox("Yes, delete it", key="tr_confirm_delete")
     if st.button("Delete this checkpoint", disabled=not confirm, key="tr_delete", icon=":material/delete:"):
         resources.delete_model(entry)

@@ -1,8 +1,8 @@
 """Helpers for the dashboard tests (AppTest and the browser test).
 
 ``tiny_zoo(root)`` trains the default zoo for 2 epochs on digits into ``root`` (a few seconds each);
-the dashboard finds those models because the tests set ``LATENT_LAB_EPOCHS=2``, which
-``dashboard.resources.default_train_config`` reads. ``running_app`` starts ``streamlit run`` on a
+the dashboard finds them as the zoo (``core.zoo.zoo_status`` counts a model whatever it was trained
+with), and ``LATENT_LAB_EPOCHS=2`` (read by ``core.zoo.default_train_config``) keeps any training short. ``running_app`` starts ``streamlit run`` on a
 free port and waits until it answers.
 """
 
@@ -21,14 +21,13 @@ TEST_EPOCHS = 2
 
 def tiny_zoo(root: Path) -> Path:
     """Train (or find) the default zoo with TrainConfig(epochs=TEST_EPOCHS) on digits under ``root``."""
+    import shutil
+
     from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
     from core.datasets import load_dataset
-    from core.zoo import default_zoo
-
     from core.errors import CheckpointError
-
-    import shutil
+    from core.zoo import default_zoo
 
     store = CheckpointStore(root)
     dataset = load_dataset("digits")
@@ -66,10 +65,10 @@ def app_env(checkpoints: Path) -> dict[str, str]:
 def running_app(env: dict[str, str]):
     """``streamlit run dashboard/app.py`` on a free port; yields the base URL; stops it afterwards.
 
-    The bench's launcher (``bench.browser.streamlit_app``): one way to start the dashboard; its
-    server log lands in bench/out/.
+    The one launcher (``dashboard.launch.streamlit_app``), which the bench uses too; its server log
+    lands in bench/out/.
     """
-    from bench.browser import streamlit_app
+    from dashboard.launch import streamlit_app
 
     with streamlit_app("dashboard/app.py", env=env) as (url, _process):
         yield url

@@ -1,0 +1,123 @@
+"""``python -m core train | compare | zoo | list``: every method of the registry, PCA included, goes
+through the same path (the checkpoint store's ``load_or_train``), so a comparison is a loop."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+
+from core.checkpoints import CheckpointStore
+from core.cli.options import data_config_from_args, dataset_loader, explicit_training, progress_bar, train_config_from_args
+from core.config import ModelConfig, TrainConfig
+from core.datasets import Dataset
+from core.methods import default_model_config, model_label
+from core.records import ModelRecord
+from core.zoo import zoo_status
+
+# torch, scikit-learn and the reducers are imported inside the commands that compute: a cached
+# result is reported from its verified record, so `zoo` on a cached dataset answers in a blink.
+
+TABLE_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim", "train_seconds", "cached"]
+
+
+def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
+    """One result row, the same for every method."""
+    return {
+        "dataset": record.data.name,
+        "method": record.method,
+        "model": record.family,
+        "latent_dim": record.latent_dim,
+        "checkpoint": folder,
+        "cached": cached,
+        "train_seconds": round(record.train_seconds, 2),
+        **{k: round(v, 6) for k, v in record.test_metrics.items()},
+    }
+
+
+def model_row(args, dataset: Callable[[], Dataset], model: ModelConfig, train: Callable[[], TrainConfig]) -> dict:
+    """The result row of one model: from its verified cached record, or fitted now and saved."""
+    from core.checkpoints import load_or_train
+
+    store = CheckpointStore(args.checkpoints)
+    train_config = train()
+    folder = store.folder_for(data_config_from_args(args), model, train_config)
+    record = None if args.retrain else store.find(data_config_from_args(args), model, train_config)
+    if record is not None:
+        return record_row(record, str(folder), True)
+    callback, close = progress_bar(model_label(model, train_config), quiet=args.json)
+    try:
+        trained = load_or_train(dataset(), model, train_config, store=store, callback=callback, retrain=args.retrain)
+    finally:
+        close()
+    return record_row(trained.record, str(folder), trained.cached)
+
+
+def print_rows(rows: list[dict], as_json: bool, columns: list[str]) -> None:
+    if as_json:
+        print(json.dumps(rows))
+        return
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    print(frame[[c for c in columns if c in frame]].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def cmd_train(args) -> int:
+    dataset = dataset_loader(args)
+    model = default_model_config(args.model, args.latent_dim, loss=args.loss, beta=args.beta)
+    row = model_row(args, dataset, model, lambda: train_config_from_args(args, dataset, args.noise))
+    if args.json:
+        print(json.dumps(row))
+    else:
+        print_rows([row], False, TABLE_COLUMNS)
+        print(f"checkpoint: {row['checkpoint']}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    dataset = dataset_loader(args)
+    train = lambda: train_config_from_args(args, dataset)  # noqa: E731 - loads the data only when needed
+    rows = [model_row(args, dataset, default_model_config(method, latent_dim), train)
+            for latent_dim in args.latent_dims for method in args.methods]
+    if args.json:
+        keep = TABLE_COLUMNS + ["checkpoint"]
+        print(json.dumps([{k: r[k] for k in keep if k in r} for r in rows]))
+    else:
+        print_rows(rows, False, TABLE_COLUMNS)
+    return 0
+
+
+def cmd_zoo(args) -> int:
+    dataset = dataset_loader(args)
+    store = CheckpointStore(args.checkpoints)
+    rows = []
+    # a zoo model counts as present when any cached model stands for it, unless the user asked for
+    # particular training settings: then only a model trained exactly so counts
+    for entry in zoo_status(data_config_from_args(args), store.list().records):
+        exact_needed = explicit_training(args) or args.retrain
+        if entry.record is not None and not exact_needed:
+            rows.append(record_row(entry.record, str(store.root / entry.record.name), True))
+            continue
+        train = train_config_from_args(args, dataset, entry.train.noise)
+        rows.append(model_row(args, dataset, entry.model, lambda train=train: train))
+    if not args.no_pca:
+        rows.append(model_row(args, dataset, default_model_config("pca", 2), lambda: TrainConfig()))
+    print_rows(rows, args.json, TABLE_COLUMNS)
+    return 0
+
+
+def cmd_list(args) -> int:
+    listing = CheckpointStore(args.checkpoints).list()
+    rows = [{"name": r.name, "dataset": r.data.name, "model": r.family, "latent_dim": r.latent_dim,
+             "noise": r.noise_label or "", "test_mse": r.metric("test_mse"), "train_seconds": round(r.train_seconds, 1),
+             "created": r.created} for r in listing.records]
+    for name, problem in listing.problems.items():
+        print(f"skipped {name}: {problem}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(rows))
+    elif not rows:
+        print(f"no cached checkpoints in {CheckpointStore(args.checkpoints).root}")
+    else:
+        print_rows(rows, False, list(rows[0]))
+    return 0

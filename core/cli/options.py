@@ -1,0 +1,126 @@
+"""What every command shares: argument types that fail in one line, the data and training options,
+and turning parsed arguments into configs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from functools import cache
+
+from core.config import ConfigError, DataConfig, NoiseConfig, TrainConfig
+from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset
+from core.methods import METHODS
+from core.zoo import EPOCHS_ENV, default_train_config
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, but errors are one line: ``error: <what>. See --help``, exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def positive_int_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 2,8,30; got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"expected positive integers like 2,8,30; got {text!r}")
+    return values
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def method_list(text: str) -> list[str]:
+    """Comma-separated method names of the registry (PCA included)."""
+    methods = [m.strip().lower() for m in text.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if not methods or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown method(s) {', '.join(unknown) or text!r}; choose from {', '.join(METHODS)}")
+    return methods
+
+
+def noise(text: str) -> NoiseConfig:
+    try:
+        return NoiseConfig.parse(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def dataset_name(text: str) -> str:
+    if text.lower() in BUILTIN_DATASETS or text.startswith("folder:"):
+        return text
+    raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose from {', '.join(BUILTIN_DATASETS)} or folder:PATH")
+
+
+def add_data_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", type=dataset_name, default="digits",
+                        help=f"{', '.join(BUILTIN_DATASETS)} or folder:PATH (default: digits, works offline)")
+    parser.add_argument("--data-dir", help=f"folder holding MNIST/raw etc. (default: ${DATA_DIR_ENV} or ./data)")
+    parser.add_argument("--limit", type=int, help="at most this many images per split")
+    parser.add_argument("--image-size", type=int, help="folder datasets: resize to this size (default 28)")
+    parser.add_argument("--rgb", action="store_true", help="folder datasets: keep colour")
+    parser.add_argument("--checkpoints", help="checkpoint folder (default: $LATENT_LAB_CHECKPOINTS or ./checkpoints)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig()
+    parser.add_argument("--epochs", type=int, help=f"default {defaults.epochs} on small data (digits), "
+                        f"fewer on large data (about 240k images seen: 4 on MNIST); ${EPOCHS_ENV} sets the default")
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}")
+    parser.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr})")
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--time-budget", type=float, help="train for this many seconds (overrides --epochs); "
+                        "the cosine learning-rate schedule is fitted to the budget")
+    parser.add_argument("--retrain", action="store_true", help="train again even if cached")
+
+
+def explicit_training(args) -> bool:
+    """Whether the user chose how long to train (then only models trained exactly so count)."""
+    return args.epochs is not None or args.time_budget is not None
+
+
+def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseConfig | None = None) -> TrainConfig:
+    """The training settings the arguments ask for. The defaults (epochs, threads) scale with the
+    training split's size, so the dataset is loaded (once, and only when a command needs them)."""
+    return default_train_config(len(dataset().train), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                                seed=args.seed, noise=noise, time_budget=args.time_budget)
+
+
+def data_config_from_args(args) -> DataConfig:
+    return DataConfig(args.dataset, args.limit, args.image_size, not args.rgb)
+
+
+def dataset_loader(args) -> Callable[[], Dataset]:
+    """Loads the dataset on first call only (a fully cached command never loads it)."""
+    return cache(lambda: load_dataset(data_config_from_args(args), data_dir=args.data_dir))
+
+
+def progress_bar(label: str, quiet: bool) -> tuple[Callable | None, Callable[[], None]]:
+    """A tqdm bar on stderr fed by training's per-epoch callback; returns (callback, close).
+    ``quiet`` (JSON output, or stderr not a terminal) gives no bar."""
+    if quiet or not sys.stderr.isatty():
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, desc=label, unit="%", file=sys.stderr, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+
+    def callback(stats):
+        bar.n = round(100 * stats.progress)
+        bar.set_postfix_str(f"epoch {stats.epoch} loss {stats.train_loss:.4f} val {stats.val_loss:.4f}")
+        bar.refresh()
+
+    return callback, bar.close

@@ -1,0 +1,202 @@
+"""Typed checkpoint records, and the small hashable reference the dashboard names models by.
+
+A checkpoint's ``record.json`` is read once, validated against a schema, and becomes a
+:class:`ModelRecord`: its configs are real config objects, and its method, label and training
+description are computed here and nowhere else. A record that does not fit the schema raises
+:class:`core.errors.CheckpointError` naming the file, so one broken folder never hides the others.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.config import (
+    ConfigError,
+    DataConfig,
+    ModelConfig,
+    TrainConfig,
+    data_config_from_dict,
+    model_config_from_dict,
+    train_config_from_dict,
+)
+from core.errors import CheckpointError
+from core.methods import BASELINE, get_method, method_label, model_label
+
+FORMAT_VERSION = 1
+METRIC_NAMES = ("test_mse", "test_sse_per_image", "test_psnr", "test_ssim")
+
+
+def _require(payload: Any, name: str, kind: type | tuple[type, ...], where: str):
+    if not isinstance(payload, dict) or name not in payload:
+        raise CheckpointError(f"{where} has no {name!r} field")
+    value = payload[name]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise CheckpointError(f"{where}: field {name!r} should be {getattr(kind, '__name__', kind)}, got {value!r:.60}")
+    return value
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What a checkpoint says about its model (``record.json``), validated.
+
+    Attributes
+    ----------
+    name : str
+        The checkpoint folder's name (unique in a store).
+    key : str
+        The content hash of data + model + training configs.
+    data, model, train : DataConfig, ModelConfig, TrainConfig
+    image_shape : tuple of int
+        (C, H, W) of the training images.
+    history : tuple of dict
+        Per-epoch training statistics.
+    test_metrics : dict of str to float
+        ``test_mse``, ``test_sse_per_image``, ``test_psnr``, ``test_ssim`` on the held-out split.
+    train_seconds : float
+    created : str
+        ISO time stamp of the save.
+    versions : dict of str to str
+    weights_sha256 : str
+    """
+
+    name: str
+    key: str
+    data: DataConfig
+    model: ModelConfig
+    train: TrainConfig
+    image_shape: tuple[int, int, int]
+    history: tuple[dict, ...]
+    test_metrics: dict[str, float]
+    train_seconds: float
+    created: str
+    versions: dict[str, str]
+    weights_sha256: str
+
+    # --- described in one place --------------------------------------------------------------------
+    @property
+    def family(self) -> str:
+        return self.model.family
+
+    @property
+    def latent_dim(self) -> int:
+        return self.model.latent_dim
+
+    @property
+    def noise_label(self) -> str | None:
+        """``'gaussian:0.3'`` for a denoising model, else None."""
+        return self.train.noise.label() if self.train.noise else None
+
+    @property
+    def method(self) -> str:
+        """'conv', 'conv denoising', 'PCA'."""
+        return method_label(self.model, self.train)
+
+    @property
+    def trained_with(self) -> str:
+        """'60 epochs', 'time budget 30 s' or 'fitted' (PCA)."""
+        if not get_method(self.family).capabilities.learned:
+            return "fitted"
+        if self.train.time_budget:
+            return f"time budget {self.train.time_budget:g} s"
+        return f"{self.train.epochs} epochs"
+
+    @property
+    def label(self) -> str:
+        """'conv d=8 denoising gaussian:0.3 (60 epochs)': unique enough for pickers (see ``tag``)."""
+        return f"{model_label(self.model, self.train)} ({self.trained_with})"
+
+    @property
+    def short_key(self) -> str:
+        """Six hex digits of the key: tells apart two models with the same label."""
+        return self.key[:6]
+
+    def metric(self, name: str) -> float:
+        return float(self.test_metrics.get(name, math.nan))
+
+    @property
+    def ref(self) -> "ModelRef":
+        return ModelRef.of(self)
+
+    # --- JSON ------------------------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "format": FORMAT_VERSION, "key": self.key, "data": self.data.to_dict(), "model": self.model.to_dict(),
+            "train": self.train.to_dict(), "image_shape": list(self.image_shape), "history": list(self.history),
+            "test_metrics": dict(self.test_metrics), "train_seconds": self.train_seconds, "created": self.created,
+            "versions": dict(self.versions), "weights_sha256": self.weights_sha256,
+        }
+
+    @classmethod
+    def from_json(cls, payload: Any, folder: Path) -> "ModelRecord":
+        """Validate a parsed record.json; raises :class:`CheckpointError` naming the file and the field."""
+        where = f"checkpoint record {Path(folder) / 'record.json'}"
+        if not isinstance(payload, dict):
+            raise CheckpointError(f"{where} is not a JSON object")
+        version = payload.get("format")
+        if version != FORMAT_VERSION:
+            raise CheckpointError(f"{where} has format {version!r}, expected {FORMAT_VERSION}")
+        try:
+            data = data_config_from_dict(_require(payload, "data", dict, where))
+            model = model_config_from_dict(_require(payload, "model", dict, where))
+            train = train_config_from_dict(_require(payload, "train", dict, where))
+        except (ConfigError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{where} holds an invalid configuration ({exc})") from None
+        shape = _require(payload, "image_shape", list, where)
+        if len(shape) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096 for s in shape):
+            raise CheckpointError(f"{where}: image_shape should be [C, H, W] of positive integers, got {shape!r:.60}")
+        history = _require(payload, "history", list, where)
+        if not all(isinstance(h, dict) for h in history):
+            raise CheckpointError(f"{where}: history should be a list of objects")
+        metrics = _require(payload, "test_metrics", dict, where)
+        if not all(isinstance(metrics.get(m), (int, float)) and not isinstance(metrics.get(m), bool) for m in METRIC_NAMES[:1]):
+            raise CheckpointError(f"{where}: test_metrics should hold a number test_mse")
+        seconds = _require(payload, "train_seconds", (int, float), where)
+        return cls(
+            name=Path(folder).name, key=str(_require(payload, "key", str, where)), data=data, model=model, train=train,
+            image_shape=(shape[0], shape[1], shape[2]), history=tuple(history),
+            test_metrics={k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))},
+            train_seconds=float(seconds), created=str(_require(payload, "created", str, where)),
+            versions={str(k): str(v) for k, v in _require(payload, "versions", dict, where).items()},
+            weights_sha256=str(_require(payload, "weights_sha256", str, where)),
+        )
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A small hashable name for one reducer on one dataset: what the dashboard's caches key on.
+
+    Either a checkpoint (``checkpoint`` is its folder name; ``created`` changes when it is
+    retrained, so cached results of the old model are not reused) or a method fitted on the spot
+    (``checkpoint`` None: PCA of the training images at ``latent_dim``).
+    """
+
+    method: str
+    latent_dim: int
+    checkpoint: str | None = None
+    created: str = ""
+
+    @classmethod
+    def of(cls, record: ModelRecord) -> "ModelRef":
+        """The reference of a cached checkpoint."""
+        return cls(record.family, record.latent_dim, record.name, record.created)
+
+    @classmethod
+    def fitted(cls, method: str, latent_dim: int) -> "ModelRef":
+        """A reducer fitted on the training split when first asked for."""
+        get_method(method)
+        return cls(method, int(latent_dim))
+
+    @classmethod
+    def baseline(cls, latent_dim: int) -> "ModelRef":
+        """The baseline every page compares with (PCA) at this latent size, fitted on the spot."""
+        return cls.fitted(BASELINE, latent_dim)
+
+
+def unique_labels(records: list[ModelRecord]) -> dict[str, str]:
+    """Checkpoint name -> label, with ``#<short key>`` added where two records share a label
+    (pickers tell their options apart by label)."""
+    labels = [r.label for r in records]
+    return {r.name: r.label + (f" #{r.short_key}" if labels.count(r.label) > 1 else "") for r in records}

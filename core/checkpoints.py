@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import DataConfig, ModelConfig, TrainConfig, run_key
+from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_key
 from core.errors import CheckpointError
 from core.methods import canonical_train_config, get_method
 from core.records import ModelRecord
@@ -36,7 +36,8 @@ if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they
 CHECKPOINTS_ENV = "LATENT_LAB_CHECKPOINTS"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
 WEIGHTS, RECORD = "model.safetensors", "record.json"
-STALE_TEMP_SECONDS = 3600  # a temporary folder this old belongs to a process that died
+#: hidden names saves create: .<name>.v-<id> (versions), .<name>.link-<id>, and the older .tmp- / .old-
+_LEFTOVER = re.compile(r"^\.(.+)\.(?:v|link|tmp|old)-[0-9a-z]+$")
 
 
 def _sha256(path: Path) -> str:
@@ -45,6 +46,20 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make a folder's entries (a new file, a rename) durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _how_to_fix(folder: Path) -> str:
@@ -100,58 +115,120 @@ class CheckpointStore:
         name = f"{model.family}-{_slug(data.name)}-d{model.latent_dim}-{run_key(data, model, train)}"
         return self.root / name
 
+    # --- locks -------------------------------------------------------------------------------
+    def lock(self, name: str, timeout: float = -1):
+        """The per-checkpoint lock (a file lock, so it holds across processes and threads alike).
+
+        ``load_or_train`` holds it from the cache lookup to the save, so two processes or browser
+        sessions asking for the same model train it once: the second waits, then loads.
+        """
+        from filelock import FileLock
+
+        locks = self.root / ".locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(locks / f"{name}.lock"), timeout=timeout)
+
+    def _writable_or_raise(self) -> None:
+        """Fail before a long training, not after it, when the store cannot be written."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".write-test-{uuid.uuid4().hex[:8]}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise CheckpointError(f"the checkpoint folder {self.root} cannot be written ({exc.strerror or exc}); "
+                                  "pass --checkpoints DIR (or set $LATENT_LAB_CHECKPOINTS) to a writable folder") from None
+
     # --- writing -----------------------------------------------------------------------------
     def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict) -> ModelRecord:
-        """Write the reducer's state + record atomically to ``folder`` (replacing an older one)."""
+        """Write the reducer's state + record to ``folder``, replacing an older one atomically.
+
+        The files go to a new hidden version folder (``.<name>.v-<id>``), are fsynced, and then
+        ``<name>`` (a symbolic link) is switched to it in one ``rename``: a reader always sees the old
+        complete checkpoint or the new complete one, and a process killed at any moment leaves at
+        most an unlinked version folder (a leftover that never loads; :meth:`clean` removes it).
+        Call it holding :meth:`lock` (``load_or_train`` does).
+        """
         import numpy as np
         from safetensors.numpy import save_file
 
         self.root.mkdir(parents=True, exist_ok=True)
-        self.clean_stale_temporaries()  # leftovers of processes killed mid-save
-        temp = self.root / f".{folder.name}.tmp-{uuid.uuid4().hex[:8]}"
-        temp.mkdir()
+        version = self.root / f".{folder.name}.v-{uuid.uuid4().hex[:12]}"
+        version.mkdir()
         try:
             # safetensors writes an array's buffer as it lies: Fortran-ordered arrays (scikit-learn's
             # components_) would come back transposed-scrambled, so every array is made C-contiguous
-            save_file({k: np.ascontiguousarray(v) for k, v in reducer.state().items()}, str(temp / WEIGHTS))
+            save_file({k: np.ascontiguousarray(v) for k, v in reducer.state().items()}, str(version / WEIGHTS))
+            _fsync_file(version / WEIGHTS)
             record = ModelRecord(
                 name=folder.name, key=folder.name.rsplit("-", 1)[-1], data=data, model=reducer.model_config,
                 train=canonical_train_config(reducer.model_config, reducer.train_config),
                 image_shape=reducer.image_shape_, history=tuple(reducer.history_),
                 test_metrics={k: float(v) for k, v in test_metrics.items()}, train_seconds=reducer.train_seconds_,
                 created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), versions=library_versions(),
-                weights_sha256=_sha256(temp / WEIGHTS))
-            with open(temp / RECORD, "w") as handle:
+                weights_sha256=_sha256(version / WEIGHTS))
+            with open(version / RECORD, "w") as handle:
                 json.dump(record.to_json(), handle, indent=1)
                 handle.flush()
                 os.fsync(handle.fileno())
-            old = None
-            if folder.exists():  # retrain: move the old one aside, then swap
-                old = self.root / f".{folder.name}.old-{uuid.uuid4().hex[:8]}"
-                os.rename(folder, old)
-            os.rename(temp, folder)  # atomic on one filesystem: the folder appears complete or not at all
-            if old is not None:
-                shutil.rmtree(old, ignore_errors=True)
+            _fsync_dir(version)
+            previous = self._target(folder)
+            if folder.is_dir() and not folder.is_symlink():  # a checkpoint from before versioned saves
+                os.rename(folder, self.root / f".{folder.name}.v-legacy{uuid.uuid4().hex[:8]}")
+            link = self.root / f".{folder.name}.link-{uuid.uuid4().hex[:8]}"
+            os.symlink(version.name, link)
+            os.replace(link, folder)  # atomic: readers see the old checkpoint or the new one, never neither
+            _fsync_dir(self.root)
         except BaseException:
-            shutil.rmtree(temp, ignore_errors=True)
+            shutil.rmtree(version, ignore_errors=True)
             raise
+        if previous is not None and previous != version:
+            shutil.rmtree(previous, ignore_errors=True)  # superseded; a reader that had it open keeps its inode
         return record
+
+    def _target(self, folder: Path) -> Path | None:
+        """The version folder ``folder`` points to (itself for an old-style folder), or None."""
+        if folder.is_symlink():
+            return self.root / os.readlink(folder)
+        return folder if folder.is_dir() else None
 
     def delete(self, folder: str | os.PathLike) -> None:
         """Remove one cached model (only folders inside this store)."""
         folder = Path(folder)
-        if folder.parent.resolve() != self.root.resolve():
+        if folder.parent.resolve() != self.root.resolve() or folder.name.startswith("."):
             raise CheckpointError(f"{folder} is not a checkpoint of {self.root}")
-        shutil.rmtree(folder)
+        with self.lock(folder.name):
+            target = self._target(folder)
+            if folder.is_symlink():
+                folder.unlink()
+            if target is not None:
+                shutil.rmtree(target)
 
-    def clean_stale_temporaries(self) -> int:
-        """Remove temporary folders left by killed processes; returns how many."""
+    def leftovers(self) -> list[Path]:
+        """Hidden folders and links no checkpoint points to: what killed or superseded saves left.
+        None of them is ever listed or loaded."""
+        if not self.root.is_dir():
+            return []
+        current = {self._target(p) for p in self.root.iterdir() if not p.name.startswith(".")}
+        return sorted(p for p in self.root.iterdir()
+                      if p.name.startswith(".") and p.name not in (".locks",) and p not in current
+                      and _LEFTOVER.match(p.name))
+
+    def clean(self) -> int:
+        """Remove every leftover whose checkpoint is not being saved right now; returns how many."""
+        from filelock import Timeout
+
         removed = 0
-        if self.root.is_dir():
-            for path in self.root.glob(".*.tmp-*"):
-                if time.time() - path.stat().st_mtime > STALE_TEMP_SECONDS:
-                    shutil.rmtree(path, ignore_errors=True)
+        for path in self.leftovers():
+            try:
+                with self.lock(_LEFTOVER.match(path.name).group(1), timeout=0):
+                    if path.is_symlink() or path.is_file():
+                        path.unlink()
+                    else:
+                        shutil.rmtree(path)
                     removed += 1
+            except Timeout:
+                continue  # a save of that model is under way: its version folder is not a leftover yet
         return removed
 
     # --- reading -----------------------------------------------------------------------------
@@ -195,16 +272,30 @@ class CheckpointStore:
 
     def load(self, folder: str | os.PathLike, map_location: str = "cpu") -> Reducer:
         """Rebuild a fitted reducer from a folder; raises :class:`CheckpointError` if anything is off."""
+        folder = Path(folder)
+        try:
+            return self._load(folder, map_location)
+        except CheckpointError:
+            if not folder.is_symlink():
+                raise
+            return self._load(folder, map_location)  # it was replaced while being read: read the new one
+
+    def _load(self, folder: Path, map_location: str) -> Reducer:
         from safetensors.numpy import load_file
 
-        folder = Path(folder)
+        target = self._target(folder) or folder  # read record and weights from one version
         record = self.verified_record(folder)
         method = get_method(record.family)
         try:
-            arrays = load_file(str(folder / WEIGHTS))
+            weights = target / WEIGHTS
+            arrays = load_file(str(weights))
+            if _sha256(weights) != record.weights_sha256:
+                raise CheckpointError(f"checkpoint {folder} changed while it was read; {_how_to_fix(folder)}")
             reducer = method.reducer_class().from_state(record.model, record.train, record.image_shape, arrays,
                                                         list(record.history), record.train_seconds)
-        except Exception as exc:  # mismatched shapes, missing tensors
+        except CheckpointError:
+            raise
+        except Exception as exc:  # mismatched shapes, missing tensors, a version removed under us
             raise CheckpointError(f"checkpoint {folder} does not match its model config ({exc}); {_how_to_fix(folder)}") from None
         if map_location != "cpu" and hasattr(reducer, "model_"):
             reducer.model_.to(map_location)
@@ -265,18 +356,34 @@ def load_or_train(
         ``reducer``, its ``record`` and ``cached`` (True when loaded from the store).
     """
     from core.methods import build_reducer
-    from core.metrics import reconstruction_metrics
+    from core.metrics import mean_image_mse, reconstruction_metrics
 
     store = store or CheckpointStore()
     train = canonical_train_config(model, train or TrainConfig())
     folder = store.folder_for(dataset.config, model, train)
-    if not retrain:
+    if not retrain:  # the fast path: a cached model needs no lock
         record = store.find(dataset.config, model, train)
         if record is not None:
             return Trained(store.load(folder), record, True)
     if cache_only:
         raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
-    reducer = build_reducer(model, train, callback).fit(dataset.train.images)
-    metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
-    record = store.save(folder, reducer, dataset.config, metrics)
+    check_fits(model, dataset.image_shape)
+    store._writable_or_raise()
+    with store.lock(folder.name):
+        if not retrain:  # another process may have trained it while this one waited for the lock
+            record = store.find(dataset.config, model, train)
+            if record is not None:
+                return Trained(store.load(folder), record, True)
+        reducer = build_reducer(model, train, callback).fit(dataset.train.images)
+        metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
+        metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
+        record = store.save(folder, reducer, dataset.config, metrics)
     return Trained(reducer, record, False)
+
+
+def check_fits(model: ModelConfig, image_shape: tuple[int, int, int]) -> None:
+    """A code as long as the image has pixels compresses nothing; refuse it before training."""
+    pixels = int(image_shape[0] * image_shape[1] * image_shape[2])
+    if model.latent_dim > pixels:
+        raise ConfigError(f"latent size {model.latent_dim} is more than the {pixels} numbers an image of shape "
+                          f"{tuple(image_shape)} has: choose a latent size between 1 and {pixels}")

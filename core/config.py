@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
@@ -113,8 +114,11 @@ class ModelConfig(_Hashable):
             raise ConfigError(f"decoder must be 'transpose' or 'upsample'; got {self.decoder!r}")
         if self.sparsity not in SPARSITY_KINDS:
             raise ConfigError(f"sparsity must be one of {', '.join(SPARSITY_KINDS)}; got {self.sparsity!r}")
-        if self.beta < 0 or self.sparsity_weight < 0:
-            raise ConfigError("beta and sparsity_weight must be >= 0")
+        for name in ("beta", "sparsity_weight", "sparsity_target"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+                flag = " (--beta)" if name == "beta" else ""
+                raise ConfigError(f"{name}{flag} must be a finite number >= 0, got {value!r}")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels) or not self.channels:
             raise ConfigError("hidden widths and channels must be positive integers")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
@@ -140,8 +144,12 @@ class TrainConfig(_Hashable):
             raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 < self.lr < 1:
-            raise ConfigError(f"lr must be between 0 and 1, got {self.lr}")
+        if not 0 < self.lr < 1:  # also refuses nan
+            raise ConfigError(f"lr (--lr) must be between 0 and 1, got {self.lr}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
+            raise ConfigError(f"seed (--seed) must be a whole number >= 0, got {self.seed!r}")
+        if not 0.0 <= self.weight_decay < 1.0:
+            raise ConfigError(f"weight_decay must be in [0, 1), got {self.weight_decay}")
         if self.time_budget is not None and self.time_budget <= 0:
             raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}")
         if not 0 < self.val_fraction < 0.5:

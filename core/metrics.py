@@ -65,3 +65,13 @@ def reconstruction_metrics(originals: np.ndarray, reconstructions: np.ndarray) -
         "test_psnr": float(per_image_psnr(originals, reconstructions).mean()),
         "test_ssim": float(per_image_ssim(originals, reconstructions).mean()),
     }
+
+
+def mean_image_mse(train_images: np.ndarray, test_images: np.ndarray) -> float:
+    """Per-pixel MSE on the test images of the simplest "model": always draw the mean training image.
+
+    A trained model that does no better has collapsed (e.g. a too-large learning rate pushed it to one
+    constant output). Shapes (N, C, H, W) and (M, C, H, W).
+    """
+    mean = np.asarray(train_images, np.float64).mean(axis=0, keepdims=True)
+    return float(((np.asarray(test_images, np.float64) - mean) ** 2).mean())

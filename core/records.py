@@ -105,8 +105,8 @@ class ModelRecord:
 
     @property
     def label(self) -> str:
-        """'conv d=8 denoising gaussian:0.3 (60 epochs)': unique enough for pickers (see ``tag``)."""
-        return f"{model_label(self.model, self.train)} ({self.trained_with})"
+        """'conv d=8 denoising gaussian:0.3 (60 epochs)'; ', collapsed' is added to a collapsed model."""
+        return f"{model_label(self.model, self.train)} ({self.trained_with}{', collapsed' if self.collapsed else ''})"
 
     @property
     def short_key(self) -> str:
@@ -115,6 +115,23 @@ class ModelRecord:
 
     def metric(self, name: str) -> float:
         return float(self.test_metrics.get(name, math.nan))
+
+    @property
+    def collapsed(self) -> bool:
+        """The model rebuilds held-out images no better (within 5%) than drawing the mean training image
+        (a sign of a too-large learning rate); False when the record predates that measurement."""
+        baseline = self.metric("mean_image_mse")
+        return bool(math.isfinite(baseline) and self.metric("test_mse") >= 0.95 * baseline)
+
+    @property
+    def collapse_warning(self) -> str:
+        """What to tell a person about a collapsed model ('' when it is fine)."""
+        if not self.collapsed:
+            return ""
+        return (f"{self.label} rebuilds test images no better than the mean training image "
+                f"(test MSE {self.metric('test_mse'):.4f} vs {self.metric('mean_image_mse'):.4f}): it has "
+                f"collapsed to a near-constant output. Train it again with a lower learning rate "
+                f"(e.g. --lr {min(self.train.lr / 10, TrainConfig().lr):g} --retrain).")
 
     @property
     def ref(self) -> "ModelRef":

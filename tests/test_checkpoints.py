@@ -49,20 +49,47 @@ def test_an_interrupted_save_leaves_nothing_loadable(small_digits, store, tiny_t
     with pytest.raises(KeyboardInterrupt):
         load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)
     assert store.list().records == []
-    assert list(store.root.iterdir()) == []  # no half-written folder, no temporary left
+    assert [p.name for p in store.root.iterdir()] == [".locks"]  # no half-written folder, no temporary left
     monkeypatch.undo()
     assert load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store).cached is False
 
 
-def test_a_temporary_folder_from_a_killed_process_is_ignored_and_cleaned(small_digits, store, tiny_train):
-    store.root.mkdir(parents=True)
-    stale = store.root / ".dense-digits-d2-abc.tmp-1234"
-    stale.mkdir()
-    (stale / WEIGHTS).write_bytes(b"half")
-    assert store.list().records == []
-    import os
-    os.utime(stale, (0, 0))
-    assert store.clean_stale_temporaries() == 1 and not stale.exists()
+def test_leftovers_of_killed_saves_are_never_listed_and_clean_removes_them(small_digits, store, tiny_train):
+    trained = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)
+    half = store.root / f".{trained.folder}.v-deadbeef0000"  # a save killed before its switch
+    half.mkdir()
+    (half / WEIGHTS).write_bytes(b"half")
+    old_style = store.root / ".dense-digits-d2-abc.tmp-1234"  # what older versions left
+    old_style.mkdir()
+    assert [r.name for r in store.list().records] == [trained.folder]
+    assert set(store.leftovers()) == {half, old_style}
+    assert store.clean() == 2 and store.leftovers() == []
+    assert store.load(store.root / trained.folder).latent_dim_ == 2  # the real checkpoint is untouched
+
+
+def test_retrain_replaces_the_checkpoint_in_one_step(small_digits, store, tiny_train):
+    first = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)
+    second = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store, retrain=True)
+    folder = store.root / first.folder
+    assert folder.is_symlink() and store.record(folder).created == second.record.created
+    assert store.leftovers() == []  # the superseded version is gone
+
+
+def test_a_store_that_cannot_be_written_fails_before_training(small_digits, tmp_path, tiny_train):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    seen = []
+    with pytest.raises(CheckpointError, match="cannot be written"):
+        load_or_train(small_digits, default_model_config("dense", 2), tiny_train,
+                      store=checkpoints.CheckpointStore(blocker), callback=seen.append)
+    assert seen == []  # not one epoch was spent
+
+
+def test_a_code_longer_than_the_image_is_refused_before_training(small_digits, store):
+    from core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="between 1 and 64"):
+        load_or_train(small_digits, default_model_config("dense", 100000), TrainConfig(epochs=1), store=store)
 
 
 @pytest.fixture

@@ -59,6 +59,11 @@ def test_list_shows_cached_models(tmp_path, capsys):
     (["train", "--dataset", "cifar"], "unknown dataset"),
     (["train", "--latent-dim", "0", "--epochs", "1"], "latent_dim"),
     (["frobnicate"], "invalid choice"),
+    (["train", "--seed", "-5", "--epochs", "1"], "--seed"),
+    (["train", "--model", "vae", "--beta", "inf", "--epochs", "1"], "--beta"),
+    (["train", "--model", "vae", "--beta", "nan", "--epochs", "1"], "--beta"),
+    (["train", "--lr", "nan", "--epochs", "1"], "--lr"),
+    (["train", "--latent-dim", "100000", "--epochs", "1"], "between 1 and 64"),
 ])
 def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
     result = run_cli(*args, "--checkpoints", str(tmp_path)) if args[0] != "frobnicate" else run_cli(*args)
@@ -75,7 +80,40 @@ def test_missing_dataset_is_a_message_not_a_traceback(tmp_path):
     assert "MNIST" in result.stderr and "--data-dir" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_checkpoints_pointing_at_a_file_fail_before_training(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = run_cli("train", "--epochs", "50", "--checkpoints", str(blocker))
+    assert result.returncode == 1 and "cannot be written" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_collapsed_model_is_said_so_and_marked(tmp_path, capsys):
+    assert main(["train", "--model", "conv", "--lr", "0.999", "--epochs", "3", "--checkpoints", str(tmp_path), "--json"]) == 0
+    captured = capsys.readouterr()
+    row = json.loads(captured.out)
+    assert row["collapsed"] is True and row["test_mse"] >= 0.95 * row["mean_image_mse"]
+    assert "collapsed" in captured.err and "lower learning rate" in captured.err
+    assert main(["list", "--checkpoints", str(tmp_path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["collapsed"] is True
+
+
+def test_list_survives_a_broken_record_and_clean_removes_leftovers(tmp_path, capsys):
+    assert main(["train", "--epochs", "1", "--limit", "100", "--checkpoints", str(tmp_path), "--json"]) == 0
+    capsys.readouterr()
+    (tmp_path / "dense-digits-d9-000000000000").mkdir()
+    (tmp_path / "dense-digits-d9-000000000000" / "record.json").write_text("[]")
+    (tmp_path / ".dense-digits-d2-1.v-0123456789ab").mkdir()
+    assert main(["list", "--checkpoints", str(tmp_path), "--json"]) == 0
+    out = capsys.readouterr()
+    assert len(json.loads(out.out)) == 1
+    assert "skipped dense-digits-d9-000000000000" in out.err and "python -m core clean" in out.err
+    assert main(["clean", "--checkpoints", str(tmp_path)]) == 0
+    assert "removed 1 leftover" in capsys.readouterr().out
+    assert not (tmp_path / ".dense-digits-d2-1.v-0123456789ab").exists()
+
+
 def test_help_on_every_command():
-    for command in ("train", "compare", "zoo", "list"):
+    for command in ("train", "compare", "zoo", "list", "clean"):
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage: python -m core" in result.stdout

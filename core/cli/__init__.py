@@ -1,4 +1,4 @@
-"""The command line: ``python -m core train | compare | zoo | list | analyze``.
+"""The command line: ``python -m core train | compare | zoo | list | clean | analyze``.
 
 Bad arguments exit with code 2 and a one-line message; a dataset that cannot be loaded or a broken
 checkpoint exits with code 1 and a message that says what to do. Never a stack trace.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 from core.cli.analyze import add_analyze_parser
-from core.cli.commands import cmd_compare, cmd_list, cmd_train, cmd_zoo
+from core.cli.commands import cmd_clean, cmd_compare, cmd_list, cmd_train, cmd_zoo
 from core.cli.options import CliParser, add_data_options, add_train_options, method_list, noise, positive_int_list
 from core.config import ConfigError
 from core.errors import CheckpointError, DatasetError, TrainingDiverged
@@ -56,6 +56,11 @@ def build_parser() -> CliParser:
     list_p.add_argument("--checkpoints", help="checkpoint folder")
     list_p.add_argument("--json", action="store_true")
     list_p.set_defaults(handler=cmd_list)
+
+    clean_p = sub.add_parser("clean", help="remove what interrupted or replaced saves left behind",
+                             description="Remove hidden leftovers of killed or superseded saves (they never load).")
+    clean_p.add_argument("--checkpoints", help="checkpoint folder")
+    clean_p.set_defaults(handler=cmd_clean)
 
     add_analyze_parser(sub)
     return parser

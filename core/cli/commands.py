@@ -22,7 +22,9 @@ TABLE_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test
 
 
 def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
-    """One result row, the same for every method."""
+    """One result row, the same for every method. A collapsed model is also said on stderr."""
+    if record.collapsed:
+        print(f"warning: {record.collapse_warning}", file=sys.stderr)
     return {
         "dataset": record.data.name,
         "method": record.method,
@@ -31,6 +33,7 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
         "checkpoint": folder,
         "cached": cached,
         "train_seconds": round(record.train_seconds, 2),
+        "collapsed": record.collapsed,
         **{k: round(v, 6) for k, v in record.test_metrics.items()},
     }
 
@@ -108,16 +111,30 @@ def cmd_zoo(args) -> int:
 
 
 def cmd_list(args) -> int:
-    listing = CheckpointStore(args.checkpoints).list()
+    store = CheckpointStore(args.checkpoints)
+    listing = store.list()
     rows = [{"name": r.name, "dataset": r.data.name, "model": r.family, "latent_dim": r.latent_dim,
              "noise": r.noise_label or "", "test_mse": r.metric("test_mse"), "train_seconds": round(r.train_seconds, 1),
-             "created": r.created} for r in listing.records]
+             "collapsed": r.collapsed, "created": r.created} for r in listing.records]
     for name, problem in listing.problems.items():
         print(f"skipped {name}: {problem}", file=sys.stderr)
+    leftovers = store.leftovers()
+    if leftovers:
+        print(f"{len(leftovers)} leftover(s) of interrupted or replaced saves (never loaded): "
+              f"{', '.join(p.name for p in leftovers)}; `python -m core clean` removes them", file=sys.stderr)
     if args.json:
         print(json.dumps(rows))
     elif not rows:
-        print(f"no cached checkpoints in {CheckpointStore(args.checkpoints).root}")
+        print(f"no cached checkpoints in {store.root}")
     else:
         print_rows(rows, False, list(rows[0]))
+    return 0
+
+
+def cmd_clean(args) -> int:
+    store = CheckpointStore(args.checkpoints)
+    before = len(store.leftovers())
+    removed = store.clean()
+    print(f"removed {removed} leftover(s) from {store.root}" + (f"; {before - removed} belong to saves under way"
+                                                               if before > removed else ""))
     return 0

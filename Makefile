@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run zoo test test-fast lint format bench clean-checkpoints
+.PHONY: setup run classroom zoo test test-fast lint format bench clean-checkpoints
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,9 @@ zoo: setup  ## train (or load) the default models on digits
 
 run: zoo  ## set up, train the default zoo once, open the dashboard
 	$(PY) -m streamlit run dashboard/app.py
+
+classroom: zoo  ## serve the dashboard to a room, read-only (FOLDERS="dir1 dir2": shared image folders)
+	$(PY) -m dashboard --classroom $(foreach f,$(FOLDERS),--folder-root $(f))
 
 test: setup  ## set up and run every test (browser tests need /usr/bin/chromium)
 	$(PY) -m pytest -n 2

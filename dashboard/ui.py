@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
@@ -14,6 +15,7 @@ from core.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
 from core.records import ModelRecord, unique_labels
 from dashboard import figures, resources
+from dashboard.policy import REFUSED, Policy, policy
 
 HOME, TRAIN = "views/home.py", "views/train.py"
 
@@ -44,13 +46,17 @@ def sidebar() -> Selection:
                               format_func=DATASET_CHOICES.get,
                               help="Digits ship with scikit-learn and work offline. MNIST-style sets are read "
                                    "from the data folder below.")
+        rules = policy()
         data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
+                                 disabled=not rules.can_type_paths,
                                  help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
-                                      "(default: $LATENT_LAB_DATA_DIR or ./data).").strip()
+                                      "(default: $LATENT_LAB_DATA_DIR or ./data)."
+                                      + ("" if rules.can_type_paths else " " + REFUSED["paths"])).strip()
+        if not rules.can_type_paths:
+            data_dir = ""  # whatever a browser sends, the server's own setting is used
         config, problem = None, ""
         if choice == "folder":
-            path = st.text_input("Image folder", key="folder_path", placeholder="/path/to/images",
-                                 help="A folder of images, optionally one sub-folder per class.").strip()
+            path = folder_choice(rules)
             size = st.number_input("Resize images to (pixels)", 8, 128, 28, key="folder_size")
             rgb = st.toggle("Keep colour", key="folder_rgb")
             if path:
@@ -58,8 +64,11 @@ def sidebar() -> Selection:
                     config = DataConfig(f"folder:{path}", image_size=int(size), grayscale=not rgb)
                 except ConfigError as exc:
                     problem = str(exc)
-            else:
+            elif rules.can_type_paths:
                 problem = "Type the path of a folder of images in the sidebar (or pick another dataset)."
+            else:
+                problem = ("The teacher has shared no image folders (`--folder-root`): pick another dataset."
+                           if not rules.shared_folders() else "Pick one of the shared folders in the sidebar.")
         else:
             config = DataConfig(choice)
         st.caption(f"Data directory in use: `{resources.data_dir_in_use(data_dir or None)}`")
@@ -67,6 +76,28 @@ def sidebar() -> Selection:
     selection = Selection(config, resources.data_dir_in_use(data_dir or None), problem)
     st.session_state["selection"] = selection
     return selection
+
+
+def folder_choice(rules: Policy) -> str:
+    """The own-image folder: typed in on one's own machine, picked from the shared ones in a classroom."""
+    if rules.can_type_paths:
+        return st.text_input("Image folder", key="folder_path", placeholder="/path/to/images",
+                             help="A folder of images, optionally one sub-folder per class.").strip()
+    shared = [str(p) for p in rules.shared_folders()]
+    if not shared:
+        st.caption(REFUSED["paths"])
+        return ""
+    return st.selectbox("Image folder", shared, key="folder_pick", help=REFUSED["paths"],
+                        format_func=lambda p: Path(p).name) or ""
+
+
+def refused(action: str) -> bool:
+    """True (with the reason shown on the page) when classroom mode forbids ``action``
+    ('train', 'delete')."""
+    allowed = {"train": policy().can_train, "delete": policy().can_delete}[action]
+    if not allowed:
+        st.info(REFUSED[action], icon=":material/school:")
+    return not allowed
 
 
 def selection() -> Selection:

@@ -108,7 +108,7 @@ def test_own_folder_without_a_path_asks_for_one(env):
 @pytest.mark.slow
 def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeypatch):
     store = tmp_path / "store"
-    shutil.copytree(env, store)
+    shutil.copytree(env, store, symlinks=True)  # checkpoints are links to version folders
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(store))
     at = start("train")
     for label in ("Model family", "Denoising noise"):
@@ -117,14 +117,17 @@ def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeyp
     architecture = at.dataframe[0].value
     assert {"layer", "type", "output shape", "params"} <= set(architecture.columns)
     assert architecture["params"].sum() > 0
-    before = {p.name for p in store.iterdir()}
+    def checkpoints():
+        return {p.name for p in store.iterdir() if not p.name.startswith(".")}
+
+    before = checkpoints()
     at.selectbox(key="tr_family").set_value("dense")
     at.number_input(key="tr_latent").set_value(3)
     at.number_input(key="tr_epochs_digits").set_value(1)
     at.button(key="FormSubmitter:train_form-Train").click().run()
     no_exception(at)
     assert any("Trained and cached" in s.value for s in at.success)
-    new = {p.name for p in store.iterdir()} - before
+    new = checkpoints() - before
     assert len(new) == 1 and next(iter(new)).startswith("dense-digits-d3-")
     assert len(at.get("plotly_chart")) >= 1, "the loss curve"
     # delete it again
@@ -132,7 +135,8 @@ def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeyp
     at.checkbox(key="tr_confirm_delete").check().run()
     at.button(key="tr_delete").click().run()
     no_exception(at)
-    assert {p.name for p in store.iterdir()} == before
+    assert checkpoints() == before
+    assert not [p for p in store.iterdir() if p.name.startswith(".dense-digits-d3-")], "its files went too"
 
 
 def test_compare_page(env):
@@ -228,3 +232,45 @@ def test_compression_page(env):
     no_exception(at)
     assert len(at.get("plotly_chart")) >= 1
     assert len(image_urls(at)) >= 3
+
+
+@pytest.fixture
+def classroom(env, monkeypatch, tmp_path):
+    shared = tmp_path / "shared"
+    (shared / "pets").mkdir(parents=True)
+    monkeypatch.setenv("LATENT_LAB_CLASSROOM", "1")
+    monkeypatch.setenv("LATENT_LAB_FOLDER_ROOTS", str(shared))
+    return shared
+
+
+def test_classroom_mode_is_read_only_and_says_why(classroom):
+    home = start()
+    no_exception(home)
+    assert home.button(key="train_zoo").disabled
+    assert home.text_input(key="data_dir").disabled, "no server paths typed from a browser"
+    train = start("train")
+    no_exception(train)
+    assert any("Training is switched off" in i.value for i in train.info)
+    assert any("Deleting models is switched off" in i.value for i in train.info)
+    assert train.button(key="tr_delete").disabled and train.checkbox(key="tr_confirm_delete").disabled
+
+
+def test_classroom_own_folders_come_only_from_the_shared_roots(classroom):
+    at = start()
+    at.selectbox(key="dataset_choice").set_value("folder").run()
+    no_exception(at)
+    assert not [w for w in at.text_input if w.key == "folder_path"], "no typed folder path"
+    pick = at.selectbox(key="folder_pick")
+    assert set(pick.options) == {"shared", "pets"}, "students see folder names, not server paths"
+    assert pick.value == str(classroom)
+
+
+def test_served_on_this_machine_only_by_default(monkeypatch):
+    from streamlit import config as st_config
+
+    monkeypatch.chdir(REPO)
+    st_config.get_config_options(force_reparse=True)
+    try:
+        assert st_config.get_option("server.address") == "127.0.0.1"
+    finally:
+        st_config.get_config_options(force_reparse=True)

@@ -48,7 +48,7 @@ def app_url(request, tmp_path_factory):
     _browser_or_skip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     store = tmp_path_factory.mktemp("e2e") / "checkpoints"
-    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store)  # the app may write; keep the cache clean
+    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)  # the app may write: a copy
     with running_app(app_env(store)) as url:
         yield url
 

@@ -9,6 +9,7 @@ from core.datasets import MAX_UPLOAD_BYTES, UPLOAD_TYPES, image_from_upload
 from core.errors import UploadError
 from core.records import ModelRef
 from dashboard import figures, resources, ui
+from dashboard.policy import policy
 
 EXPLAINER = (
     "A **denoising autoencoder** was trained on images with noise added, and asked to output the clean "
@@ -75,12 +76,12 @@ with st.expander("How each method copes as the noise grows"):
 
 st.subheader("Your own image")
 c_shape = dataset.image_shape
-st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
+st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {policy().upload_mb or MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
            f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
            "training images. A digit drawn dark on white is inverted automatically.")
 u1, u2, u3 = st.columns([2, 1, 1])
-upload = u1.file_uploader("Upload an image", type=list(UPLOAD_TYPES), key="dn_upload",
-                          max_upload_size=MAX_UPLOAD_BYTES // (1024 * 1024))
+upload_mb = policy().upload_mb or MAX_UPLOAD_BYTES // (1024 * 1024)
+upload = u1.file_uploader("Upload an image", type=list(UPLOAD_TYPES), key="dn_upload", max_upload_size=upload_mb)
 invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
 add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
                       help="Off: your image is already noisy, just clean it")

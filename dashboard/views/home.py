@@ -68,7 +68,8 @@ with st.container(border=True):
         budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key=f"zoo_budget_{dataset.name}")
     train_config = resources.default_train_config(len(dataset.train), time_budget=budget)
     label = f"Train the default models ({len(missing)} to train)" if missing else "Default models trained"
-    if st.button(label, type="primary" if missing else "secondary", disabled=not missing, key="train_zoo"):
+    forbidden = bool(missing) and ui.refused("train")
+    if st.button(label, type="primary" if missing else "secondary", disabled=not missing or forbidden, key="train_zoo"):
         bar = st.progress(0.0, text="Starting...")
 
         def on_model(i, n, name):

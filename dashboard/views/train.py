@@ -44,7 +44,8 @@ with st.form("train_form"):
     batch = right.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size, key="tr_batch")
     lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key="tr_lr")
     retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
-    submitted = st.form_submit_button("Train", type="primary")
+    forbidden = ui.refused("train")
+    submitted = st.form_submit_button("Train", type="primary", disabled=forbidden)
 
 
 def configs_from_form():
@@ -62,7 +63,7 @@ except ConfigError as exc:
     st.error(f"These settings do not make a valid model: {exc}")
     st.stop()
 
-if submitted:
+if submitted and not forbidden:
     status = st.empty()
     bar = st.progress(0.0, text="Starting training...")
     chart = st.empty()
@@ -127,8 +128,9 @@ left.plotly_chart(figures.loss_curve(reducer.history_, f"Loss per epoch: {entry.
 with right:
     st.metric("Test MSE", f"{entry.metric('test_mse'):.5f}")
     st.metric("Test SSIM", f"{entry.metric('test_ssim'):.3f}")
-    confirm = st.checkbox("Yes, delete it", key="tr_confirm_delete")
-    if st.button("Delete this checkpoint", disabled=not confirm, key="tr_delete", icon=":material/delete:"):
+    no_delete = ui.refused("delete")
+    confirm = st.checkbox("Yes, delete it", key="tr_confirm_delete", disabled=no_delete)
+    if st.button("Delete this checkpoint", disabled=not confirm or no_delete, key="tr_delete", icon=":material/delete:"):
         resources.delete_model(entry)
         st.session_state.pop("tr_confirm_delete", None)
         st.toast(f"Deleted {entry.label}")

@@ -21,7 +21,6 @@ TEST_EPOCHS = 2
 
 def tiny_zoo(root: Path) -> Path:
     """Train (or find) the default zoo with TrainConfig(epochs=TEST_EPOCHS) on digits under ``root``."""
-    import shutil
 
     from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
@@ -39,8 +38,9 @@ def tiny_zoo(root: Path) -> Path:
         except CheckpointError:  # left by an older version of the code: train it again
             load_or_train(dataset, entry.model, entry.train, store=store, retrain=True)
     for stale in Path(root).iterdir():  # models of older configs (a reused cache folder): not the zoo any more
-        if stale.is_dir() and stale.name not in wanted:
-            shutil.rmtree(stale, ignore_errors=True)
+        if not stale.name.startswith(".") and stale.name not in wanted:
+            store.delete(stale)
+    store.clean()  # and what replaced saves left behind
     return root
 
 

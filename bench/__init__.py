@@ -10,5 +10,7 @@ PARTS: dict[str, str] = {
     "dashboard": "bench.dashboard_latency",
     "coldstart": "bench.cold_start",
     "memory": "bench.memory",
+    "classroom": "bench.classroom",
     "live": "bench.live_decode",
+    "fuzz": "bench.fuzz_uploads",
 }

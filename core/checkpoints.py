@@ -140,7 +140,8 @@ class CheckpointStore:
                                   "pass --checkpoints DIR (or set $LATENT_LAB_CHECKPOINTS) to a writable folder") from None
 
     # --- writing -----------------------------------------------------------------------------
-    def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict) -> ModelRecord:
+    def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict,
+             skipped_files: tuple[str, ...] = ()) -> ModelRecord:
         """Write the reducer's state + record to ``folder``, replacing an older one atomically.
 
         The files go to a new hidden version folder (``.<name>.v-<id>``), are fsynced, and then
@@ -166,7 +167,7 @@ class CheckpointStore:
                 image_shape=reducer.image_shape_, history=tuple(reducer.history_),
                 test_metrics={k: float(v) for k, v in test_metrics.items()}, train_seconds=reducer.train_seconds_,
                 created=time.strftime("%Y-%m-%dT%H:%M:%S%z"), versions=library_versions(),
-                weights_sha256=_sha256(version / WEIGHTS))
+                weights_sha256=_sha256(version / WEIGHTS), skipped_files=tuple(str(f) for f in skipped_files))
             with open(version / RECORD, "w") as handle:
                 json.dump(record.to_json(), handle, indent=1)
                 handle.flush()
@@ -377,7 +378,7 @@ def load_or_train(
         reducer = build_reducer(model, train, callback).fit(dataset.train.images)
         metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
         metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
-        record = store.save(folder, reducer, dataset.config, metrics)
+        record = store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files)
     return Trained(reducer, record, False)
 
 

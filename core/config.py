@@ -39,20 +39,35 @@ class _Hashable:
 @dataclass(frozen=True)
 class DataConfig(_Hashable):
     """Which images, and how they are prepared. The data folder is *where* they live, so it is
-    not part of the identity (the same MNIST read from two folders is the same data)."""
+    not part of the identity (the same MNIST read from two folders is the same data). A user folder's
+    identity is its path *and* its content: ``content`` is a fingerprint of its image files, filled in
+    by :func:`core.datasets.resolve_data_config` and :func:`core.datasets.load_dataset`."""
 
     name: str = "digits"  # digits | mnist | fashion-mnist | kmnist | folder:PATH
     limit: int | None = None  # at most this many images per split (stratified subsample)
     image_size: int | None = None  # folder images are resized to this square size (default 28)
     grayscale: bool = True  # folder images: one channel (True) or RGB (False)
+    content: str | None = None  # folder datasets: fingerprint of the image files (core.datasets.resolve_data_config)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError("dataset name must be a non-empty string, e.g. 'digits' or 'folder:/path/to/images'")
+        if self.content is not None and (not isinstance(self.content, str) or not self.content
+                                         or not self.name.lower().startswith("folder:")):
+            raise ConfigError(f"content (a folder's fingerprint) must be a non-empty string and only for folder:PATH "
+                              f"datasets; got {self.content!r} for {self.name!r}")
         if self.limit is not None and self.limit < 10:
             raise ConfigError(f"limit must be at least 10 images, got {self.limit}")
         if self.image_size is not None and not 4 <= self.image_size <= 256:
             raise ConfigError(f"image_size must be between 4 and 256 pixels, got {self.image_size}")
+
+    def to_dict(self) -> dict:
+        """The fields, with ``content`` left out while it is None: built-in datasets keep the keys they
+        had before folder fingerprints existed."""
+        payload = dataclasses.asdict(self)
+        if payload["content"] is None:
+            del payload["content"]
+        return payload
 
 
 @dataclass(frozen=True)

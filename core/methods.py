@@ -48,6 +48,8 @@ class Method:
     defaults : dict
         ModelConfig fields that differ from ModelConfig's own defaults for this method.
     capabilities : Capabilities
+    penalty : str
+        What the training objective adds to the reconstruction loss ('' for none), e.g. 'KL'.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Method:
     network: str | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
     capabilities: Capabilities = Capabilities()
+    penalty: str = ""
 
     def reducer_class(self) -> type[Reducer]:
         return _load(self.reducer)
@@ -85,9 +88,9 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
            _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
     Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",
-           _AE, "core.models.vae:VariationalAutoencoder", capabilities=Capabilities(prior=True)),
+           _AE, "core.models.vae:VariationalAutoencoder", capabilities=Capabilities(prior=True), penalty="beta x KL"),
     Method("sparse", "sparse", "dense autoencoder with an L1 or KL sparsity penalty on the code",
-           _AE, "core.models.sparse:SparseAutoencoder"),
+           _AE, "core.models.sparse:SparseAutoencoder", penalty="sparsity penalty"),
     # The linear autoencoder has no sigmoid, so it minimises MSE (every sigmoid family defaults to
     # BCE on the logits: with MSE behind a sigmoid a conv model on MNIST can push every pixel to
     # black in its first steps, where the sigmoid's gradient vanishes, and stay there).
@@ -131,6 +134,13 @@ def build_reducer(model: ModelConfig, train: TrainConfig | None = None,
                   callback: ProgressCallback | None = None) -> Reducer:
     """An unfitted reducer for ``model`` (``fit(images)`` trains it)."""
     return get_method(model.family).reducer_class().from_config(model, train, callback)
+
+
+def objective_label(model: ModelConfig) -> str:
+    """What training minimises, in words: 'binary cross-entropy', 'MSE + beta x KL'."""
+    loss = {"bce": "binary cross-entropy", "mse": "MSE"}[model.loss]
+    penalty = get_method(model.family).penalty
+    return f"{loss} + {penalty}" if penalty else loss
 
 
 def model_label(model: ModelConfig, train: TrainConfig | None = None) -> str:

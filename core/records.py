@@ -38,6 +38,12 @@ def _require(payload: Any, name: str, kind: type | tuple[type, ...], where: str)
     return value
 
 
+def _skipped(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CheckpointError(f"{where}: skipped_files should be a list of strings")
+    return tuple(value)
+
+
 @dataclass(frozen=True)
 class ModelRecord:
     """What a checkpoint says about its model (``record.json``), validated.
@@ -60,6 +66,8 @@ class ModelRecord:
         ISO time stamp of the save.
     versions : dict of str to str
     weights_sha256 : str
+    skipped_files : tuple of str
+        Files of an own folder that could not be used, each "path: reason".
     """
 
     name: str
@@ -74,6 +82,7 @@ class ModelRecord:
     created: str
     versions: dict[str, str]
     weights_sha256: str
+    skipped_files: tuple[str, ...] = ()  # own folders: files left out of the training data, "path: reason"
 
     # --- described in one place --------------------------------------------------------------------
     @property
@@ -105,8 +114,8 @@ class ModelRecord:
 
     @property
     def label(self) -> str:
-        """'conv d=8 denoising gaussian:0.3 (60 epochs)'; ', collapsed' is added to a collapsed model."""
-        return f"{model_label(self.model, self.train)} ({self.trained_with}{', collapsed' if self.collapsed else ''})"
+        """'conv d=8 denoising gaussian:0.3 (60 epochs)'."""
+        return f"{model_label(self.model, self.train)} ({self.trained_with})"
 
     @property
     def short_key(self) -> str:
@@ -125,13 +134,18 @@ class ModelRecord:
 
     @property
     def collapse_warning(self) -> str:
-        """What to tell a person about a collapsed model ('' when it is fine)."""
+        """What to tell a person about a model no better than the mean image ('' when it is fine)."""
         if not self.collapsed:
             return ""
-        return (f"{self.label} rebuilds test images no better than the mean training image "
-                f"(test MSE {self.metric('test_mse'):.4f} vs {self.metric('mean_image_mse'):.4f}): it has "
-                f"collapsed to a near-constant output. Train it again with a lower learning rate "
-                f"(e.g. --lr {min(self.train.lr / 10, TrainConfig().lr):g} --retrain).")
+        default_lr = TrainConfig().lr
+        if self.train.lr > 5 * default_lr:
+            advice = (f"its learning rate {self.train.lr:g} is very large, so it collapsed to a near-constant "
+                      f"output: train it again with a lower one (e.g. --lr {default_lr:g} --retrain)")
+        else:
+            advice = ("it has not learned yet: train it longer (more --epochs, or a --time-budget), "
+                      "or with a lower learning rate if more training does not help")
+        return (f"{self.label} rebuilds test images no better than drawing the mean training image "
+                f"(test MSE {self.metric('test_mse'):.4f} vs {self.metric('mean_image_mse'):.4f}): {advice}.")
 
     @property
     def ref(self) -> "ModelRef":
@@ -144,6 +158,7 @@ class ModelRecord:
             "train": self.train.to_dict(), "image_shape": list(self.image_shape), "history": list(self.history),
             "test_metrics": dict(self.test_metrics), "train_seconds": self.train_seconds, "created": self.created,
             "versions": dict(self.versions), "weights_sha256": self.weights_sha256,
+            "skipped_files": list(self.skipped_files),
         }
 
     @classmethod
@@ -178,6 +193,7 @@ class ModelRecord:
             train_seconds=float(seconds), created=str(_require(payload, "created", str, where)),
             versions={str(k): str(v) for k, v in _require(payload, "versions", dict, where).items()},
             weights_sha256=str(_require(payload, "weights_sha256", str, where)),
+            skipped_files=_skipped(payload.get("skipped_files", []), where),
         )
 
 
@@ -212,8 +228,15 @@ class ModelRef:
         return cls.fitted(BASELINE, latent_dim)
 
 
-def unique_labels(records: list[ModelRecord]) -> dict[str, str]:
-    """Checkpoint name -> label, with ``#<short key>`` added where two records share a label
-    (pickers tell their options apart by label)."""
-    labels = [r.label for r in records]
-    return {r.name: r.label + (f" #{r.short_key}" if labels.count(r.label) > 1 else "") for r in records}
+def unique_labels(records: list[ModelRecord], short: bool = False) -> dict[str, str]:
+    """Checkpoint name -> label that tells it apart from the others (pickers key options by label).
+
+    ``short`` leaves out how a model was trained unless another record has the same short label
+    (chips and legends have little room); ``#<short key>`` is added where labels still collide.
+    """
+    def base(record: ModelRecord) -> str:
+        return model_label(record.model, record.train) if short else record.label
+
+    bases = [base(r) for r in records]
+    labels = [r.label if short and bases.count(base(r)) > 1 else base(r) for r in records]
+    return {r.name: label + (f" #{r.short_key}" if labels.count(label) > 1 else "") for r, label in zip(records, labels)}

@@ -1,10 +1,15 @@
 """Latent Lab dashboard: the router. Run with ``streamlit run dashboard/app.py`` (or ``make run``)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import ui  # the project is installed (`pip install -e .`), so this works from any folder
 
-st.set_page_config(page_title="Latent Lab", page_icon=":material/blur_on:", layout="wide")
+ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+
+# the icon is a file of the repo: a material-icon page icon is fetched from a font CDN, which fails offline
+st.set_page_config(page_title="Latent Lab", page_icon=str(ICON), layout="wide")
 ui.sidebar()
 st.navigation([
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),

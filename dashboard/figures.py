@@ -9,6 +9,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 # a qualitative palette with ten well-separated colours (classes 0-9), repeated beyond
+MARKERS = ["diamond", "square", "circle", "triangle-up", "cross", "star", "hexagon", "triangle-down"]
+METRIC_TITLES = {"test_mse": "test MSE (lower is better)", "test_psnr": "test PSNR, dB (higher is better)",
+                 "test_ssim": "test SSIM (higher is better)"}
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -55,15 +58,21 @@ def mosaic(images: np.ndarray, ncols: int | None = None, cell: int = 64, pad: in
     return buffer.getvalue()
 
 
-def loss_curve(history: list[dict], title: str = "Loss per epoch") -> go.Figure:
-    """Train and validation loss against epoch."""
+def loss_curve(history: list[dict], title: str = "Loss per epoch", loss_name: str = "loss") -> go.Figure:
+    """The training objective (train and validation, left axis) and the validation images' mean
+    squared error per pixel (right axis) against epoch: the objective may be binary cross-entropy,
+    whose numbers (0.1-0.5) are not comparable with MSE (0.01-0.05), so both are drawn."""
     frame = pd.DataFrame(history)
     fig = go.Figure()
     if not frame.empty:
-        fig.add_scatter(x=frame["epoch"], y=frame["train_loss"], mode="lines+markers", name="train loss")
-        fig.add_scatter(x=frame["epoch"], y=frame["val_loss"], mode="lines+markers", name="validation loss")
-    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title="loss (the model's objective)",
-                      height=320, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.25))
+        fig.add_scatter(x=frame["epoch"], y=frame["train_loss"], mode="lines+markers", name=f"training {loss_name}")
+        fig.add_scatter(x=frame["epoch"], y=frame["val_loss"], mode="lines+markers", name=f"validation {loss_name}")
+        if "val_mse" in frame:
+            fig.add_scatter(x=frame["epoch"], y=frame["val_mse"], mode="lines+markers", yaxis="y2",
+                            name="validation MSE per pixel (right axis)", line=dict(dash="dot"))
+    fig.update_layout(title=title, xaxis_title="epoch", yaxis_title=f"{loss_name} (what training minimises)",
+                      yaxis2=dict(title="MSE per pixel", overlaying="y", side="right", showgrid=False),
+                      height=340, margin=dict(l=10, r=10, t=40, b=10), legend=dict(orientation="h", y=-0.3))
     return fig
 
 
@@ -74,11 +83,17 @@ def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
     if not pca.empty:
         fig.add_scatter(x=pca["latent_dim"], y=pca[metric], mode="lines+markers", name="PCA",
                         line=dict(color="#444"), marker=dict(size=5))
-    for i, (method, group) in enumerate(frame[frame["method"] != "PCA"].groupby("method", sort=False)):
-        fig.add_scatter(x=group["latent_dim"], y=group[metric], mode="markers", name=str(method),
-                        marker=dict(size=13, symbol="diamond", color=PALETTE[(i + 1) % len(PALETTE)],
+    groups = list(frame[frame["method"] != "PCA"].groupby("method", sort=False))
+    for i, (method, group) in enumerate(groups):
+        # models often land on the same spot (dense and sparse d=2): a different symbol each, and a small
+        # sideways offset, keep every marker visible; the hover says the exact size and value
+        offset = (i - (len(groups) - 1) / 2) * 0.12
+        fig.add_scatter(x=group["latent_dim"] + offset, y=group[metric], mode="markers", name=str(method),
+                        customdata=group["latent_dim"],
+                        hovertemplate=f"{method}<br>d=%{{customdata}}<br>%{{y:.4f}}<extra></extra>",
+                        marker=dict(size=12, symbol=MARKERS[i % len(MARKERS)], color=PALETTE[(i + 1) % len(PALETTE)],
                                     line=dict(width=1, color="white")))
-    fig.update_layout(xaxis_title="latent size (numbers per image)", yaxis_title=metric.replace("_", " "),
+    fig.update_layout(xaxis_title="latent size (numbers per image)", yaxis_title=METRIC_TITLES.get(metric, metric),
                       height=380, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 
@@ -94,6 +109,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
     if grid is not None:
         fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space (click to decode)",
                                    marker=dict(size=7, color="rgba(120,120,120,0.08)"), customdata=np.full(len(grid), -1),
+                                   selected=dict(marker=dict(size=14, color="black")),
+                                   unselected=dict(marker=dict(color="rgba(120,120,120,0.08)")),
                                    hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=True))
     for c in np.unique(labels):
         mask = labels == c
@@ -101,12 +118,15 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         fig.add_trace(go.Scattergl(
             x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=str(name), customdata=index[mask],
             marker=dict(size=5, color=PALETTE[int(c) % len(PALETTE)], opacity=0.8),
+            # a click marks its point instead of dimming the whole map
+            selected=dict(marker=dict(size=14, color="black", opacity=1.0)), unselected=dict(marker=dict(opacity=0.8)),
             hovertemplate=f"class {name}<br>test image #%{{customdata}}<extra></extra>",
         ))
     if highlight is not None:
         fig.add_trace(go.Scattergl(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
                                    marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
-    fig.update_layout(title=title, height=520, margin=dict(l=10, r=10, t=40, b=10), dragmode="pan",
+    # the toolbar stands upright at the right edge, so it never covers the title
+    fig.update_layout(title=title, height=520, margin=dict(l=10, r=40, t=40, b=10), dragmode="pan", modebar=dict(orientation="v"),
                       legend=dict(itemsizing="constant", orientation="h", y=-0.18), xaxis_title=axis_titles[0],
                       yaxis_title=axis_titles[1],
                       clickmode="event+select")

@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.checkpoints import CheckpointStore, Trained, load_or_train
+from core.checkpoints import CheckpointStore
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
-from core.datasets import Dataset, load_dataset, resolve_data_dir
+from core.datasets import Dataset, load_dataset, resolve_data_config, resolve_data_dir
+from core.jobs import Job, TrainingJobs
 from core.methods import build_reducer, default_model_config, get_method
 from core.records import ModelRecord, ModelRef
 from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
@@ -37,6 +38,13 @@ def data_dir_in_use(data_dir: str | None = None) -> str:
 def load_data(config: DataConfig, data_dir: str, download: bool = False) -> Dataset:
     """The dataset, once per process. Raises ``core.errors.DatasetError`` with a fix when absent."""
     return load_dataset(config, data_dir=data_dir, download=download)
+
+
+@st.cache_data(ttl=10, show_spinner=False, max_entries=16)
+def resolve(config: DataConfig, data_dir: str) -> DataConfig:
+    """The config with an own folder's content fingerprint (names, sizes, times of its images), so
+    changed images are new data; re-read at most every 10 s (0.14 s per 20k files)."""
+    return resolve_data_config(config, data_dir)
 
 
 def cached_models(config: DataConfig) -> list[ModelRecord]:
@@ -68,29 +76,26 @@ def _reducers(config: DataConfig, data_dir: str, models: dict[str, ModelRef]) ->
     return {label: reducer(config, data_dir, ref) for label, ref in models.items()}
 
 
-# --- the zoo and training (not cached: they change the cache) ---------------------------------------
+# --- the zoo and training (in the background: a training outlives its page) -------------------------
 def zoo(dataset: Dataset, train: TrainConfig | None = None) -> list[ZooModel]:
     """The default models for this dataset and the cached model standing for each (see core.zoo)."""
     return zoo_status(dataset.config, store().list().records, train or default_train_config(len(dataset.train)))
 
 
-def train_model(dataset: Dataset, model: ModelConfig, train: TrainConfig, callback=None, retrain: bool = False) -> Trained:
-    """Train one model (or load it when this exact config is cached) and save it in the cache."""
-    return load_or_train(dataset, model, train, store=store(), callback=callback, retrain=retrain)
+@st.cache_resource
+def jobs() -> TrainingJobs:
+    """The training queue of this server process: trainings outlive the page that started them."""
+    return TrainingJobs()
 
 
-def train_zoo(dataset: Dataset, train: TrainConfig, on_model=None, on_epoch=None) -> int:
-    """Train every default model that has no cached model yet; returns how many were trained.
+def submit_training(dataset: Dataset, model: ModelConfig, train: TrainConfig, retrain: bool = False) -> Job:
+    """Queue one model (or join the job already training it)."""
+    return jobs().submit(dataset, model, train, store(), retrain=retrain)
 
-    ``on_model(i, n, label)`` is called before each model, ``on_epoch(i, n, stats)`` after each epoch.
-    """
-    missing = [z for z in zoo(dataset, train) if not z.trained]
-    for i, entry in enumerate(missing):
-        if on_model:
-            on_model(i, len(missing), entry.label)
-        callback = (lambda stats, i=i: on_epoch(i, len(missing), stats)) if on_epoch else None
-        load_or_train(dataset, entry.model, entry.train, store=store(), callback=callback)
-    return len(missing)
+
+def submit_zoo(dataset: Dataset, train: TrainConfig) -> list[Job]:
+    """Queue every default model that has no cached model yet."""
+    return [submit_training(dataset, z.model, z.train) for z in zoo(dataset, train) if not z.trained]
 
 
 def delete_model(record: ModelRecord) -> None:

@@ -62,8 +62,9 @@ def sidebar() -> Selection:
             if path:
                 try:
                     config = DataConfig(f"folder:{path}", image_size=int(size), grayscale=not rgb)
-                except ConfigError as exc:
-                    problem = str(exc)
+                    config = resources.resolve(config, resources.data_dir_in_use(data_dir or None))
+                except (ConfigError, DatasetError) as exc:
+                    config, problem = None, str(exc)
             elif rules.can_type_paths:
                 problem = "Type the path of a folder of images in the sidebar (or pick another dataset)."
             else:
@@ -73,9 +74,38 @@ def sidebar() -> Selection:
             config = DataConfig(choice)
         st.caption(f"Data directory in use: `{resources.data_dir_in_use(data_dir or None)}`")
         st.caption(f"Model cache: `{resources.store().root}`")
+        training_panel()
     selection = Selection(config, resources.data_dir_in_use(data_dir or None), problem)
     st.session_state["selection"] = selection
     return selection
+
+
+def training_panel() -> None:
+    """Trainings of this server, on every page: progress, a stop button, and a full rerun when one
+    finishes so the new model appears everywhere without a reload."""
+    active = any(job.active for job in resources.jobs().jobs())
+    st.fragment(_training_panel, run_every=1.0 if active else None)()
+
+
+def _training_panel() -> None:
+    jobs = resources.jobs().jobs()
+    finished = sum(not job.active for job in jobs)
+    if st.session_state.get("jobs_finished", finished) != finished:  # one ended since the last look
+        st.session_state["jobs_finished"] = finished
+        st.rerun()  # the whole page: new models show up in every picker
+    st.session_state["jobs_finished"] = finished
+    if not jobs:
+        return
+    st.markdown("### Training")
+    for job in jobs[:6]:
+        if job.active:
+            st.progress(job.progress, text=f"**{job.label}** ({job.state}): {job.message}")
+            if st.button("Stop", key=f"stop_{job.name}", icon=":material/stop_circle:", disabled=not policy().can_train):
+                resources.jobs().stop(job.name)
+                st.rerun(scope="fragment")
+        else:
+            icon = {"done": ":material/check_circle:", "stopped": ":material/stop_circle:"}.get(job.state, ":material/error:")
+            st.caption(f"{icon} {job.label}: {job.message}")
 
 
 def folder_choice(rules: Policy) -> str:
@@ -142,9 +172,13 @@ def dataset_or_stop() -> Dataset:
         return resources.load_data(sel.config, sel.data_dir)
     except DatasetError as exc:
         st.error(f"**{sel.config.name} is not available.** {exc}")
+        if sel.config.name.startswith("folder:"):
+            st.markdown("What you can do: check the *Image folder* path in the sidebar (a folder of PNG or JPEG "
+                        "images, or one sub-folder of images per class), or pick **Digits**, which always works.")
+            st.stop()
         st.markdown("What you can do: pick **Digits** in the sidebar (it always works offline), point the "
                     "*Data folder* at a folder holding the raw files, or try a download (needs internet).")
-        if sel.config.name in ("mnist", "fashion-mnist", "kmnist") and st.button("Try to download it"):
+        if st.button("Try to download it"):
             try:
                 with st.spinner("Downloading..."):
                     resources.load_data(sel.config, sel.data_dir, download=True)
@@ -178,6 +212,8 @@ def pick_model(label: str, records: list[ModelRecord], key: str, help: str | Non
         st.session_state.pop(key, None)
     name = st.selectbox(label, list(labels), key=key, help=help, format_func=labels.get)
     record = next(r for r in records if r.name == name)
+    if record.collapsed:
+        st.warning(record.collapse_warning, icon=":material/warning:")
     return record, load_or_stop(record)
 
 

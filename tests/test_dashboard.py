@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -82,7 +83,36 @@ def test_home_trains_the_zoo_from_an_empty_cache(monkeypatch, tmp_path):
     at.switch_page("views/home.py").run()
     at.button(key="train_zoo").click().run()
     no_exception(at)
-    assert at.dataframe[0].value["cached"].all()
+    # the zoo trains in the background: leaving the page does not stop it
+    at.switch_page("views/compare.py").run()
+    no_exception(at)
+    from dashboard import resources
+
+    jobs = resources.jobs()
+    assert jobs.wait(timeout=300), "the background training finished"
+    assert [j.state for j in jobs.jobs()[:6]] == ["done"] * 6
+    at.switch_page("views/home.py").run()
+    assert at.dataframe[0].value["cached"].all(), "the new models appear without restarting anything"
+
+
+def test_a_second_request_joins_the_running_training_and_stop_saves_nothing(small_digits, tmp_path):
+    from core.checkpoints import CheckpointStore
+    from core.config import TrainConfig
+    from core.jobs import TrainingJobs
+    from core.methods import default_model_config
+
+    jobs, store = TrainingJobs(), CheckpointStore(tmp_path)
+    model, slow = default_model_config("conv", 3), TrainConfig(epochs=400)
+    first = jobs.submit(small_digits, model, slow, store)
+    assert jobs.submit(small_digits, model, slow, store) is first, "joined, not started twice"
+    deadline = time.monotonic() + 120
+    while not first.history and time.monotonic() < deadline:
+        time.sleep(0.05)
+    jobs.stop(first.name)
+    assert jobs.wait(timeout=120) and first.state == "stopped"
+    assert store.list().records == [], "a stopped training saves nothing"
+    quick = jobs.submit(small_digits, model, TrainConfig(epochs=1), store)
+    assert jobs.wait(timeout=120) and quick.state == "done" and len(store.list().records) == 1
 
 
 def test_switching_dataset_persists_across_pages_and_missing_data_is_explained(env, tmp_path):
@@ -107,6 +137,8 @@ def test_own_folder_without_a_path_asks_for_one(env):
 
 @pytest.mark.slow
 def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeypatch):
+    from dashboard import resources
+
     store = tmp_path / "store"
     shutil.copytree(env, store, symlinks=True)  # checkpoints are links to version folders
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(store))
@@ -125,6 +157,9 @@ def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeyp
     at.number_input(key="tr_latent").set_value(3)
     at.number_input(key="tr_epochs_digits").set_value(1)
     at.button(key="FormSubmitter:train_form-Train").click().run()
+    no_exception(at)
+    assert resources.jobs().wait(timeout=120)
+    at.run()
     no_exception(at)
     assert any("Trained and cached" in s.value for s in at.success)
     new = checkpoints() - before
@@ -147,7 +182,8 @@ def test_compare_page(env):
     assert len(at.get("plotly_chart")) == 1
     assert {b.label for b in at.get("download_button")} >= {"Download this table (CSV)"}
     table = at.dataframe[0].value
-    assert {"method", "latent_dim", "test_mse", "MSE vs PCA"} <= set(table.columns)
+    assert list(table.columns) == ["model", "latent size", "test MSE", "squared error per image", "PSNR (dB)", "SSIM",
+                                   "PCA's test MSE", "MSE / PCA's"], "column names people read, not code names"
     at.selectbox(key="cmp_dim").set_value(8).run()
     no_exception(at)
 

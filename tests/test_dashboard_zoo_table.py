@@ -28,4 +28,4 @@ def test_home_offers_to_train_only_what_is_missing(small_digits, store, monkeypa
         load_or_train(small_digits, entry.model, entry.train, store=store)
     status = resources.zoo(small_digits)  # the standard settings, as Home asks
     assert all(z.trained for z in status)
-    assert resources.train_zoo(small_digits, default_train_config(len(small_digits.train))) == 0
+    assert resources.submit_zoo(small_digits, default_train_config(len(small_digits.train))) == []

@@ -141,3 +141,25 @@ def test_latent_map_empty_space_click_decodes_and_goes_to_the_playground(app_url
     wait_for_app(page)
     assert not _exception_text(page), _exception_text(page)
     assert "playground" in page.url
+
+
+def test_a_full_tour_requests_nothing_beyond_the_server(app_url):
+    """Offline classrooms: every page, a slider move and a map click ask only the dashboard's own server."""
+    from urllib.parse import urlsplit
+
+    origin = urlsplit(app_url).netloc
+    seen: list[str] = []
+    with chromium_page(1400, 1400) as tour:
+        tour.on("request", lambda request: seen.append(request.url))
+        for path in PAGES.values():
+            tour.goto(f"{app_url}/{path}")
+            wait_for_app(tour, 120_000)
+            assert not _exception_text(tour), (path, _exception_text(tour))
+        tour.goto(f"{app_url}/playground")
+        wait_for_app(tour, 120_000)
+        tour.get_by_role("slider", name="code 1").first.focus()
+        tour.keyboard.press("ArrowRight")
+        wait_for_app(tour, 60_000)
+    foreign = sorted({url for url in seen if not url.startswith(("data:", "blob:")) and urlsplit(url).netloc != origin})
+    (SCREENSHOTS / "request_log.json").write_text(json.dumps(sorted(set(seen)), indent=1))
+    assert seen and not foreign, foreign

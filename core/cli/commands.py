@@ -25,6 +25,8 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
     """One result row, the same for every method. A collapsed model is also said on stderr."""
     if record.collapsed:
         print(f"warning: {record.collapse_warning}", file=sys.stderr)
+    for skipped in record.skipped_files:
+        print(f"skipped {skipped}", file=sys.stderr)
     return {
         "dataset": record.data.name,
         "method": record.method,
@@ -34,6 +36,7 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
         "cached": cached,
         "train_seconds": round(record.train_seconds, 2),
         "collapsed": record.collapsed,
+        "skipped_files": list(record.skipped_files),
         **{k: round(v, 6) for k, v in record.test_metrics.items()},
     }
 

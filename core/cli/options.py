@@ -9,7 +9,7 @@ from collections.abc import Callable
 from functools import cache
 
 from core.config import ConfigError, DataConfig, NoiseConfig, TrainConfig
-from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset
+from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
 from core.methods import METHODS
 from core.zoo import EPOCHS_ENV, default_train_config
 
@@ -66,7 +66,8 @@ def dataset_name(text: str) -> str:
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", type=dataset_name, default="digits",
-                        help=f"{', '.join(BUILTIN_DATASETS)} or folder:PATH (default: digits, works offline)")
+                        help=f"{', '.join(BUILTIN_DATASETS)} or folder:PATH (default: digits, works offline); "
+                        "a folder is keyed by its images' names, sizes and modification times, so changed images train anew")
     parser.add_argument("--data-dir", help=f"folder holding MNIST/raw etc. (default: ${DATA_DIR_ENV} or ./data)")
     parser.add_argument("--limit", type=int, help="at most this many images per split")
     parser.add_argument("--image-size", type=int, help="folder datasets: resize to this size (default 28)")
@@ -100,7 +101,14 @@ def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseCon
 
 
 def data_config_from_args(args) -> DataConfig:
-    return DataConfig(args.dataset, args.limit, args.image_size, not args.rgb)
+    """The data config the arguments ask for, resolved: a ``folder:PATH`` carries the fingerprint of its
+    image files (so changed images train anew). Resolved once per parsed ``args`` (one stat pass)."""
+    resolved = getattr(args, "_resolved_data_config", None)
+    if resolved is None:
+        resolved = resolve_data_config(DataConfig(args.dataset, args.limit, args.image_size, not args.rgb),
+                                       data_dir=getattr(args, "data_dir", None))
+        args._resolved_data_config = resolved
+    return resolved
 
 
 def dataset_loader(args) -> Callable[[], Dataset]:

@@ -6,13 +6,20 @@ from core.analysis import pca_sizes_to_show, subset_index, versus_pca
 from core.records import ModelRef, unique_labels
 from dashboard import figures, resources, ui
 
+COLUMN_NAMES = {  # table columns as people read them (the CSV keeps the raw names)
+    "method": "model", "latent_dim": "latent size", "test_mse": "test MSE", "test_sse_per_image": "squared error per image",
+    "test_psnr": "PSNR (dB)", "test_ssim": "SSIM", "pca_test_mse": "PCA's test MSE", "mse_vs_pca": "MSE / PCA's",
+}
+
 EXPLAINER = (
     "Both methods squeeze every image into **d numbers** and rebuild it. The grid shows the same test "
     "images (never seen in training) rebuilt by PCA and by each autoencoder with the **same d**, so the "
     "comparison is fair. The chart shows the error for every size: PCA's line comes from one fit, each "
-    "autoencoder is one point. Below the line means the autoencoder rebuilds better than PCA with the "
-    "same budget. **MSE** is the mean squared pixel error (lower is better), **PSNR** the same in decibels "
-    "(higher is better), **SSIM** how similar the structure looks, from 0 to 1 (higher is better)."
+    "autoencoder is one point. With **MSE** (the mean squared pixel error, lower is better) a point below "
+    "PCA's line means the autoencoder rebuilds better than PCA with the same budget; with **PSNR** (the "
+    "same error in decibels) and **SSIM** (how similar the structure looks, 0 to 1) higher is better, so "
+    "there a point *above* the line beats PCA. The MSE beside each row of pictures is measured on the "
+    "images shown; the table below measures every test image, so the two differ a little."
 )
 page = ui.page("Autoencoder vs PCA", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
@@ -21,7 +28,7 @@ dims = sorted({e.latent_dim for e in entries})
 top = st.columns([1, 3, 1])
 latent_dim = top[0].selectbox("Latent size d", dims, key="cmp_dim")
 same = [e for e in entries if e.latent_dim == latent_dim]
-labels = unique_labels(same)
+labels = unique_labels(same, short=True)
 names = top[1].multiselect(f"Autoencoders (all with d = {latent_dim})", list(labels),
                            default=list(labels), key=f"cmp_models_{latent_dim}", format_func=labels.get)
 n_images = top[2].slider("Images", 4, 16, 10, key="cmp_n")
@@ -33,7 +40,7 @@ index = tuple(int(i) for i in subset_index(len(dataset.test), n_images, seed))
 grid = resources.reconstructions(sel.config, sel.data_dir, models, index)
 originals = grid["original"]
 for label, images in grid.items():
-    note = "" if label == "original" else f"MSE {float(((images - originals) ** 2).mean()):.4f}"
+    note = "" if label == "original" else f"MSE {float(((images - originals) ** 2).mean()):.4f} on these"
     ui.image_row(label, images, cell=64 if dataset.image_shape[1] <= 16 else 56, note=note)
 if st.button("Other test images", key="cmp_shuffle", icon=":material/shuffle:"):
     st.session_state["cmp_seed"] = seed + 1
@@ -46,15 +53,19 @@ metric = st.radio("Measure", ["test_mse", "test_psnr", "test_ssim"], horizontal=
 max_pca = pca_sizes_to_show(dataset.image_shape, len(dataset.train), dims)
 table = resources.error_table(sel.config, sel.data_dir, tuple(e.ref for e in entries), max_pca)
 st.plotly_chart(figures.error_vs_latent(table, metric), key="cmp_chart")
+st.caption("Lower is better: a point below PCA's line beats PCA at its size." if metric == "test_mse" else
+           "Higher is better: a point above PCA's line beats PCA at its size.")
 
 st.subheader("Metrics on the test images")
-summary = versus_pca(table).rename(columns={"pca_test_mse": "PCA test_mse", "mse_vs_pca": "MSE vs PCA"})
-st.dataframe(summary, hide_index=True, width="stretch",
-             column_config={c: st.column_config.NumberColumn(format="%.5f") for c in ("test_mse", "PCA test_mse")}
-             | {"test_sse_per_image": st.column_config.NumberColumn(format="%.3f"),
-                "test_psnr": st.column_config.NumberColumn(format="%.2f"),
-                "test_ssim": st.column_config.NumberColumn(format="%.3f"),
-                "MSE vs PCA": st.column_config.NumberColumn(format="%.2fx", help="below 1: the autoencoder beats PCA")})
+st.caption(f"Every one of the {len(dataset.test):,} test images (SSIM on a fixed sample of them).")
+summary = versus_pca(table)
+shown = summary.rename(columns=COLUMN_NAMES)[[c for c in COLUMN_NAMES.values() if c in summary.rename(columns=COLUMN_NAMES)]]
+st.dataframe(shown, hide_index=True, width="stretch",
+             column_config={c: st.column_config.NumberColumn(format="%.5f") for c in ("test MSE", "PCA's test MSE")}
+             | {"squared error per image": st.column_config.NumberColumn(format="%.3f"),
+                "PSNR (dB)": st.column_config.NumberColumn(format="%.2f"),
+                "SSIM": st.column_config.NumberColumn(format="%.3f"),
+                "MSE / PCA's": st.column_config.NumberColumn(format="%.2fx", help="below 1: the autoencoder beats PCA")})
 c1, c2 = st.columns(2)
 c1.download_button("Download this table (CSV)", summary.to_csv(index=False), "autoencoder_vs_pca.csv", "text/csv",
                    key="cmp_csv")

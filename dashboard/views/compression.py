@@ -25,7 +25,7 @@ dims = sorted({e.latent_dim for e in entries})
 c1, c2 = st.columns([1, 3])
 latent_dim = c1.selectbox("Latent size d", dims, index=dims.index(8) if 8 in dims else len(dims) - 1, key="cp_dim")
 same = [e for e in entries if e.latent_dim == latent_dim]
-labels = unique_labels(same)
+labels = unique_labels(same, short=True)
 names = c2.multiselect("Autoencoders", list(labels), default=list(labels)[:2], key=f"cp_models_{latent_dim}",
                        format_func=labels.get)
 models = {f"PCA (d={latent_dim})": ModelRef.baseline(latent_dim)}

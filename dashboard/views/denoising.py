@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
-from core.datasets import MAX_UPLOAD_BYTES, UPLOAD_TYPES, image_from_upload
+from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
 from core.errors import UploadError
 from core.records import ModelRef
 from dashboard import figures, resources, ui
@@ -76,18 +76,23 @@ with st.expander("How each method copes as the noise grows"):
 
 st.subheader("Your own image")
 c_shape = dataset.image_shape
-st.caption(f"PNG, JPEG, BMP, GIF or WebP up to {policy().upload_mb or MAX_UPLOAD_BYTES // (1024 * 1024)} MB. It is converted to "
-           f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
-           "training images. A digit drawn dark on white is inverted automatically.")
-u1, u2, u3 = st.columns([2, 1, 1])
 upload_mb = policy().upload_mb or MAX_UPLOAD_BYTES // (1024 * 1024)
+training_mean = float(dataset.train.images.mean())  # light strokes on a dark ground when below 0.5
+polarity = "light on a dark background" if training_mean < 0.5 else "dark on a light background"
+st.caption(f"PNG, JPEG, BMP, GIF, WebP or TIFF up to {upload_mb} MB and {MAX_UPLOAD_PIXELS // 1_000_000} megapixels. "
+           "It is converted to "
+           f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
+           f"training images, which are {polarity}: with *Invert colours: auto* an image of the opposite kind is "
+           "inverted to match.")
+u1, u2, u3 = st.columns([2, 1, 1])
 upload = u1.file_uploader("Upload an image", type=list(UPLOAD_TYPES), key="dn_upload", max_upload_size=upload_mb)
 invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
 add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
                       help="Off: your image is already noisy, just clean it")
 if upload is not None:
     try:
-        image, note = image_from_upload(upload.getvalue(), upload.name, c_shape, invert)
+        image, note = image_from_upload(upload.getvalue(), upload.name, c_shape, invert, reference_mean=training_mean,
+                                        max_bytes=upload_mb * 1024 * 1024)
     except UploadError as exc:
         st.error(f"This file cannot be used: {exc}")
     else:

@@ -15,8 +15,16 @@ EXPLAINER = (
     "**Trustworthiness**: how well neighbours on the map were also neighbours in the original pixels "
     "(1 = perfectly). **Click a dot** to see its image and how the model rebuilds it. "
     "**Click the faint grey grid** in empty space to decode a code that no image has: what the decoder "
-    "imagines there."
+    "imagines there.\n\n"
+    "**Silhouette** (from -1 to 1): how well the classes form separate, tight islands on the map. Near 1, "
+    "each dot is much closer to its own class than to the next class; near 0, the islands touch; below "
+    "0, they overlap."
 )
+HELP = {
+    "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always).",
+    "trust": "1 means every dot's neighbours on the map were also its neighbours in the original pixels.",
+    "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed).",
+}
 page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
 
@@ -28,7 +36,13 @@ with c1:
 projection = c2.selectbox("2-D view of the code", ["auto", "pca", "tsne"], key="map_projection",
                           disabled=entry.latent_dim == 2,
                           help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE is slower")
-max_points = c3.select_slider("Points", [500, 1000, 2000, 5000], value=2000, key="map_points")
+n_test = len(dataset.test)
+point_choices = [n for n in (500, 1000, 2000, 5000) if n < n_test] + [n_test]  # never more than there are
+if st.session_state.get("map_points") not in point_choices:
+    st.session_state["map_points"] = min(2000, n_test) if min(2000, n_test) in point_choices else point_choices[-1]
+max_points = c3.select_slider("Points", point_choices, key="map_points",
+                              format_func=lambda n: f"all {n:,}" if n == n_test else f"{n:,}",
+                              help="How many test images to place (a random sample when not all)")
 left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
 right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref, projection, max_points)
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
@@ -44,9 +58,9 @@ def maps():
     for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
         with col:
             m1, m2, m3 = st.columns(3)
-            m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}")
-            m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}")
-            m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}")
+            m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=HELP["knn"])
+            m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=HELP["trust"])
+            m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=HELP["silhouette"])
             grid = map_grid(emb) if clickable_space else None
             fig = figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
                                      grid=grid, axis_titles=axes)
@@ -56,11 +70,18 @@ def maps():
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
                    f"{entry.latent_dim}-D code, so a spot on it is not one code). The left map is PCA's own 2-D code: click its grid.")
 
-    for name, event in events.items():
-        points = event.selection.points if event and event.selection else []
-        if not points:
+    # one selection at a time: the map clicked last wins, and only its last point
+    picked = {name: (event.selection.points[-1] if event and event.selection and event.selection.points else None)
+              for name, event in events.items()}
+    changed = [name for name, point in picked.items() if point and point != st.session_state.get(f"map_last_{name}")]
+    for name, point in picked.items():
+        st.session_state[f"map_last_{name}"] = point
+    if changed:
+        st.session_state["map_current"] = changed[-1]
+    current = st.session_state.get("map_current")
+    for name, point in picked.items():
+        if point is None or name != current:
             continue
-        point = points[-1]
         custom = point.get("customdata")
         custom = custom[0] if isinstance(custom, (list, tuple)) else custom
         x, y = float(point["x"]), float(point["y"])

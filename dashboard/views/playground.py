@@ -54,15 +54,18 @@ if start == "image":
     image = dataset.test.images[image_index:image_index + 1]
     base, pca_base = reducer.encode(image)[0], pca.encode(image)[0]
     start_id, start_image = f"img{image_index}", image[0]
+    start_caption = f"start: test image #{image_index}, class {dataset.class_names[dataset.test.labels[image_index]]}"
 elif start == "mean":
     base, pca_base, start_id = np.asarray(stats.mean, np.float32), np.asarray(pca_stats.mean, np.float32), "mean"
     start_image = decode_code(reducer, base)[0]
+    start_caption = "start: the mean code, decoded"
 else:
     base = np.asarray(sent["code"], np.float32)
     decoded = decode_code(reducer, base)
     pca_base = pca.encode(decoded)[0]
     start_id = "sent" + str(abs(hash(tuple(np.round(base, 4)))))
     start_image = decoded[0]
+    start_caption = f"start: the code sent from {sent['source']}, decoded"
 by_dimension = entry.latent_dim <= resources.MAX_SLIDER_DIMS
 base_projection = stats.project(base)  # where the start sits along each principal direction
 
@@ -103,7 +106,7 @@ def playground():
     with b:
         ui.image(pca_decoded, f"PCA (d={entry.latent_dim}), the same move", size=220)
     with c:
-        ui.image(start_image, "start", size=100)
+        ui.image(start_image, start_caption, size=100)
     with d:
         if far_outside_range(stats, code):
             st.warning("This code is well outside the range the training images use: the decoder never saw "

@@ -1,12 +1,10 @@
 """Train: a form for one model, live progress and loss curves, its architecture, and the cache."""
 
-import time
-
 import streamlit as st
 
 from core.config import ConfigError, NoiseConfig
-from core.errors import TrainingDiverged
-from core.methods import AUTOENCODERS, METHODS, default_model_config
+from core.errors import CheckpointError
+from core.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
 from core.records import unique_labels
 from core.zoo import first_choice
 from dashboard import figures, resources, ui
@@ -64,34 +62,41 @@ except ConfigError as exc:
     st.stop()
 
 if submitted and not forbidden:
-    status = st.empty()
-    bar = st.progress(0.0, text="Starting training...")
-    chart = st.empty()
-    history: list[dict] = []
-    last_draw = [0.0]
+    job = resources.submit_training(dataset, model_config, train_config, retrain=retrain)
+    st.session_state["tr_job"] = job.name
 
-    def on_epoch(stats):
-        history.append(stats.to_dict())
-        of = f" of {stats.epochs}" if stats.epochs else ""
-        bar.progress(min(1.0, stats.progress), text=f"epoch {stats.epoch}{of}: train loss {stats.train_loss:.4f}, "
-                                                    f"validation loss {stats.val_loss:.4f} ({stats.seconds:.0f} s)")
-        if time.perf_counter() - last_draw[0] > 0.3 or stats.progress >= 1.0:  # each epoch, at most ~3 redraws a second
-            chart.plotly_chart(figures.loss_curve(history), key=f"live_{len(history)}")
-            last_draw[0] = time.perf_counter()
 
-    try:
-        trained = resources.train_model(dataset, model_config, train_config, on_epoch, retrain=retrain)
-    except TrainingDiverged as exc:
-        bar.empty()
-        st.error(f"Training stopped: {exc}")
+def training_progress() -> None:
+    """The job this page started: progress and live curves while it trains (also after leaving the
+    page and coming back), then what came of it."""
+    job = resources.jobs().get(st.session_state.get("tr_job", ""))
+    if job is None:
+        return
+    name = objective_label(job.model)
+    if job.active:
+        st.progress(job.progress, text=f"**{job.label}** ({job.state}): {job.message}")
+        st.caption("It trains in the background: you may open other pages, progress stays in the sidebar.")
+        if job.history:
+            st.plotly_chart(figures.loss_curve(job.history, loss_name=name), key=f"live_{job.name}_{len(job.history)}")
+    elif job.state == "done":
+        try:
+            record = resources.store().record(resources.store().root / job.name)
+        except CheckpointError:  # deleted (or broken) since it was trained
+            st.info(f"**{job.label}** was trained, and is no longer in the cache.")
+            return
+        verb = "Loaded from the cache (this exact model was trained before)" if job.cached else "Trained and cached"
+        st.success(f"{verb}: **{record.label}**, test MSE {record.metric('test_mse'):.5f}, "
+                   f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f}, "
+                   f"{record.train_seconds:.1f} s of training.")
+        if record.collapsed:
+            st.warning(record.collapse_warning)
+        st.plotly_chart(figures.loss_curve(list(record.history), "Loss per epoch (final)", name), key="final_curve")
     else:
-        bar.progress(1.0, text="Done.")
-        record = trained.record
-        verb = "Loaded from the cache (this exact model was trained before)" if trained.cached else "Trained and cached"
-        status.success(f"{verb}: **{record.label}**, test MSE {record.metric('test_mse'):.5f}, "
-                       f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f}, "
-                       f"{record.train_seconds:.1f} s of training.")
-        chart.plotly_chart(figures.loss_curve(list(record.history), "Loss per epoch (final)"), key="final_curve")
+        (st.info if job.state == "stopped" else st.error)(f"**{job.label}**: {job.message}")
+
+
+active_job = resources.jobs().get(st.session_state.get("tr_job", ""))
+st.fragment(training_progress, run_every=1.0 if active_job is not None and active_job.active else None)()
 
 st.subheader("Architecture")
 summary = resources.architecture(model_config, dataset.image_shape)

@@ -1,0 +1,330 @@
+"""Live decoding in the browser: sliders, a latent pad and an interpolation scrubber that decode on
+every pointer / slider event in the page, with no server round trip per frame.
+
+Each element is one Streamlit Components v2 element (``live.js`` + ``live.css`` beside this file). It
+runs the model's decoder, exported to ONNX by :func:`core.export.decoder_onnx`, with onnxruntime-web
+(single-threaded WebAssembly) that the Streamlit server itself serves from
+``dashboard/static/vendor/onnxruntime-web`` (``server.enableStaticServing = true``): no CDN, no
+request leaves the server's origin. Python hears from the element only on release / click, which
+reruns the script once, as a widget would.
+
+Every element maps its parameters ``p`` (k numbers: slider values, the pad's (u, v), the scrubber's t)
+to a code the same way, ``code = origin + p @ directions``, for the main decoder and for an optional
+second one shown beside it (e.g. PCA's matching move), described by :class:`Side`.
+
+If the runtime cannot load (script blocked, no WebAssembly), the element shows a one-line note and
+reports it: the result's ``ok`` is then ``False`` and the page should draw its server-side images.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+HERE = Path(__file__).resolve().parent
+NAME = "latent_lab_live"
+#: where the browser finds the runtime; None: next to Streamlit's own bundle, /app/static/vendor/...
+RUNTIME_URL: str | None = None
+
+
+@functools.cache
+def _component():
+    """Register the element once per process (registering again per run would only warn)."""
+    return st.components.v2.component(NAME, js=(HERE / "live.js").read_text(), css=(HERE / "live.css").read_text())
+
+
+@functools.lru_cache(maxsize=32)
+def _b64(model_id: str, model_onnx: bytes) -> str:
+    return base64.b64encode(model_onnx).decode("ascii")
+
+
+@dataclass(frozen=True)
+class Side:
+    """A second decoder drawn beside the main one, moved by the same parameters.
+
+    Parameters
+    ----------
+    model_onnx : bytes
+        Its decoder as ONNX (:func:`core.export.decoder_onnx`).
+    model_id : str
+        A stable id of that model (the browser keeps one session per id).
+    origin : array_like, shape (d2,)
+        Its code at parameters 0.
+    directions : array_like, shape (k, d2)
+        How each of the k parameters moves its code: ``code = origin + p @ directions``.
+    label : str
+        Caption under its image, e.g. ``'PCA d=2'``.
+    """
+
+    model_onnx: bytes
+    model_id: str
+    origin: np.ndarray
+    directions: np.ndarray
+    label: str = "PCA"
+
+
+@dataclass(frozen=True)
+class LiveResult:
+    """What the browser reported.
+
+    Attributes
+    ----------
+    code : np.ndarray of shape (d,) or None
+        The main model's code at the last release / click; None before the first one.
+    params : tuple of float or None
+        The parameters at that moment (slider values, (u, v) on the pad, or (t,)).
+    ok : bool
+        False once the browser has reported that the runtime could not load (show the server path).
+    """
+
+    code: np.ndarray | None
+    params: tuple[float, ...] | None
+    ok: bool
+
+
+def _floats(values, shape: tuple[int, ...] | None = None, name: str = "array") -> list:
+    array = np.asarray(values, dtype=np.float64)
+    if shape is not None and array.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite")
+    return array.tolist()
+
+
+def _decoder_spec(model_id: str, origin, directions, shape: Sequence[int], label: str) -> dict:
+    origin = np.asarray(origin, dtype=np.float64).reshape(-1)
+    directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
+    if directions.shape[1] != origin.size:
+        raise ValueError(f"directions of shape {directions.shape} do not fit a code of size {origin.size}")
+    if len(shape) != 3 or shape[0] not in (1, 3):
+        raise ValueError(f"image_shape must be (C, H, W) with C = 1 or 3, got {tuple(shape)}")
+    return {"model_id": model_id, "origin": _floats(origin, name="origin"),
+            "directions": _floats(directions, name="directions"), "shape": [int(s) for s in shape], "label": label}
+
+
+def _previous(key: str) -> Mapping:
+    state = st.session_state.get(key)
+    return state if isinstance(state, Mapping) else {}
+
+
+def _mount(key: str, data: dict, models: dict[str, bytes], height: int | str = "content") -> LiveResult:
+    previous = _previous(key)
+    data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
+            "models": {model_id: _b64(model_id, blob) for model_id, blob in models.items()}}
+    result = _component()(key=key, data=data, default={"value": None, "ok": True}, height=height,
+                          on_value_change=lambda: None, on_ok_change=lambda: None)
+    value = result.get("value") if hasattr(result, "get") else getattr(result, "value", None)
+    ok = result.get("ok") if hasattr(result, "get") else getattr(result, "ok", True)
+    if not isinstance(value, Mapping) or value.get("model_id") != data["main"]["model_id"]:
+        return LiveResult(None, None, ok is not False)
+    return LiveResult(np.asarray(value["code"], dtype=np.float32), tuple(float(p) for p in value["params"]),
+                      ok is not False)
+
+
+def _released_params(key: str, model_id: str, k: int) -> list[float] | None:
+    """The parameters the browser last reported for this model (so a rerun keeps the slider where it was)."""
+    value = _previous(key).get("value")
+    if isinstance(value, Mapping) and value.get("model_id") == model_id and len(value.get("params") or []) == k:
+        return [float(p) for p in value["params"]]
+    return None
+
+
+def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int],
+                 sliders: Sequence[tuple[str, float, float, float]], base_code=None, directions=None,
+                 side: Side | None = None, ranges: tuple[Sequence[float], Sequence[float]] | None = None,
+                 range_space: str = "code", label: str = "model", display_px: int = 200,
+                 step: float | None = None) -> LiveResult:
+    """Code sliders that redraw the decoded image on every input event, in the browser.
+
+    Parameters
+    ----------
+    key : str
+        Streamlit key of the element (unique on the page).
+    model_onnx : bytes
+        The model's decoder as ONNX (:func:`core.export.decoder_onnx`): codes (N, d) -> (N, C, H, W).
+    model_id : str
+        Stable id of the model; the browser creates one session per id and reuses it across reruns.
+    image_shape : sequence of int
+        (C, H, W) of the decoded images, C = 1 (grey) or 3 (colour).
+    sliders : sequence of (label, low, high, value)
+        One slider per parameter, k in all.
+    base_code : array_like of shape (d,), optional
+        The code at slider values 0 when ``directions`` is given (default zeros).
+    directions : array_like of shape (k, d), optional
+        Slider i moves the code along row i: ``code = base_code + values @ directions``. None: the
+        sliders are the code's coordinates themselves (k must equal d, ``base_code`` must be None or 0).
+    side : Side, optional
+        A second decoder (e.g. PCA's matching move) drawn beside, moved by the same slider values.
+    ranges : (low, high), optional
+        Bounds of the training codes, per code coordinate (``range_space='code'``, length d) or per
+        slider (``range_space='params'``, length k): the note under the images says live whether the
+        current code lies inside them or in empty space.
+    range_space : {'code', 'params'}
+    label : str
+        Caption under the main image.
+    display_px : int
+        Size of the longer image side on screen (nearest-neighbour scaling).
+    step : float, optional
+        Slider step (default: 1/200 of each slider's span).
+
+    Returns
+    -------
+    LiveResult
+        ``code`` (d,) and ``params`` (k,) at the last release, or None before any; ``ok`` False when the
+        browser could not run the decoder (then draw the server-side image instead).
+    """
+    k = len(sliders)
+    if k == 0:
+        raise ValueError("give at least one slider")
+    if directions is None:
+        directions = np.eye(k)
+        if base_code is not None and np.any(np.asarray(base_code) != 0):
+            raise ValueError("without directions the sliders are the code itself: leave base_code out")
+        base_code = np.zeros(k)
+    directions = np.atleast_2d(np.asarray(directions, dtype=np.float64))
+    base_code = np.zeros(directions.shape[1]) if base_code is None else base_code
+    if directions.shape[0] != k:
+        raise ValueError(f"{k} sliders need {k} directions, got {directions.shape[0]}")
+    released = _released_params(key, model_id, k)
+    specs = []
+    for i, (name, low, high, value) in enumerate(sliders):
+        low, high = float(low), float(high)
+        if not low < high:
+            raise ValueError(f"slider {name!r}: low must be below high, got {low} and {high}")
+        current = released[i] if released is not None else float(value)
+        specs.append({"label": str(name), "low": low, "high": high, "value": min(high, max(low, current)),
+                      "step": float(step) if step else (high - low) / 200.0})
+    main = _decoder_spec(model_id, base_code, directions, image_shape, label)
+    data = {"kind": "decoder", "main": main, "sliders": specs, "display_px": int(display_px),
+            "side": _side_spec(side, k, image_shape), "ranges": _ranges(ranges, range_space, len(main["origin"]), k)}
+    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
+    return _mount(key, data, models)
+
+
+def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int], points=None, labels=None,
+               origin=None, plane=None, extent: Sequence[float] | None = None, side: Side | None = None,
+               label: str = "model", pad_px: int = 320, display_px: int = 200) -> LiveResult:
+    """A 2-D pad over the latent space: the pointer decodes the code under it live; a click pins it.
+
+    Parameters
+    ----------
+    key, model_onnx, model_id, image_shape, label, display_px
+        As for :func:`live_decoder`.
+    points : array_like of shape (n, 2), optional
+        Plane coordinates (u, v) of codes to show as faint dots (e.g. the test set's codes).
+    labels : array_like of int, shape (n,), optional
+        Class of each point (its dot's colour).
+    origin : array_like of shape (d,), optional
+        The code at (u, v) = (0, 0) (default zeros; for a 2-D model keep zeros: the pad is the code plane).
+    plane : array_like of shape (2, d), optional
+        The two directions u and v move along: ``code = origin + u * plane[0] + v * plane[1]``.
+        Default: the identity (d must be 2).
+    extent : (u_min, u_max, v_min, v_max), optional
+        The pad's window (default: the points' bounds plus 5 %, or (-3, 3, -3, 3)).
+    side : Side, optional
+        A second decoder moved by (u, v) too (its ``directions`` has shape (2, d2)).
+    pad_px : int
+        Side of the square pad on screen.
+
+    Returns
+    -------
+    LiveResult
+        ``code`` (d,) and ``params`` (u, v) of the last click (the pinned code), or None before any.
+    """
+    plane = np.eye(2) if plane is None else np.asarray(plane, dtype=np.float64)
+    if plane.ndim != 2 or plane.shape[0] != 2:
+        raise ValueError(f"plane must have shape (2, d), got {plane.shape}")
+    origin = np.zeros(plane.shape[1]) if origin is None else origin
+    points = np.zeros((0, 2)) if points is None else np.asarray(points, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"points must have shape (n, 2), got {points.shape}")
+    if labels is not None and len(labels) != len(points):
+        raise ValueError(f"{len(labels)} labels for {len(points)} points")
+    if extent is None:
+        if len(points):
+            low, high = points.min(0), points.max(0)
+            pad = 0.05 * np.maximum(high - low, 1e-6)
+            extent = (low[0] - pad[0], high[0] + pad[0], low[1] - pad[1], high[1] + pad[1])
+        else:
+            extent = (-3.0, 3.0, -3.0, 3.0)
+    extent = [float(e) for e in extent]
+    if not (extent[0] < extent[1] and extent[2] < extent[3]):
+        raise ValueError(f"extent must be (u_min, u_max, v_min, v_max) with min < max, got {extent}")
+    released = _released_params(key, model_id, 2)
+    data = {"kind": "pad", "main": _decoder_spec(model_id, origin, plane, image_shape, label),
+            "side": _side_spec(side, 2, image_shape), "points": np.round(points, 4).tolist(),
+            "labels": None if labels is None else [int(v) for v in labels], "extent": extent,
+            "pinned": released, "start": released or [(extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2],
+            "pad_px": int(pad_px), "display_px": int(display_px), "ranges": None}
+    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
+    return _mount(key, data, models)
+
+
+def interpolation_scrubber(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int], code_a, code_b,
+                           side: Side | None = None, t: float = 0.5, label: str = "model",
+                           display_px: int = 160, step: float = 0.01) -> LiveResult:
+    """A t slider decoding ``(1 - t) * code_a + t * code_b`` live, with an optional second model beside.
+
+    Parameters
+    ----------
+    key, model_onnx, model_id, image_shape, label, display_px
+        As for :func:`live_decoder`.
+    code_a, code_b : array_like of shape (d,)
+        The two ends (e.g. the codes of two test images).
+    side : Side, optional
+        The other model's interpolation: ``origin`` its code_a, ``directions`` one row, code_b - code_a.
+        :meth:`Side.between` builds it.
+    t : float
+        Where the slider starts, in [0, 1].
+    step : float
+        Slider step.
+
+    Returns
+    -------
+    LiveResult
+        ``code`` (d,) and ``params`` (t,) at the last release, or None before any.
+    """
+    code_a = np.asarray(code_a, dtype=np.float64).reshape(-1)
+    code_b = np.asarray(code_b, dtype=np.float64).reshape(-1)
+    if code_a.shape != code_b.shape:
+        raise ValueError(f"code_a and code_b differ in shape: {code_a.shape} and {code_b.shape}")
+    released = _released_params(key, model_id, 1)
+    data = {"kind": "scrubber", "main": _decoder_spec(model_id, code_a, (code_b - code_a)[None], image_shape, label),
+            "side": _side_spec(side, 1, image_shape), "t": float(released[0] if released else min(1.0, max(0.0, t))),
+            "step": float(step), "display_px": int(display_px), "label": "t", "ranges": None}
+    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
+    return _mount(key, data, models)
+
+
+def side_between(model_onnx: bytes, model_id: str, code_a, code_b, label: str = "PCA") -> Side:
+    """The :class:`Side` of an interpolation from ``code_a`` to ``code_b`` (for the scrubber)."""
+    code_a = np.asarray(code_a, dtype=np.float64).reshape(-1)
+    return Side(model_onnx, model_id, code_a, (np.asarray(code_b, dtype=np.float64).reshape(-1) - code_a)[None], label)
+
+
+def _side_spec(side: Side | None, k: int, image_shape: Sequence[int]) -> dict | None:
+    if side is None:
+        return None
+    directions = np.atleast_2d(np.asarray(side.directions, dtype=np.float64))
+    if directions.shape[0] != k:
+        raise ValueError(f"the side decoder needs {k} direction rows (one per parameter), got {directions.shape[0]}")
+    return _decoder_spec(side.model_id, side.origin, directions, image_shape, side.label)
+
+
+def _ranges(ranges, space: str, d: int, k: int) -> dict | None:
+    if ranges is None:
+        return None
+    if space not in ("code", "params"):
+        raise ValueError(f"range_space must be 'code' or 'params', got {space!r}")
+    n = d if space == "code" else k
+    low, high = (_floats(r, (n,), name=f"ranges ({space})") for r in ranges)
+    return {"space": space, "low": low, "high": high}
+
+
+__all__ = ["live_decoder", "latent_pad", "interpolation_scrubber", "Side", "side_between", "LiveResult"]

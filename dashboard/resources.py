@@ -230,3 +230,27 @@ def compressed(config: DataConfig, data_dir: str, models: dict[str, ModelRef], b
 
     return compressed_examples(load_data(config, data_dir), _reducers(config, data_dir, models),
                                budget_bits=budget_bits, index=np.asarray(index))
+
+
+# --- the decoder in the browser ----------------------------------------------------------------------
+def browser_id(config: DataConfig, ref: ModelRef) -> str:
+    """A stable id of one model for the browser, which keeps one decoder session per id."""
+    return f"{ref.method}-d{ref.latent_dim}-{ref.checkpoint or config.key()}-{ref.created}"
+
+
+@st.cache_data(show_spinner="Preparing the decoder for your browser...", max_entries=32)
+def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
+    """The model's decoder as ONNX bytes (for the live decoder and the download), once per model."""
+    from core.export import decoder_onnx as export
+
+    return export(reducer(config, data_dir, ref))
+
+
+@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
+def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Codes (n, d) and labels (n,) of a seeded sample of the test images (the pad's faint dots)."""
+    from core.analysis import subset_index
+
+    dataset = load_data(config, data_dir)
+    index = subset_index(len(dataset.test), max_points, seed=0)
+    return reducer(config, data_dir, ref).encode(dataset.test.images[index]), dataset.test.labels[index]

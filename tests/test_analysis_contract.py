@@ -117,3 +117,34 @@ def test_the_coordinates_table_joins_both_maps(every_reducer, small_digits):
     assert row["model_x"] == pytest.approx(right.test_xy[0, 0])
     assert row["class"] == small_digits.class_names[small_digits.test.labels[right.test_index[0]]]
     assert isinstance(table, pd.DataFrame) and table["model_x"].isna().sum() == len(table) - 30
+
+
+@pytest.mark.parametrize("by_dimension", [True, False])
+def test_the_browser_maps_compute_what_the_server_does(by_dimension, every_reducer, small_digits):
+    """The live decoder moves codes as origin + values @ directions: the same codes as the server path."""
+    from core.analysis import slider_maps
+
+    model, pca = every_reducer["vae"], every_reducer["pca"]
+    images = small_digits.train.images
+    stats, pca_stats = latent_stats(model, images), latent_stats(pca, images)
+    image = small_digits.test.images[3:4]
+    base, pca_base = model.encode(image)[0], pca.encode(image)[0]
+    maps = slider_maps(stats, pca_stats, base, pca_base, by_dimension)
+    rng = np.random.default_rng(0)
+    start = base if by_dimension else stats.project(base)[:len(maps.directions)]
+    for _ in range(5):
+        values = (start + rng.normal(0, 0.5, size=start.shape)).astype(np.float32)
+        code = slider_values_to_code(stats, base, values, by_dimension)
+        np.testing.assert_allclose(maps.origin + values @ maps.directions, code, atol=1e-4)
+        np.testing.assert_allclose(maps.pca_origin + values @ maps.pca_directions,
+                                   matching_move(stats, pca_stats, base, pca_base, code, by_dimension), atol=1e-4)
+
+
+def test_the_pad_plane_passes_through_the_code(every_reducer, small_digits):
+    from core.analysis import plane_through
+
+    stats = latent_stats(every_reducer["conv"], small_digits.train.images)
+    code = every_reducer["conv"].encode(small_digits.test.images[:1])[0]
+    origin, plane = plane_through(stats, code, (0, 2))
+    u, v = stats.project(code)[[0, 2]]
+    np.testing.assert_allclose(origin + u * plane[0] + v * plane[1], code, atol=1e-4)

@@ -204,9 +204,26 @@ def test_latent_map_page(env):
     assert len(at.get("plotly_chart")) == 2
 
 
-def test_playground_slider_changes_the_decoded_image(env):
+def server_path_playground() -> AppTest:
+    """The playground as a browser that cannot run the decoder sees it (the server draws the images)."""
+    at = start("playground")
+    at.session_state["pg_live_ok"] = False
+    return at.run()
+
+
+def test_playground_decodes_in_the_browser_and_offers_the_decoder(env):
     at = start("playground")
     no_exception(at)
+    assert not [s for s in at.slider if s.key and s.key.startswith("pg_") and s.key not in ("pg_steps", "pg_grid")], \
+        "the code sliders live in the browser element, not in Streamlit sliders"
+    assert any(b.label == "Download the decoder (ONNX)" for b in at.get("download_button"))
+    assert at.subheader and any("code plane" in h.value for h in at.subheader)
+
+
+def test_playground_slider_changes_the_decoded_image(env):
+    at = server_path_playground()
+    no_exception(at)
+    assert any("could not run the decoder itself" in c.value for c in at.caption)
     sliders = [s for s in at.slider if s.key and s.key.startswith("pg_")
                and s.key not in ("pg_steps", "pg_grid")]
     assert len(sliders) == 2, "one slider per code number of a 2-D model"
@@ -225,7 +242,7 @@ def test_playground_long_codes_and_a_code_sent_from_the_map(env):
 
     entries = resources.cached_models(DataConfig("digits"))
     eight = next(e for e in entries if e.latent_dim == 8 and e.train.noise is None)
-    at = start("playground")
+    at = server_path_playground()
     at.selectbox(key="pg_model").set_value(eight.name).run()
     no_exception(at)
     assert sum(s.label.startswith("code ") for s in at.slider) == 8, "one slider per number up to 16"

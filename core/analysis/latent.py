@@ -351,3 +351,61 @@ def matching_move(stats: LatentStats, pca_stats: LatentStats, base_code, pca_bas
     steps = stats.project(code)[:k] - stats.project(base)[:k]
     ratio = pca_stats.direction_std[:k] / np.maximum(stats.direction_std[:k], 1e-6)
     return code_along_directions(pca_stats, pca_base, (steps * ratio).astype(np.float32))
+
+
+@dataclass(frozen=True)
+class SliderMaps:
+    """The playground's sliders as two affine maps, for a decoder that runs elsewhere (the browser).
+
+    With slider values ``v`` (k,): the model's code is ``origin + v @ directions`` (exactly
+    :func:`slider_values_to_code`) and PCA's matching code is ``pca_origin + v @ pca_directions``
+    (exactly :func:`matching_move`).
+
+    Attributes
+    ----------
+    origin : np.ndarray, shape (d,)
+    directions : np.ndarray, shape (k, d)
+    pca_origin : np.ndarray, shape (d,)
+    pca_directions : np.ndarray, shape (k, d)
+    """
+
+    origin: np.ndarray
+    directions: np.ndarray
+    pca_origin: np.ndarray
+    pca_directions: np.ndarray
+
+
+def slider_maps(stats: LatentStats, pca_stats: LatentStats, base_code, pca_base, by_dimension: bool) -> SliderMaps:
+    """The affine maps behind :func:`slider_values_to_code` and :func:`matching_move` (see
+    :class:`SliderMaps`). Sliders are code coordinates (``by_dimension``) or positions along the first
+    k principal directions of the codes, measured from their mean."""
+    base = np.asarray(base_code, np.float64).reshape(-1)
+    pca_base = np.asarray(pca_base, np.float64).reshape(-1)
+    if by_dimension:
+        d = len(base)
+        scale = (pca_stats.high - pca_stats.low).astype(np.float64) / np.maximum(stats.high - stats.low, 1e-6)
+        return SliderMaps(np.zeros(d, np.float32), np.eye(d, dtype=np.float32),
+                          (pca_base - base * scale).astype(np.float32), np.diag(scale).astype(np.float32))
+    k = min(len(stats.directions), len(pca_stats.directions))
+    directions = stats.directions[:k].astype(np.float64)
+    base_projection = stats.project(base)[:k]
+    ratio = pca_stats.direction_std[:k].astype(np.float64) / np.maximum(stats.direction_std[:k], 1e-6)
+    pca_directions = ratio[:, None] * pca_stats.directions[:k].astype(np.float64)
+    return SliderMaps((base - base_projection @ directions).astype(np.float32), directions.astype(np.float32),
+                      (pca_base - base_projection @ pca_directions).astype(np.float32), pca_directions.astype(np.float32))
+
+
+def plane_through(stats: LatentStats, code, dims: tuple[int, int] = (0, 1)) -> tuple[np.ndarray, np.ndarray]:
+    """The plane through ``code`` spanned by two principal directions of the codes.
+
+    Returns
+    -------
+    origin : np.ndarray, shape (d,)
+        The point of the plane at coordinates (0, 0); ``code`` sits at ``stats.project(code)[dims]``.
+    plane : np.ndarray, shape (2, d)
+        The two unit directions: ``origin + u * plane[0] + v * plane[1]``. For a 2-D code with
+        ``dims=(0, 1)`` use the identity instead (the code plane itself).
+    """
+    code = np.asarray(code, np.float64).reshape(-1)
+    plane = stats.directions[list(dims)].astype(np.float64)
+    return (code - stats.project(code)[list(dims)] @ plane).astype(np.float32), plane.astype(np.float32)

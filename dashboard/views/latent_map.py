@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid
-from dashboard import figures, resources, ui
+from dashboard import figures, live, resources, ui
 
 EXPLAINER = (
     "Every dot is one **test image**, placed by its code and coloured by its class. On the left, PCA "
@@ -40,9 +40,13 @@ n_test = len(dataset.test)
 point_choices = [n for n in (500, 1000, 2000, 5000) if n < n_test] + [n_test]  # never more than there are
 if st.session_state.get("map_points") not in point_choices:
     st.session_state["map_points"] = min(2000, n_test) if min(2000, n_test) in point_choices else point_choices[-1]
-max_points = c3.select_slider("Points", point_choices, key="map_points",
-                              format_func=lambda n: f"all {n:,}" if n == n_test else f"{n:,}",
-                              help="How many test images to place (a random sample when not all)")
+if len(point_choices) > 1:
+    max_points = c3.select_slider("Points", point_choices, key="map_points",
+                                  format_func=lambda n: f"all {n:,}" if n == n_test else f"{n:,}",
+                                  help="How many test images to place (a random sample when not all)")
+else:  # a small test set: nothing to choose
+    max_points = n_test
+    c3.metric("Points", f"all {n_test:,}")
 left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
 right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref, projection, max_points)
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
@@ -122,6 +126,22 @@ def maps():
 
 
 maps()
+
+if code_space:
+    st.subheader("Hover to decode")
+    st.caption("The same code plane, decoded in your browser: move the pointer over it and the decoder draws the "
+               "code under the pointer, dots or empty space alike. Click to pin a code.")
+    pad = live.latent_pad(f"map_pad_{entry.name}", resources.decoder_onnx(sel.config, sel.data_dir, entry.ref),
+                          resources.browser_id(sel.config, entry.ref), dataset.image_shape, points=right_emb.test_xy,
+                          labels=right_emb.test_labels, label=f"{entry.method} decodes the code under the pointer")
+    if not pad.ok:
+        st.caption("Your browser could not run the decoder itself: click the map's faint grid above to decode a spot.")
+    elif pad.code is not None:
+        pinned = [float(v) for v in pad.code]
+        st.code("pinned code = [" + ", ".join(f"{v:.3f}" for v in pinned) + "]", language=None)
+        if st.button("Open the pinned code in the decoder playground", key="map_pad_send", icon=":material/tune:"):
+            st.session_state["playground_request"] = {"model": entry.name, "code": pinned, "source": "the hover pad"}
+            st.switch_page("views/playground.py")
 
 coords = coordinates_table(left_emb, right_emb, dataset)
 st.download_button("Download the coordinates (CSV)", coords.to_csv(index=False),

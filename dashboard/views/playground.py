@@ -3,10 +3,10 @@
 import numpy as np
 import streamlit as st
 
-from core.analysis import decode_code, far_outside_range, matching_move, slider_values_to_code
+from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
 from core.records import ModelRef
 from core.zoo import first_choice
-from dashboard import figures, resources, ui
+from dashboard import figures, live, resources, ui
 
 EXPLAINER = (
     "The **decoder** turns a short code back into an image. Here you set the code yourself: each slider "
@@ -74,41 +74,30 @@ def slider_specs():
     """(label, low, high, start, help) per slider; sliders reach 50% beyond the data's range."""
     if by_dimension:
         low, high = np.asarray(stats.low, float), np.asarray(stats.high, float)
-        return [(f"code {i + 1}", low[i], high[i], float(base[i]), "data range "
-                 f"{low[i]:.2f} .. {high[i]:.2f}") for i in range(entry.latent_dim)]
-    lows, highs = np.asarray(stats.direction_low, float), np.asarray(stats.direction_high, float)
-    return [(f"direction {k + 1}", lows[k], highs[k], float(base_projection[k]),
-             f"position along principal direction {k + 1} of the training codes, measured from their mean "
-             f"(data range {lows[k]:.2f} .. {highs[k]:.2f})") for k in range(len(lows))]
-
-
-@st.fragment
-def playground():
-    nonce = st.session_state.get("pg_nonce", 0)
-    specs = slider_specs()
-    values = []
-    cols = st.columns(4)
-    for i, (label, low, high, value, help_text) in enumerate(specs):
+        specs = [(f"code {i + 1}", low[i], high[i], float(base[i]), "data range "
+                  f"{low[i]:.2f} .. {high[i]:.2f}") for i in range(entry.latent_dim)]
+    else:
+        lows, highs = np.asarray(stats.direction_low, float), np.asarray(stats.direction_high, float)
+        specs = [(f"direction {k + 1}", lows[k], highs[k], float(base_projection[k]),
+                  f"position along principal direction {k + 1} of the training codes, measured from their mean "
+                  f"(data range {lows[k]:.2f} .. {highs[k]:.2f})") for k in range(len(lows))]
+    widened = []
+    for label, low, high, value, help_text in specs:
         span = max(high - low, 1e-3)
-        lo, hi = min(low - 0.5 * span, value), max(high + 0.5 * span, value)
-        step = float(span / 100)
-        with cols[i % 4]:
-            values.append(st.slider(label, float(lo), float(hi), float(value), step, format="%.2f", help=help_text,
-                                    key=f"pg_{entry.name}_{start_id}_{nonce}_{i}"))
-    code = slider_values_to_code(stats, base, values, by_dimension)
-    pca_code = matching_move(stats, pca_stats, base, pca_base, code, by_dimension)
-    decoded = decode_code(reducer, code)[0]
-    pca_decoded = decode_code(pca, pca_code)[0]
+        widened.append((label, min(low - 0.5 * span, value), max(high + 0.5 * span, value), value, help_text))
+    return widened
 
-    a, b, c, d = st.columns([2, 2, 1, 3])
-    with a:
-        ui.image(decoded, f"{entry.method} decodes this code", size=220)
-    with b:
-        ui.image(pca_decoded, f"PCA (d={entry.latent_dim}), the same move", size=220)
+
+def code_panel(code, nonce: int, range_note: bool = True) -> None:
+    """Beside the images: the start, whether the code is in the data's range (unless the live element
+    already says so as you drag), the code itself."""
+    c, d = st.columns([1, 4])
     with c:
         ui.image(start_image, start_caption, size=100)
     with d:
-        if far_outside_range(stats, code):
+        if not range_note:
+            pass
+        elif far_outside_range(stats, code):
             st.warning("This code is well outside the range the training images use: the decoder never saw "
                        "codes like it, so the image may stop looking like anything from the data.")
         else:
@@ -120,13 +109,100 @@ def playground():
             st.rerun(scope="fragment")
 
 
-playground()
+@st.fragment
+def live_playground():
+    """The sliders decode in the browser on every move (model and PCA); Python hears on release."""
+    nonce = st.session_state.get("pg_nonce", 0)
+    specs = slider_specs()
+    maps = slider_maps(stats, pca_stats, base, pca_base, by_dimension)
+    widen = 0.25 * (stats.high - stats.low)  # the server's warning tolerance, per coordinate
+    result = live.live_decoder(
+        f"pg_live_{entry.name}_{start_id}_{nonce}", model_onnx, resources.browser_id(sel.config, entry.ref),
+        dataset.image_shape, [spec[:4] for spec in specs], base_code=maps.origin, directions=maps.directions,
+        side=live.Side(pca_onnx, resources.browser_id(sel.config, pca_ref), maps.pca_origin, maps.pca_directions,
+                       f"PCA (d={entry.latent_dim}), the same move"),
+        ranges=(stats.low - widen, stats.high + widen), label=f"{entry.method} decodes this code", display_px=220)
+    if not result.ok:  # the browser cannot run the decoder: today's server path, said in one line
+        st.session_state["pg_live_ok"] = False
+        st.rerun()
+    code = result.code if result.code is not None else slider_values_to_code(
+        stats, base, [spec[3] for spec in specs], by_dimension)
+    code_panel(code, nonce, range_note=False)
+
+
+@st.fragment
+def playground():
+    """The server path: each slider's value reaches Python on release and the server draws both images."""
+    nonce = st.session_state.get("pg_nonce", 0)
+    values = []
+    cols = st.columns(4)
+    for i, (label, lo, hi, value, help_text) in enumerate(slider_specs()):
+        with cols[i % 4]:
+            values.append(st.slider(label, float(lo), float(hi), float(value), float((hi - lo) / 200), format="%.2f",
+                                    help=help_text, key=f"pg_{entry.name}_{start_id}_{nonce}_{i}"))
+    code = slider_values_to_code(stats, base, values, by_dimension)
+    pca_code = matching_move(stats, pca_stats, base, pca_base, code, by_dimension)
+    a, b = st.columns(2)
+    with a:
+        ui.image(decode_code(reducer, code)[0], f"{entry.method} decodes this code", size=220)
+    with b:
+        ui.image(decode_code(pca, pca_code)[0], f"PCA (d={entry.latent_dim}), the same move", size=220)
+    code_panel(code, nonce)
+
+
+live_ok = st.session_state.get("pg_live_ok", True)
+model_onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
+pca_onnx = resources.decoder_onnx(sel.config, sel.data_dir, pca_ref)
+if live_ok:
+    live_playground()
+else:
+    st.caption("Your browser could not run the decoder itself (a blocked script or an old browser), so the images "
+               "are drawn by the server each time you let go of a slider.")
+    playground()
+st.download_button("Download the decoder (ONNX)", model_onnx, f"{entry.name}-decoder.onnx", "application/octet-stream",
+                   key="pg_onnx", icon=":material/download:",
+                   help=f"The {entry.method} decoder as an ONNX model: input 'code' (N, {entry.latent_dim}) float32, "
+                        f"output 'image' (N, {', '.join(map(str, dataset.image_shape))}) in [0, 1]. onnxruntime, "
+                        "onnx2torch and most inference engines run it.")
+
+if live_ok:
+    st.subheader("The code plane under your pointer")
+    codes, labels = resources.test_codes(sel.config, sel.data_dir, entry.ref)
+    if entry.latent_dim == 2:
+        origin, plane, points = np.zeros(2, np.float32), np.eye(2, dtype=np.float32), codes
+        st.caption("Each faint dot is a test image's code, coloured by class. Move the pointer over the pad: the "
+                   "decoder draws the code under it. Click to pin it and start the sliders from there.")
+    else:
+        origin, plane = plane_through(stats, base, (0, 1))
+        points = stats.project(codes)[:, :2]
+        st.caption(f"A {entry.latent_dim}-number code has no single plane: this pad spans the two main directions "
+                   "of the training codes through the start code. Faint dots: test images' codes seen along them. "
+                   "Move the pointer to decode, click to pin.")
+    pad = live.latent_pad(f"pg_pad_{entry.name}_{start_id}", model_onnx, resources.browser_id(sel.config, entry.ref),
+                          dataset.image_shape, points=points, labels=labels, origin=origin, plane=plane,
+                          label=f"{entry.method} decodes the code under the pointer")
+    pinned = None if pad.code is None else [float(v) for v in pad.code]
+    if pinned is not None and pinned != st.session_state.get("pg_pinned"):
+        st.session_state["pg_pinned"] = pinned
+        st.session_state["playground_request"] = {"model": entry.name, "code": pinned, "source": "the pad"}
+        st.rerun()
 
 st.subheader("Interpolation between two test images")
 c1, c2, c3 = st.columns(3)
 a_index = c1.number_input("From test image #", 0, len(dataset.test) - 1, 0, key="pg_a")
 b_index = c2.number_input("To test image #", 0, len(dataset.test) - 1, min(1, len(dataset.test) - 1), key="pg_b")
 steps = c3.slider("Steps", 3, 16, 10, key="pg_steps")
+if live_ok:
+    ends = dataset.test.images[[a_index, b_index]]
+    code_a, code_b = reducer.encode(ends)
+    pca_a, pca_b = pca.encode(ends)
+    live.interpolation_scrubber(
+        f"pg_scrub_{entry.name}_{a_index}_{b_index}", model_onnx, resources.browser_id(sel.config, entry.ref),
+        dataset.image_shape, code_a, code_b, label=f"{entry.method}",
+        side=live.side_between(pca_onnx, resources.browser_id(sel.config, pca_ref), pca_a, pca_b, label="PCA"))
+    st.caption("Drag t from 0 (the first image's code) to 1 (the second's): both decoders draw every step as you "
+               "move. Below, the same walk in fixed steps" + (" (spherical for the VAE, whose codes follow a prior)."
+                                                             if reducer.capabilities.prior else "."))
 ui.image_row(entry.method, resources.interpolation(sel.config, sel.data_dir, entry.ref, a_index, b_index, steps))
 ui.image_row(pca.method, resources.interpolation(sel.config, sel.data_dir, pca_ref, a_index, b_index, steps),
              note="straight line in PCA's code: a cross-fade")

@@ -196,8 +196,21 @@ def _load_digits(config: DataConfig) -> Dataset:
 
 
 def _expected_files(folder: Path) -> str:
-    names = ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"]
-    return ", ".join(str(folder / "raw" / n) for n in names)
+    return ", ".join(str(folder / "raw" / n) for n in RAW_FILES)
+
+
+RAW_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+
+
+def _present_raw_files(raw: Path) -> list[str]:
+    return [name for name in RAW_FILES if (raw / name).is_file() or (raw / f"{name}.gz").is_file()]
+
+
+def _remove_empty_dirs_made(path: Path, stop: Path) -> None:
+    """Undo the empty folders a failed download attempt left (torchvision makes ``<set>/raw`` first)."""
+    while path != stop and path.is_dir() and not any(path.iterdir()):
+        path.rmdir()
+        path = path.parent
 
 
 def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bool) -> Dataset:
@@ -205,22 +218,32 @@ def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bo
 
     class_name, folder_name = TORCHVISION_DATASETS[key]
     cls = getattr(tvd, class_name)
+    raw = data_dir / folder_name / "raw"
     splits = {}
     for train in (True, False):
         try:
             ds = cls(root=str(data_dir), train=train, download=False)
-        except RuntimeError:
+        except (RuntimeError, ValueError, OSError, EOFError) as exc:
+            if len(_present_raw_files(raw)) == len(RAW_FILES):  # all there, yet unreadable: damaged
+                raise DatasetError(
+                    f"{key}: the raw files in {raw} are there but cannot be read ({type(exc).__name__}: "
+                    f"{str(exc)[:120]}): one is probably truncated or damaged. Copy the four files again "
+                    "(the .gz files work too).") from None
             ds = None
             if download:
+                existed = data_dir.exists()
                 try:
                     ds = cls(root=str(data_dir), train=train, download=True)
                 except Exception:  # no network, a proxy, a half download: all mean "not here"
                     ds = None
+                if ds is None:
+                    _remove_empty_dirs_made(raw, data_dir if existed else data_dir.parent)
             if ds is None:
+                missing = [n for n in RAW_FILES if n not in _present_raw_files(raw)]
                 raise DatasetError(
-                    f"{key} was not found in {data_dir / folder_name} and could not be downloaded. "
-                    f"Put the raw files there ({_expected_files(data_dir / folder_name)}; .gz is fine), "
-                    f"or point --data-dir / ${DATA_DIR_ENV} at a folder that holds {folder_name}/raw/."
+                    f"{key} was not found in {data_dir / folder_name} and could not be downloaded "
+                    f"(missing: {', '.join(missing)}). Put the raw files there ({_expected_files(data_dir / folder_name)}; "
+                    f".gz is fine), or point --data-dir / ${DATA_DIR_ENV} at a folder that holds {folder_name}/raw/."
                 ) from None
         images = ds.data.numpy().astype(np.float32)[:, None, :, :] / 255.0
         splits[train] = ImageSet(images, ds.targets.numpy().astype(np.int64))

@@ -179,6 +179,8 @@ class ModelRecord:
         shape = _require(payload, "image_shape", list, where)
         if len(shape) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096 for s in shape):
             raise CheckpointError(f"{where}: image_shape should be [C, H, W] of positive integers, got {shape!r:.60}")
+        if model.latent_dim > shape[0] * shape[1] * shape[2]:  # a hostile record must not make us allocate 10^12
+            raise CheckpointError(f"{where}: latent_dim {model.latent_dim} is more than the image's {shape} pixels")
         history = _require(payload, "history", list, where)
         if not all(isinstance(h, dict) for h in history):
             raise CheckpointError(f"{where}: history should be a list of objects")

@@ -80,6 +80,7 @@ def test_a_hostile_checkpoint_folder_executes_nothing_and_hides_nothing(tmp_path
         (hostile / name).write_bytes(payload)
     record = json.loads((store.root / healthy.folder / RECORD).read_text())
     for field, value in [("model", {"family": "os.system", "latent_dim": 10**12}), ("image_shape", [1, 10**9, 8]),
+                         ("model", {**record["model"], "latent_dim": 10**12}),
                          ("history", "rm -rf /"), ("weights_sha256", None)]:
         (hostile / RECORD).write_text(json.dumps({**record, field: value}))
         listing = store.list()

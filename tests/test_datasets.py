@@ -65,6 +65,27 @@ def test_data_dir_comes_from_the_environment(tiny_mnist_dir, monkeypatch):
     assert len(load_dataset("mnist", download=False).test) == 12
 
 
+def test_a_truncated_raw_file_is_called_damaged_not_missing(tiny_mnist_dir):
+    images = tiny_mnist_dir / "MNIST" / "raw" / "train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:3000])  # cut short, as an interrupted copy leaves it
+    with pytest.raises(DatasetError, match="truncated or damaged") as info:
+        load_dataset("mnist", data_dir=tiny_mnist_dir, download=False)
+    assert "not found" not in str(info.value)
+
+
+def test_a_failed_download_leaves_no_empty_folders(tmp_path, monkeypatch):
+    import torchvision.datasets as tvd
+
+    def offline(self, *args, **kwargs):
+        (tmp_path / "data" / "KMNIST" / "raw").mkdir(parents=True, exist_ok=True)  # what torchvision does first
+        raise RuntimeError("no network")
+
+    monkeypatch.setattr(tvd.KMNIST, "download", offline)
+    with pytest.raises(DatasetError, match="could not be downloaded"):
+        load_dataset("kmnist", data_dir=tmp_path / "data", download=True)
+    assert not (tmp_path / "data").exists(), "nothing left behind"
+
+
 def test_missing_dataset_names_the_folder_and_files(tmp_path):
     with pytest.raises(DatasetError) as info:
         load_dataset("fashion-mnist", data_dir=tmp_path, download=False)

@@ -22,6 +22,7 @@ PAGES = {
     "Autoencoder vs PCA": ("compare", "Autoencoder vs PCA"),
     "Latent map": ("latent_map", "Latent map"),
     "Decoder playground": ("playground", "Decoder playground"),
+    "Explore": ("explore", "Explore"),
     "Denoising": ("denoising", "Denoising"),
     "Compression": ("compression", "Compression"),
 }
@@ -77,6 +78,7 @@ MAIN_CONTENT = {
     "Autoencoder vs PCA": "[data-testid='stPlotlyChart']",
     "Latent map": "[data-testid='stPlotlyChart']",
     "Decoder playground": "[data-testid='stImage'] img",
+    "Explore": "[data-testid='stImage'] img",
     "Denoising": "[data-testid='stImage'] img",
     "Compression": "[data-testid='stPlotlyChart']",
 }

@@ -203,8 +203,15 @@ async def eight_sessions(url: str, seconds: float) -> tuple[list, list, list, li
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         until = time.perf_counter() + seconds
-        await asyncio.gather(*[_slider_session(browser, url, until, times, errors, releases) for _ in range(4)],
-                             *[_map_session(browser, url, until, opens, errors) for _ in range(4)])
+
+        async def guarded(session):  # a session that fails is an error to count, not the end of the run
+            try:
+                await session
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"session: {type(exc).__name__}: {str(exc)[:160]}")
+
+        await asyncio.gather(*[guarded(_slider_session(browser, url, until, times, errors, releases)) for _ in range(4)],
+                             *[guarded(_map_session(browser, url, until, opens, errors)) for _ in range(4)])
         await browser.close()
     return times, opens, errors, releases
 

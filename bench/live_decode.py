@@ -74,6 +74,32 @@ def drag(page, slider, seconds: float) -> int:
     return moves
 
 
+# A 60 Hz pointer without the driver's round trips: in the page, once per animation frame, move the
+# slider and fire its "input" event, as a dragging hand does; count the distinct frames painted.
+IN_PAGE_DRAG = """([k, ms]) => new Promise(resolve => {
+  const find = root => {
+    const hit = root.querySelector(`.ll-root[data-key="${k}"] input[type=range]`);
+    if (hit) return hit;
+    for (const node of root.querySelectorAll('*')) if (node.shadowRoot) { const f = find(node.shadowRoot); if (f) return f; }
+    return null;
+  };
+  const input = find(document), inst = window.__latentLabLive.instances[k];
+  const lo = +input.min, hi = +input.max, before = inst.stats.distinct;
+  let start = null, events = 0;
+  function step(now) {
+    if (start === null) start = now;
+    const phase = ((now - start) / 1000) % 1;
+    input.value = String(lo + (hi - lo) * (0.1 + 0.8 * (phase < 0.5 ? 2 * phase : 2 - 2 * phase)));
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    events += 1;
+    if (now - start < ms) requestAnimationFrame(step);
+    else setTimeout(() => resolve({events, distinct: inst.stats.distinct - before,
+                                   seconds: (performance.now() - start) / 1000}), 50);
+  }
+  requestAnimationFrame(step);
+})"""
+
+
 def measure_live(browser, url: str, name: str, server_pid: int) -> dict:
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     sizes: list[tuple[str, int]] = []
@@ -97,10 +123,13 @@ def measure_live(browser, url: str, name: str, server_pid: int) -> dict:
         after = page.evaluate(f"(k) => JSON.parse(JSON.stringify({HOOK}.instances[k].stats))", key)
         page.screenshot(path=str(OUT / f"live-{name}-mid-drag.png"))
         page.mouse.up()
+        page.wait_for_timeout(1500)  # the release's rerun
+        fast = page.evaluate(IN_PAGE_DRAG, [key, DRAG_SECONDS * 1000])
         latencies = after["latencies"][len(before["latencies"]):]
         total = sum(s for _, s in sizes if s > 0)
         runtime = sum(s for u, s in sizes if s > 0 and "/vendor/onnxruntime-web/" in u)
         return {"fps": (after["distinct"] - before["distinct"]) / held, "moves/s": moves / held,
+                "fps 60 Hz input": fast["distinct"] / fast["seconds"], "events/s 60 Hz": fast["events"] / fast["seconds"],
                 "p50 ms": percentile(latencies, 50) if latencies else float("nan"),
                 "p95 ms": percentile(latencies, 95) if latencies else float("nan"),
                 "first decode ms": first["first"], "runtime load ms": first["runtime"], "wall to first s": wall_first,
@@ -159,7 +188,8 @@ def run(options: Options) -> PartResult:
                 server = [measure_server(browser, url, "conv", process.pid) for _ in range(rounds)]
             med = lambda runs, k: float(np.median([r[k] for r in runs]))  # noqa: E731
             rows.append({"model": label, "path": "live (onnxruntime-web in the page)", "rounds": rounds,
-                         "fps while dragging": med(live, "fps"), "input->paint p50 ms": med(live, "p50 ms"),
+                         "fps while dragging": med(live, "fps"), "fps, 60 Hz in-page input": med(live, "fps 60 Hz input"),
+                         "input->paint p50 ms": med(live, "p50 ms"),
                          "input->paint p95 ms": med(live, "p95 ms"), "open->first decode ms": med(live, "first decode ms"),
                          "runtime load ms": med(live, "runtime load ms"), "bytes downloaded": med(live, "bytes"),
                          "runtime bytes": med(live, "runtime bytes"), "server CPU s/min dragging": med(live, "cpu s/min")})
@@ -170,12 +200,16 @@ def run(options: Options) -> PartResult:
             errors = [e for r in live for e in r["errors"]]
             if errors:
                 notes.append(f"{label}: errors in the page: {errors[:3]}")
+            notes.append(f"{label}: in-page input events per second {med(live, 'events/s 60 Hz'):.0f} (one per animation "
+                         "frame)")
             notes.append(f"{label}: pointer moves per second while dragging {med(live, 'moves/s'):.0f}; server path "
                          f"frames within 1.5 s after release: {[r['frames after release'] for r in server]}")
     fps = [r["fps while dragging"] for r in rows if r["path"].startswith("live")]
+    fast = [r["fps, 60 Hz in-page input"] for r in rows if r["path"].startswith("live")]
     p95 = [r["input->paint p95 ms"] for r in rows if r["path"].startswith("live")]
-    goals = [f"fps while dragging >= 30 (aim 60): {', '.join(f'{v:.1f}' for v in fps)} -> "
-             f"{'met' if min(fps) >= 30 else 'missed'}",
+    goals = [f"fps while dragging >= 30 (aim 60): Playwright pointer {', '.join(f'{v:.1f}' for v in fps)} (bounded by "
+             f"the moves it sends); 60 Hz in-page input {', '.join(f'{v:.1f}' for v in fast)} -> "
+             f"{'met' if min(fast) >= 30 else 'missed'}",
              f"input -> painted frame p95 <= 33 ms: {', '.join(f'{v:.1f}' for v in p95)} -> "
              f"{'met' if max(p95) <= 33 else 'missed'}"]
     notes.append("fps is bounded by the pointer events Playwright can send on this machine (moves/s above): every "

@@ -9,12 +9,17 @@ Nothing here knows which method a reducer implements: PCA and every autoencoder 
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 
 import torch
 
 #: ONNX opset of the exported graphs (onnxruntime-web 1.30 runs opsets up to 23)
 OPSET = 18
+# torch.export keeps global tracing state: two exports at once in one process (two browser sessions
+# opening the playground together) fail with "ProxyTorchDispatchMode slot already occupied"; found by
+# bench part "classroom" (8 sessions). One export at a time.
+_EXPORT_LOCK = threading.Lock()
 INPUT_NAME = "code"
 OUTPUT_NAME = "image"
 
@@ -56,7 +61,7 @@ def decoder_onnx(reducer, opset: int = OPSET) -> bytes:
     example = torch.zeros(2, int(reducer.latent_dim_), dtype=torch.float32)
     buffer = io.BytesIO()
     batch = torch.export.Dim("batch", min=1)
-    with torch.no_grad(), warnings.catch_warnings():
+    with _EXPORT_LOCK, torch.no_grad(), warnings.catch_warnings():
         # torch.export notes about the decoder's in-place ReLUs and the version converter's notes
         # are noise here: the result is checked against torch by tests/test_export.py
         warnings.simplefilter("ignore")

@@ -17,6 +17,7 @@ st.navigation([
     st.Page("views/compare.py", title="Autoencoder vs PCA", icon=":material/compare:"),
     st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
     st.Page("views/playground.py", title="Decoder playground", icon=":material/tune:"),
+    st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
     st.Page("views/denoising.py", title="Denoising", icon=":material/auto_fix_high:"),
     st.Page("views/compression.py", title="Compression", icon=":material/compress:"),
 ]).run()

@@ -254,3 +254,52 @@ def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int
     dataset = load_data(config, data_dir)
     index = subset_index(len(dataset.test), max_points, seed=0)
     return reducer(config, data_dir, ref).encode(dataset.test.images[index]), dataset.test.labels[index]
+
+
+# --- Explore: neighbours, attribute vectors, traversal grids, the basis ------------------------------
+@st.cache_data(show_spinner="Encoding every test image...", max_entries=16)
+def all_test_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
+    """Codes (N_test, d) of the whole test split (what nearest neighbours search)."""
+    dataset = load_data(config, data_dir)
+    return reducer(config, data_dir, ref).encode(dataset.test.images)
+
+
+@st.cache_data(show_spinner="Finding the nearest test images...", max_entries=64)
+def neighbours(config: DataConfig, data_dir: str, ref: ModelRef, index: int, k: int) -> pd.DataFrame:
+    """The k nearest test images to test image ``index`` in the model's code, in pixels and in PCA's
+    code at the same size (:func:`core.analysis.nearest_neighbours`)."""
+    from core.analysis import nearest_neighbours
+
+    pca_ref = ModelRef.baseline(ref.latent_dim)
+    return nearest_neighbours(reducer(config, data_dir, ref), load_data(config, data_dir), index, k,
+                              codes=all_test_codes(config, data_dir, ref),
+                              pca_codes=all_test_codes(config, data_dir, pca_ref))
+
+
+@st.cache_data(show_spinner="Averaging the codes of each class...", max_entries=32)
+def class_mean_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
+    """(n_classes, d): the mean training code of each class."""
+    from core.analysis import class_means
+
+    return class_means(reducer(config, data_dir, ref), load_data(config, data_dir))
+
+
+@st.cache_data(show_spinner="Decoding the traversal grid...", max_entries=64)
+def traversal(config: DataConfig, data_dir: str, ref: ModelRef, index: int, cols: int):
+    """The traversal grid (:class:`core.analysis.Traversal`) centred on test image ``index``'s code."""
+    from core.analysis import traversal_grid
+
+    model = reducer(config, data_dir, ref)
+    code = model.encode(load_data(config, data_dir).test.images[index:index + 1])[0]
+    return traversal_grid(model, code_stats(config, data_dir, ref), code, cols=cols)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def unit_move_images(config: DataConfig, data_dir: str, ref: ModelRef, max_moves: int = 16):
+    """:class:`core.analysis.UnitMoves` of the decoder from the mean training code: along each code
+    number for codes up to ``max_moves`` long, else along the codes' principal directions."""
+    from core.analysis import unit_moves
+
+    stats = code_stats(config, data_dir, ref)
+    directions = None if ref.latent_dim <= max_moves else stats.directions
+    return unit_moves(reducer(config, data_dir, ref), stats.mean, directions=directions, max_moves=max_moves)

@@ -57,3 +57,18 @@ def test_colour_images_export(name):
 def test_unfitted_reducer_is_refused():
     with pytest.raises(NotFittedError):
         decoder_onnx(build_reducer(default_model_config("conv", 2)))
+
+
+def test_exports_from_several_threads_at_once_all_succeed(small_digits):
+    """Browser sessions open the playground together: their exports run in parallel threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core.config import TrainConfig
+    from core.methods import build_reducer, default_model_config
+
+    reducers = [build_reducer(default_model_config(m, 2), TrainConfig(epochs=1)).fit(small_digits.train.images)
+                for m in ("conv", "dense", "pca")]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        blobs = list(pool.map(decoder_onnx, reducers * 2))
+    assert all(len(blob) > 100 for blob in blobs)
+    assert blobs[0] == blobs[3]  # the same model exports the same bytes

@@ -36,6 +36,22 @@ from core.analysis.embedding import (
                                        trustworthiness_score,
 )
 from core.analysis.error_curve import error_vs_latent, explained_variance, pca_sizes_to_show, versus_pca
+from core.analysis.explore import (
+                                       Analogy,
+                                       Traversal,
+                                       UnitMoves,
+                                       Walk,
+                                       analogy,
+                                       attribute_walk,
+                                       baseline_for,
+                                       centred_on_grey,
+                                       class_means,
+                                       eigen_images,
+                                       nearest_neighbours,
+                                       neighbours_of,
+                                       traversal_grid,
+                                       unit_moves,
+)
 from core.analysis.latent import (
                                        LatentStats,
                                        code_along_directions,
@@ -65,4 +81,6 @@ __all__ = [
     "denoising_table", "denoise_examples",
     "rate_distortion_table", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "compressed_examples",
     "subset_index", "mean_quality",
+    "nearest_neighbours", "neighbours_of", "baseline_for", "class_means", "Walk", "attribute_walk", "Analogy", "analogy",
+    "Traversal", "traversal_grid", "eigen_images", "UnitMoves", "unit_moves", "centred_on_grey",
 ]

@@ -131,10 +131,14 @@ if code_space:
     st.subheader("Hover to decode")
     st.caption("The same code plane, decoded in your browser: move the pointer over it and the decoder draws the "
                "code under the pointer, dots or empty space alike. Click to pin a code.")
-    pad = live.latent_pad(f"map_pad_{entry.name}", resources.decoder_onnx(sel.config, sel.data_dir, entry.ref),
-                          resources.browser_id(sel.config, entry.ref), dataset.image_shape, points=right_emb.test_xy,
-                          labels=right_emb.test_labels, label=f"{entry.method} decodes the code under the pointer")
-    if not pad.ok:
+    try:
+        onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
+    except Exception:  # noqa: BLE001 - the grid above still decodes on the server
+        onnx = None
+    pad = None if onnx is None else live.latent_pad(
+        f"map_pad_{entry.name}", onnx, resources.browser_id(sel.config, entry.ref), dataset.image_shape,
+        points=right_emb.test_xy, labels=right_emb.test_labels, label=f"{entry.method} decodes the code under the pointer")
+    if pad is None or not pad.ok:
         st.caption("Your browser could not run the decoder itself: click the map's faint grid above to decode a spot.")
     elif pad.code is not None:
         pinned = [float(v) for v in pad.code]

@@ -151,19 +151,25 @@ def playground():
 
 
 live_ok = st.session_state.get("pg_live_ok", True)
-model_onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
-pca_onnx = resources.decoder_onnx(sel.config, sel.data_dir, pca_ref)
+try:
+    model_onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
+    pca_onnx = resources.decoder_onnx(sel.config, sel.data_dir, pca_ref)
+except Exception as exc:  # noqa: BLE001 - an export that fails leaves the server path, said on the page
+    model_onnx = pca_onnx = None
+    live_ok = False
+    st.caption(f"The decoder could not be prepared for your browser ({type(exc).__name__}).")
 if live_ok:
     live_playground()
 else:
     st.caption("Your browser could not run the decoder itself (a blocked script or an old browser), so the images "
                "are drawn by the server each time you let go of a slider.")
     playground()
-st.download_button("Download the decoder (ONNX)", model_onnx, f"{entry.name}-decoder.onnx", "application/octet-stream",
-                   key="pg_onnx", icon=":material/download:",
-                   help=f"The {entry.method} decoder as an ONNX model: input 'code' (N, {entry.latent_dim}) float32, "
-                        f"output 'image' (N, {', '.join(map(str, dataset.image_shape))}) in [0, 1]. onnxruntime, "
-                        "onnx2torch and most inference engines run it.")
+if model_onnx is not None:
+    st.download_button("Download the decoder (ONNX)", model_onnx, f"{entry.name}-decoder.onnx", "application/octet-stream",
+                       key="pg_onnx", icon=":material/download:",
+                       help=f"The {entry.method} decoder as an ONNX model: input 'code' (N, {entry.latent_dim}) float32, "
+                            f"output 'image' (N, {', '.join(map(str, dataset.image_shape))}) in [0, 1]. onnxruntime, "
+                            "onnx2torch and most inference engines run it.")
 
 if live_ok:
     st.subheader("The code plane under your pointer")

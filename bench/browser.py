@@ -6,11 +6,10 @@ Nothing here asserts a time: the parts measure and record.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
-from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, OUT, REPO, free_port, stop, streamlit_app, streamlit_command
+from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, OUT, REPO, browser_problem, chromium, free_port, stop, streamlit_app, streamlit_command
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "OUT", "REPO", "free_port", "stop", "streamlit_app", "streamlit_command",
            "browser_problem", "chromium", "new_page"]
@@ -26,30 +25,6 @@ PAGES = {
     "Denoising": ("denoising", "Denoising"),
     "Compression": ("compression", "Compression"),
 }
-
-
-def browser_problem() -> str | None:
-    """Why the browser parts cannot run here, or None."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed"
-    return None
-
-
-@contextlib.contextmanager
-def chromium():
-    """A Playwright Chromium browser (the system's /usr/bin/chromium)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def new_page(browser, width: int = 1400, height: int = 1600):

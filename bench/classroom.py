@@ -35,18 +35,6 @@ NAME = "classroom"
 TITLE = "Classroom: kill -9 soak, concurrent requests for one model, 8 browser sessions at once"
 
 TRAIN = ["-m", "core", "train", "--model", "dense", "--latent-dim", "2", "--limit", "300", "--epochs", "4", "--json"]
-NEW_IMAGE = """(before) => {
-  const box = Array.from(document.querySelectorAll('[data-testid="stImage"]'))
-      .find(e => e.innerText.includes('decodes this code'));
-  const img = box && box.querySelector('img');
-  return !!img && img.getAttribute('src') !== before && img.complete && img.naturalWidth > 0;
-}"""
-DECODED_SRC = """() => {
-  const box = Array.from(document.querySelectorAll('[data-testid="stImage"]'))
-      .find(e => e.innerText.includes('decodes this code'));
-  const img = box && box.querySelector('img');
-  return img ? img.getAttribute('src') : null;
-}"""
 NOT_RUNNING = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import statistics
-from pathlib import Path
 
 import pytest
 
-from tests.e2e.support import CHROMIUM, REPO, app_env, chromium_page, running_app, wait_for_app, zoo_dir_for
+from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -28,24 +26,9 @@ PAGES = {"home": "", "train": "train", "compare": "compare", "latent_map": "late
 MOVES = 20
 
 
-def _browser_or_skip() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (install the chromium package to run the browser test)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -r requirements-dev.txt)"
-    if problem:
-        if os.environ.get("LATENT_LAB_REQUIRE_E2E") == "1":
-            pytest.fail(f"LATENT_LAB_REQUIRE_E2E=1 but {problem}")
-        pytest.skip(problem)
-
-
 @pytest.fixture(scope="module")
 def app_url(request, tmp_path_factory):
-    _browser_or_skip()
+    browser_or_skip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     store = tmp_path_factory.mktemp("e2e") / "checkpoints"
     shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)  # the app may write: a copy
@@ -55,7 +38,7 @@ def app_url(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page():
-    _browser_or_skip()
+    browser_or_skip()
     with chromium_page(1400, 2000) as page:
         yield page
 

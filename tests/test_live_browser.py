@@ -13,7 +13,6 @@ Skipped when /usr/bin/chromium (or playwright) is missing, unless LATENT_LAB_REQ
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,7 +20,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from tests.e2e.support import CHROMIUM
+from tests.e2e.support import browser_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -29,25 +28,10 @@ SHOTS = Path("/tmp/live_shots")
 HOOK = "window.__latentLabLive"
 
 
-def _browser_or_skip() -> None:
-    problem = None
-    if not Path(CHROMIUM).exists():
-        problem = f"{CHROMIUM} is missing (install the chromium package to run the browser test)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            problem = "the playwright package is not installed (pip install -r requirements-dev.txt)"
-    if problem:
-        if os.environ.get("LATENT_LAB_REQUIRE_E2E") == "1":
-            pytest.fail(f"LATENT_LAB_REQUIRE_E2E=1 but {problem}")
-        pytest.skip(problem)
-
-
 @pytest.fixture(scope="module")
 def fitted(tmp_path_factory):
     """Every method fitted (1 epoch, d=2) on digits; their ONNX + metadata in a folder."""
-    _browser_or_skip()
+    browser_or_skip()
     from core.datasets import load_dataset
     from tests.e2e.live_support import prepare_models
 
@@ -66,18 +50,12 @@ def app_url(fitted):
 
 @pytest.fixture(scope="module")
 def browser():
-    _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.support import CHROMIUM_ARGS
+    browser_or_skip()
+    from dashboard.launch import chromium
 
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -77,15 +77,25 @@ def running_app(env: dict[str, str]):
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1000):
     """A Playwright page in headless Chromium (the system's /usr/bin/chromium)."""
-    from playwright.sync_api import sync_playwright
+    from dashboard.launch import chromium
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
-        finally:
-            browser.close()
+    with chromium() as browser:
+        yield browser.new_page(viewport={"width": width, "height": height})
+
+
+def browser_or_skip() -> None:
+    """Skip a browser test when no browser can be driven here; fail instead under LATENT_LAB_REQUIRE_E2E=1."""
+    import os
+
+    import pytest
+
+    from dashboard.launch import browser_problem
+
+    problem = browser_problem()
+    if problem:
+        if os.environ.get("LATENT_LAB_REQUIRE_E2E") == "1":
+            pytest.fail(f"LATENT_LAB_REQUIRE_E2E=1 but {problem}")
+        pytest.skip(problem)
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:

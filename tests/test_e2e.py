@@ -178,3 +178,30 @@ def test_a_full_tour_requests_nothing_beyond_the_server(app_url, page):
     foreign = sorted({url for url in seen if not url.startswith(("data:", "blob:")) and urlsplit(url).netloc != origin})
     (SCREENSHOTS / "request_log.json").write_text(json.dumps(sorted(set(seen)), indent=1))
     assert seen and not foreign, foreign
+
+
+def test_twenty_bad_uploads_through_the_browser_each_get_a_message(app_url, page, tmp_path):
+    """The fuzz set's kinds, uploaded on the Denoising page in Chromium: each is refused with a message
+    (or, for a damaged file Pillow still reads, shown), never an exception box."""
+    from tests.upload_cases import bad_uploads
+
+    cases = bad_uploads(200, seed=3)
+    by_kind: dict[str, tuple] = {}
+    for category, name, data in cases:  # one of each kind first, then more until there are 20
+        by_kind.setdefault(category, (name, data))
+    chosen = list(by_kind.values()) + [(n, d) for _, n, d in cases if (n, d) not in by_kind.values()]
+    page.goto(f"{app_url}/denoising")
+    wait_for_app(page, 120_000)
+    outcomes = []
+    for i, (name, data) in enumerate(chosen[:20]):
+        path = tmp_path / f"{i:02d}-{name}"
+        path.write_bytes(data)
+        page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(path))
+        # the caption of a shown image and the message of a refused one both name the file
+        page.wait_for_function("(n) => document.body.innerText.includes(n)", arg=path.name, timeout=60_000)
+        wait_for_app(page)
+        assert not _exception_text(page), (path.name, _exception_text(page))
+        text = page.locator("[data-testid='stAlertContainer']").all_inner_texts()
+        outcomes.append("refused" if any("cannot be used" in t for t in text) else "shown")
+    assert len(outcomes) == 20 and outcomes.count("refused") >= 15, outcomes
+    page.screenshot(path=str(SCREENSHOTS / "denoising_bad_upload.png"), full_page=True)

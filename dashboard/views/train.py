@@ -26,7 +26,7 @@ large = n_train > 5000
 with st.form("train_form"):
     left, right = st.columns(2)
     family = left.selectbox("Model family", AUTOENCODERS, index=AUTOENCODERS.index(first_choice().family), key="tr_family",
-                            format_func=lambda f: f"{f}: {METHODS[f].description}")
+                            help="; ".join(f"**{f}**: {METHODS[f].description}" for f in AUTOENCODERS))
     latent = left.number_input("Latent size (numbers in the code)", 1, 256, 2, key="tr_latent")
     loss = left.radio("Loss", ["default", "mse", "bce"], horizontal=True, key="tr_loss",
                       help="default: binary cross-entropy on the logits for every family with a sigmoid output, "

@@ -1,4 +1,4 @@
-"""``python -m core``: see core/cli.py."""
+"""``python -m core``: see core/cli/ (options, commands, analyze)."""
 
 import sys
 

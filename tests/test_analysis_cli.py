@@ -1,4 +1,4 @@
-"""``python -m core analyze ...`` (core/analysis_cli.py)."""
+"""``python -m core analyze ...`` (core/cli/analyze.py)."""
 
 from __future__ import annotations
 

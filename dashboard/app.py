@@ -4,14 +4,15 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import ui  # the project is installed (`pip install -e .`), so this works from any folder
+from dashboard import share, ui  # the project is installed (`pip install -e .`), so this works from any folder
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
 
 # the icon is a file of the repo: a material-icon page icon is fetched from a font CDN, which fails offline
 st.set_page_config(page_title="Latent Lab", page_icon=str(ICON), layout="wide")
+share.open_link()  # a shared link's dataset goes into the sidebar's widgets first
 ui.sidebar()
-st.navigation([
+share.run(st.navigation([
     st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("views/train.py", title="Train", icon=":material/model_training:"),
     st.Page("views/compare.py", title="Autoencoder vs PCA", icon=":material/compare:"),
@@ -20,4 +21,4 @@ st.navigation([
     st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
     st.Page("views/denoising.py", title="Denoising", icon=":material/auto_fix_high:"),
     st.Page("views/compression.py", title="Compression", icon=":material/compress:"),
-]).run()
+]))  # runs the page, then writes its view into the URL

@@ -172,3 +172,25 @@ def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: st
         fig.add_bar(x=frame[x], y=frame[y])
     fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y)
     return fig
+
+
+def latent_map3d(xyz: np.ndarray, labels: np.ndarray, class_names, index: np.ndarray, title: str,
+                 axis_titles: tuple[str, str, str] = ("", "", "")) -> go.Figure:
+    """A 3-D scatter (plotly Scatter3d, drag to turn it) coloured by class; hover shows the test image number.
+
+    ``xyz`` (N, 3); ``index`` (N,) the test-set row of each point (its ``customdata``).
+    """
+    fig = go.Figure()
+    for c in np.unique(labels):
+        mask = labels == c
+        name = class_names[c] if c < len(class_names) else str(c)
+        fig.add_trace(go.Scatter3d(
+            x=xyz[mask, 0], y=xyz[mask, 1], z=xyz[mask, 2], mode="markers", name=str(name), customdata=index[mask],
+            marker=dict(size=2.5, color=PALETTE[int(c) % len(PALETTE)], opacity=0.8),
+            hovertemplate=f"class {name}<br>test image #%{{customdata}}<extra></extra>",
+        ))
+    fig.update_layout(title=title, height=560, margin=dict(l=0, r=0, t=40, b=0), modebar=dict(orientation="v"),
+                      legend=dict(itemsizing="constant", orientation="h", y=-0.05),
+                      scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2],
+                                 aspectmode="cube"))
+    return fig

@@ -303,3 +303,25 @@ def unit_move_images(config: DataConfig, data_dir: str, ref: ModelRef, max_moves
     stats = code_stats(config, data_dir, ref)
     directions = None if ref.latent_dim <= max_moves else stats.directions
     return unit_moves(reducer(config, data_dir, ref), stats.mean, directions=directions, max_moves=max_moves)
+
+
+# --- 3-D and UMAP maps (core.analysis.embedding3d) ---------------------------------------------------
+
+@st.cache_data(show_spinner="Placing the test images on the 3-D pixel-PCA map...", max_entries=16)
+def pixel_map3d(config: DataConfig, data_dir: str, max_points: int):
+    """(Embedding, scores) of PCA-3 of the raw pixels."""
+    from core.analysis import embedding_scores, pixel_pca_embedding3d
+
+    dataset = load_data(config, data_dir)
+    emb = pixel_pca_embedding3d(dataset, max_points=max_points)
+    return emb, embedding_scores(emb, dataset)
+
+
+@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
+def model_map_nd(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, n_components: int, max_points: int):
+    """(Embedding, scores) of one model's codes in ``n_components`` (2 or 3) numbers by 'pca' or 'umap'."""
+    from core.analysis import embed_nd, embedding_scores
+
+    dataset = load_data(config, data_dir)
+    emb = embed_nd(reducer(config, data_dir, ref), dataset, projection, n_components, max_points=max_points)
+    return emb, embedding_scores(emb, dataset)

@@ -7,6 +7,8 @@ Each function takes reducers (PCA or autoencoders, see :mod:`core.reducers`) and
   model beside PCA at its size.
 * :mod:`~core.analysis.embedding`: 2-D maps of the test split, their k-NN / trustworthiness scores,
   the clickable grid and decoding of the pixel-PCA map, the coordinates table.
+* :mod:`~core.analysis.embedding3d`: 3-D maps (PCA-3 of codes and of pixels) and UMAP maps (optional
+  ``umap-learn``).
 * :mod:`~core.analysis.latent`: latent ranges and directions, decoding, interpolation, grids, prior
   samples, and what the playground's sliders mean (the code, PCA's matching move, the range warning).
 * :mod:`~core.analysis.denoise`: the denoising table and example pictures.
@@ -35,6 +37,7 @@ from core.analysis.embedding import (
                                        silhouette,
                                        trustworthiness_score,
 )
+from core.analysis.embedding3d import embed3d, embed_nd, pixel_pca_embedding3d, project_nd, umap_available
 from core.analysis.error_curve import error_vs_latent, explained_variance, pca_sizes_to_show, versus_pca
 from core.analysis.explore import (
                                        Analogy,
@@ -83,4 +86,5 @@ __all__ = [
     "subset_index", "mean_quality",
     "nearest_neighbours", "neighbours_of", "baseline_for", "class_means", "Walk", "attribute_walk", "Analogy", "analogy",
     "Traversal", "traversal_grid", "eigen_images", "UnitMoves", "unit_moves", "centred_on_grey",
+    "embed3d", "embed_nd", "pixel_pca_embedding3d", "project_nd", "umap_available",
 ]

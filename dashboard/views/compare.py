@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.analysis import pca_sizes_to_show, subset_index, versus_pca
 from core.records import ModelRef, unique_labels
-from dashboard import figures, resources, ui
+from dashboard import figures, resources, share, ui
 
 COLUMN_NAMES = {  # table columns as people read them (the CSV keeps the raw names)
     "method": "model", "latent_dim": "latent size", "test_mse": "test MSE", "test_sse_per_image": "squared error per image",
@@ -23,6 +23,7 @@ EXPLAINER = (
 )
 page = ui.page("Autoencoder vs PCA", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
+share.view(page, d="cmp_dim")  # a shared link's view
 
 dims = sorted({e.latent_dim for e in entries})
 top = st.columns([1, 3, 1])

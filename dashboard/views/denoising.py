@@ -8,7 +8,7 @@ from core.config import NoiseConfig
 from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
 from core.errors import UploadError
 from core.records import ModelRef
-from dashboard import figures, resources, ui
+from dashboard import figures, resources, share, ui
 from dashboard.policy import policy
 
 EXPLAINER = (
@@ -23,6 +23,7 @@ EXPLAINER = (
 )
 page = ui.page("Denoising", EXPLAINER, models=lambda r: r.train.noise is not None, need="a denoising autoencoder")
 dataset, sel, entries = page.dataset, page.selection, page.models
+share.view(page, model="dn_model")  # a shared link's view
 
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 with c1:

@@ -8,7 +8,7 @@ from core.analysis import analogy, attribute_walk, centred_on_grey, decode_code,
 from core.analysis.explore import MAX_TRAVERSAL_DIMS
 from core.errors import CheckpointError
 from core.records import ModelRef
-from dashboard import live, resources, ui
+from dashboard import live, resources, share, ui
 
 EXPLAINER = (
     "Four ways to see what a model's **code** (the few numbers it keeps per image) means, each beside "
@@ -53,6 +53,7 @@ def class_name(label: int) -> str:
 
 page = ui.page("Explore the code space", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
+share.view(page, model="ex_model", image="ex_image")  # a shared link's view
 test = dataset.test
 n_test = len(test)
 

@@ -3,8 +3,9 @@
 import numpy as np
 import streamlit as st
 
-from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid
-from dashboard import figures, live, resources, ui
+from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, umap_available
+from core.analysis.embedding3d import UMAP_INSTALL
+from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
     "Every dot is one **test image**, placed by its code and coloured by its class. On the left, PCA "
@@ -18,7 +19,10 @@ EXPLAINER = (
     "imagines there.\n\n"
     "**Silhouette** (from -1 to 1): how well the classes form separate, tight islands on the map. Near 1, "
     "each dot is much closer to its own class than to the next class; near 0, the islands touch; below "
-    "0, they overlap."
+    "0, they overlap.\n\n"
+    "**3-D view**: the same test images placed by three numbers instead of two (PCA-3 of the pixels beside PCA-3 "
+    "of the model's code); drag to turn the cloud. Classes that overlap on a flat map often pull apart in 3-D. "
+    "**UMAP** (when installed) is another way to flatten a long code, like t-SNE but able to place new points."
 )
 HELP = {
     "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always).",
@@ -28,14 +32,18 @@ HELP = {
 page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
 
+projections = ["auto", "pca", "tsne"] + (["umap"] if umap_available() else [])
+share.view(page, model="map_model", projection="map_projection", view="map_3d", choices={"projection": projections})
 two_d = [e for e in entries if e.latent_dim == 2]
 ordered = two_d + [e for e in entries if e.latent_dim != 2]
-c1, c2, c3 = st.columns([3, 1, 1])
+c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
 with c1:
     entry, reducer = ui.pick_model("Model", ordered, key="map_model")
-projection = c2.selectbox("2-D view of the code", ["auto", "pca", "tsne"], key="map_projection",
+projection = c2.selectbox("2-D view of the code", projections, key="map_projection",
                           disabled=entry.latent_dim == 2,
-                          help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE is slower")
+                          help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE and UMAP are slower"
+                               + ("" if "umap" in projections else f". UMAP is an optional extra: `{UMAP_INSTALL}`"))
+three_d = c4.toggle("3-D view", key="map_3d", help="PCA-3 of the pixels and of the model's code, as 3-D clouds")
 n_test = len(dataset.test)
 point_choices = [n for n in (500, 1000, 2000, 5000) if n < n_test] + [n_test]  # never more than there are
 if st.session_state.get("map_points") not in point_choices:
@@ -48,7 +56,13 @@ else:  # a small test set: nothing to choose
     max_points = n_test
     c3.metric("Points", f"all {n_test:,}")
 left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
-right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref, projection, max_points)
+if projection == "umap" and entry.latent_dim > 2:
+    right_emb, right_scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, "umap", 2, max_points)
+else:
+    right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref,
+                                                  "auto" if projection == "umap" else projection, max_points)
+if "umap" not in projections:
+    st.caption(f"UMAP maps are an optional extra: `{UMAP_INSTALL}` on the server (about 210 MB with numba) adds them.")
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
 
 
@@ -125,7 +139,42 @@ def maps():
                     st.switch_page("views/playground.py")
 
 
-maps()
+def scores_row(scores) -> None:
+    m1, m2, m3 = st.columns(3)
+    m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=HELP["knn"])
+    m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=HELP["trust"])
+    m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=HELP["silhouette"])
+
+
+def maps3d():
+    """PCA-3 of the pixels beside PCA-3 (or UMAP-3) of the model's codes; hover names the test image."""
+    st.caption(":material/help: **What am I looking at?** Each dot is a test image placed by three numbers; "
+               "drag to turn the cloud, scroll to zoom, hover for the test image number. Scores are measured in 3-D.")
+    method = "umap" if projection == "umap" else "pca"
+    left, right = st.columns(2)
+    with left:
+        emb, scores = resources.pixel_map3d(sel.config, sel.data_dir, max_points)
+        scores_row(scores)
+        st.plotly_chart(figures.latent_map3d(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index,
+                                             "PCA-3 of the pixels", ("PC 1", "PC 2", "PC 3")), key=f"map3d_pixels_{max_points}")
+    with right:
+        if entry.latent_dim < 3:
+            st.info(f"**{entry.label}** has a {entry.latent_dim}-number code: there is no third axis to show. "
+                    "Pick a model with 3 or more numbers, or turn the 3-D view off for its own map.")
+            return
+        emb, scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, method, 3, max_points)
+        scores_row(scores)
+        name = "code" if entry.latent_dim == 3 else method.upper()
+        st.plotly_chart(figures.latent_map3d(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index,
+                                             f"{entry.label}: {'its 3-D code' if name == 'code' else name + '-3 of the code'}",
+                                             tuple(f"{name} {i}" for i in (1, 2, 3))),
+                        key=f"map3d_model_{entry.name}_{method}_{max_points}")
+
+
+if three_d:
+    maps3d()
+else:
+    maps()
 
 if code_space:
     st.subheader("Hover to decode")

@@ -6,7 +6,7 @@ import streamlit as st
 from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
 from core.records import ModelRef
 from core.zoo import first_choice
-from dashboard import figures, live, resources, ui
+from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
     "The **decoder** turns a short code back into an image. Here you set the code yourself: each slider "
@@ -23,6 +23,7 @@ EXPLAINER = (
 )
 page = ui.page("Decoder playground", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
+share.view(page, model="pg_model", image="pg_image", code="playground_request")  # a shared link's view
 
 request = st.session_state.pop("playground_request", None)
 if request and any(e.name == request["model"] for e in entries):
@@ -127,6 +128,7 @@ def live_playground():
         st.rerun()
     code = result.code if result.code is not None else slider_values_to_code(
         stats, base, [spec[3] for spec in specs], by_dimension)
+    share.update(code=None if start == "image" and np.allclose(code, base) else code)
     code_panel(code, nonce, range_note=False)
 
 
@@ -141,6 +143,7 @@ def playground():
             values.append(st.slider(label, float(lo), float(hi), float(value), float((hi - lo) / 200), format="%.2f",
                                     help=help_text, key=f"pg_{entry.name}_{start_id}_{nonce}_{i}"))
     code = slider_values_to_code(stats, base, values, by_dimension)
+    share.update(code=None if start == "image" and np.allclose(code, base) else code)
     pca_code = matching_move(stats, pca_stats, base, pca_base, code, by_dimension)
     a, b = st.columns(2)
     with a:

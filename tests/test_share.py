@@ -1,0 +1,167 @@
+"""Shareable views (dashboard/share.py): a link opens exactly its view, the view is written back into
+the URL, a stale link opens the nearest valid view with a note; the 3-D map; one Chromium round trip."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+
+SHOTS = Path("/tmp/share_shots")
+IMAGE_INPUT = "[data-testid='stNumberInput']:has-text('Test image #') input"
+
+
+@pytest.fixture(scope="session")
+def zoo_dir(request, tmp_path_factory):
+    return zoo_dir_for(request.config, tmp_path_factory)
+
+
+@pytest.fixture
+def env(zoo_dir, monkeypatch):
+    for key, value in app_env(zoo_dir).items():
+        monkeypatch.setenv(key, value)
+    return zoo_dir
+
+
+@pytest.fixture
+def models(env):
+    from core.config import DataConfig
+    from dashboard import resources
+
+    return resources.cached_models(DataConfig("digits"))
+
+
+def open_link(page: str, **params) -> AppTest:
+    """A new session that opens ``/<page>?<params>`` (AppTest: one run on Home, then the link)."""
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180).run()
+    at.query_params = {k: str(v) for k, v in params.items()}
+    at.switch_page(f"views/{page}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def infos(at: AppTest) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def test_a_link_opens_its_view_and_the_view_goes_back_into_the_url(models):
+    eight = next(m for m in models if m.latent_dim == 8)
+    at = open_link("playground", dataset="digits", model=eight.name, image=42)
+    assert at.selectbox(key="pg_model").value == eight.name
+    assert at.number_input(key="pg_image").value == 42
+    assert "link" not in infos(at)
+    assert at.query_params["model"] == eight.name and at.query_params["image"] == "42"
+    assert at.query_params["dataset"] == "digits"
+    at.number_input(key="pg_image").set_value(7).run()
+    assert at.query_params["image"] == "7" and at.query_params["model"] == eight.name, "changes are written back"
+    other = next(m for m in models if m.name != eight.name)
+    at.selectbox(key="pg_model").set_value(other.name).run()
+    assert at.query_params["model"] == other.name
+
+
+def test_a_stale_link_says_what_is_missing_and_opens_the_nearest_view(models):
+    at = open_link("playground", dataset="digits", model="gone-model-123", image=99999)
+    text = infos(at)
+    assert "gone-model-123" in text and "not among the models cached here" in text
+    assert "test image #99999" in text
+    last = int(at.number_input(key="pg_image").max)
+    assert at.number_input(key="pg_image").value == last, "the nearest valid image"
+    assert at.query_params["model"] in {m.name for m in models} and at.query_params["image"] == str(last)
+    assert at.query_params["model"] != "gone-model-123"
+
+
+def test_an_unknown_dataset_and_a_bad_latent_size_are_explained(models):
+    at = open_link("compare", dataset="cifar-1000", d=5)
+    text = infos(at)
+    assert "cifar-1000" in text and "latent size" in text
+    assert at.selectbox(key="dataset_choice").value == "digits"
+    assert at.selectbox(key="cmp_dim").value in {m.latent_dim for m in models}
+
+
+def test_a_code_in_the_link_starts_the_playground_there(models):
+    two = next(m for m in models if m.latent_dim == 2)
+    at = open_link("playground", model=two.name, code="0.5,-0.25")
+    assert at.radio(key="pg_start").value == "sent"
+    assert at.session_state["pg_sent"]["code"] == [0.5, -0.25]
+    bad = open_link("playground", model=two.name, code="1,2,3")
+    assert "not 2 numbers" in infos(bad) and bad.radio(key="pg_start").value == "image"
+
+
+def test_classroom_links_never_type_a_server_path(env, monkeypatch, tmp_path):
+    shared = tmp_path / "shared"
+    (shared / "pets").mkdir(parents=True)
+    monkeypatch.setenv("LATENT_LAB_CLASSROOM", "1")
+    monkeypatch.setenv("LATENT_LAB_FOLDER_ROOTS", str(shared))
+    at = open_link("home", dataset="folder", folder="/etc")
+    assert "not one of the folders shared here" in infos(at)
+    assert at.selectbox(key="dataset_choice").value == "digits"
+    assert not [w for w in at.text_input if w.key == "folder_path"]
+    ok = open_link("home", dataset="folder", folder="pets")
+    assert ok.selectbox(key="folder_pick").value == str(shared / "pets")
+    assert ok.query_params["folder"] == "pets", "the URL names the shared folder, never its server path"
+
+
+def test_latent_map_3d_view_from_a_link(models):
+    eight = next(m for m in models if m.latent_dim == 8)
+    at = open_link("latent_map", model=eight.name, view="3d", projection="umap-or-not")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2 and all('"scatter3d"' in c.proto.spec for c in charts)
+    assert "test image #" in charts[1].proto.spec, "hover names the test image"
+    assert at.toggle(key="map_3d").value is True and at.query_params["view"] == "3d"
+    assert "umap-or-not" in infos(at)
+    two = next(m for m in models if m.latent_dim == 2)
+    at.selectbox(key="map_model").set_value(two.name).run()
+    assert "no third axis" in infos(at) and len(at.get("plotly_chart")) == 1
+    at.toggle(key="map_3d").set_value(False).run()
+    assert "view" not in at.query_params and len(at.get("plotly_chart")) == 2
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_copied_link_opens_the_same_view_in_a_new_tab(request, tmp_path_factory):
+    browser_or_skip()
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    store = tmp_path_factory.mktemp("share") / "checkpoints"
+    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)
+
+    with running_app(app_env(store)) as url, chromium_page(1400, 1400) as page:
+        page.goto(f"{url}/playground?dataset=digits&image=3")
+        wait_for_app(page, 120_000)
+        page.wait_for_function("() => location.search.includes('model=')", timeout=30_000)
+        query = parse_qs(urlsplit(page.url).query)
+        assert query["image"] == ["3"] and query["dataset"] == ["digits"]
+        # change the model and the image in the page
+        page.locator(IMAGE_INPUT).first.fill("12")
+        page.keyboard.press("Enter")
+        wait_for_app(page)
+        page.wait_for_function("() => location.search.includes('image=12')", timeout=30_000)
+        box = page.locator("[data-testid='stSelectbox']").filter(has_text="Model").first
+        box.click()
+        options = page.locator("[role='option']")
+        options.nth(options.count() - 1).click()
+        wait_for_app(page)
+        page.wait_for_timeout(500)
+        shared = page.url
+        model = parse_qs(urlsplit(shared).query)["model"][0]
+        assert parse_qs(urlsplit(shared).query)["image"] == ["12"]
+        page.screenshot(path=str(SHOTS / "playground_link_source.png"), full_page=True)
+        second = page.context.browser.new_page(viewport={"width": 1400, "height": 1400})  # a new tab, a new session
+        second.goto(shared)
+        second.locator(IMAGE_INPUT).first.wait_for(timeout=120_000)  # the page has drawn its widgets
+        wait_for_app(second, 120_000)
+        assert parse_qs(urlsplit(second.url).query)["model"] == [model] and "image=12" in second.url
+        assert second.locator(IMAGE_INPUT).first.input_value() == "12"
+        picked = second.locator("[data-testid='stSelectbox']").filter(has_text="Model").first.inner_text()
+        assert picked == box.inner_text(), "the same model is picked in the new tab"
+        assert not second.locator("[data-testid='stException']").count()
+        second.screenshot(path=str(SHOTS / "playground_link_opened.png"), full_page=True)
+        second.goto(f"{url}/latent_map?dataset=digits&view=3d&model={model}")  # the 3-D view, for the record
+        wait_for_app(second, 120_000)
+        second.wait_for_timeout(1500)
+        assert not second.locator("[data-testid='stException']").count()
+        second.screenshot(path=str(SHOTS / "latent_map_3d.png"), full_page=True)

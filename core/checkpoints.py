@@ -355,30 +355,44 @@ def load_or_train(
     -------
     Trained
         ``reducer``, its ``record`` and ``cached`` (True when loaded from the store).
+
+    Under torchrun with several processes (``core/distributed.py``) every rank calls this and
+    trains, but the cache is rank 0's: it alone looks up, takes the lock, evaluates and saves;
+    the other ranks get its answers and the same record (their ``reducer`` is None when cached).
     """
+    from contextlib import nullcontext
+
+    from core import distributed
     from core.methods import build_reducer
     from core.metrics import mean_image_mse, reconstruction_metrics
 
     store = store or CheckpointStore()
     train = canonical_train_config(model, train or TrainConfig())
     folder = store.folder_for(dataset.config, model, train)
+    # DDP: from_rank0(f) is f() for one process; under torchrun rank 0 runs f and every rank gets its result
+    main = distributed.is_main()
     if not retrain:  # the fast path: a cached model needs no lock
-        record = store.find(dataset.config, model, train)
+        record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
         if record is not None:
-            return Trained(store.load(folder), record, True)
+            return Trained(store.load(folder) if main else None, record, True)
     if cache_only:
         raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
     check_fits(model, dataset.image_shape)
-    store._writable_or_raise()
-    with store.lock(folder.name):
+    distributed.from_rank0(store._writable_or_raise)
+    # DDP: only rank 0 locks; the others train alongside it meanwhile, so they must not wait for the lock
+    with store.lock(folder.name) if main else nullcontext():
         if not retrain:  # another process may have trained it while this one waited for the lock
-            record = store.find(dataset.config, model, train)
+            record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
             if record is not None:
-                return Trained(store.load(folder), record, True)
+                return Trained(store.load(folder) if main else None, record, True)
         reducer = build_reducer(model, train, callback).fit(dataset.train.images)
-        metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
-        metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
-        record = store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files)
+
+        def evaluate_and_save() -> ModelRecord:  # DDP: rank 0 alone evaluates on the test split and writes
+            metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
+            metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
+            return store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files)
+
+        record = distributed.from_rank0(evaluate_and_save)
     return Trained(reducer, record, False)
 
 

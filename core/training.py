@@ -10,6 +10,11 @@ Speed (measured in ``bench/``): convolutional models and their data are put in c
 layout (oneDNN's fast path on CPU), the optimiser is the fused AdamW kernel, and
 ``config.threads`` can pin the CPU thread count for the run (1 is much faster when other processes
 share a 2-core machine: spinning OpenMP threads then wait on each other).
+
+Several processes (torchrun): each rank trains on its share of every batch through a
+DistributedDataParallel wrapper; losses, validation sums and the clock are shared so every rank
+keeps the same history and stops at the same step. The hooks are marked ``# DDP:``; with one
+process they are skipped. See ``core/distributed.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from core import distributed
 from core.config import TrainConfig
 from core.errors import TrainingDiverged
 from core.models.base import Autoencoder
@@ -138,6 +144,7 @@ def train(
     TrainingDiverged
         When the loss becomes NaN or infinite (try a lower learning rate).
     """
+    distributed.setup()  # DDP: joins the process group under torchrun (before picking the GPU)
     device = device or pick_device()
     threads_before = torch.get_num_threads()
     if config.threads:
@@ -149,6 +156,8 @@ def train(
 
 
 def _train(model, images, config, callback, device) -> list[dict]:
+    ddp = distributed.enabled()  # DDP: False for one process, and then every `if ddp` is skipped
+    rank, world = distributed.rank(), distributed.world_size()
     generator = torch.Generator().manual_seed(config.seed)
     train_idx, val_idx = split_validation(len(images), config.val_fraction, config.seed)
     data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
@@ -159,6 +168,7 @@ def _train(model, images, config, callback, device) -> list[dict]:
     model.to(device).train()
     if uses_convolutions(model) and data.ndim == 4:
         x_train, x_val, val_inputs = to_channels_last(model, x_train, x_val, val_inputs)
+    net = distributed.wrap(model) if ddp else model  # DDP: trained forward passes go through the wrapper
     optimizer = make_optimizer(model, config)
     n, batch = len(x_train), min(config.batch_size, len(x_train))
     steps_per_epoch = math.ceil(n / batch)
@@ -166,34 +176,44 @@ def _train(model, images, config, callback, device) -> list[dict]:
     total_steps = config.epochs * steps_per_epoch
     history: list[dict] = []
     start = time.perf_counter()
+
+    def clock() -> float:  # seconds since start; DDP: rank 0's, so all ranks set the same lr and stop together
+        elapsed = time.perf_counter() - start
+        return distributed.from_rank0_value(elapsed) if ddp else elapsed
+
     step, epoch = 0, 0
     while True:
         epoch += 1
         order = torch.randperm(n, generator=generator).to(device)
         epoch_loss = 0.0
         for first in range(0, n, batch):
-            elapsed = time.perf_counter() - start
-            progress = elapsed / budget if budget else step / total_steps
+            progress = clock() / budget if budget else step / total_steps
             lr = cosine_lr(config.lr, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
             target = x_train[order[first:first + batch]]
+            size = len(target)  # images in the whole batch (all ranks together)
             inputs = corrupt(target, config.noise, generator) if config.noise else target
-            loss, _ = model.loss(model(inputs), target)
-            if not torch.isfinite(loss):
+            if ddp:  # DDP: train on this rank's share (noise was drawn for the whole batch, keeping generators in step)
+                share, weight = distributed.share_of(size, rank, world)
+                target, inputs = target[share], inputs[share]
+            loss, _ = model.loss(net(inputs), target)
+            # DDP: the whole batch's mean loss, the same on every rank (so all ranks raise together)
+            batch_loss = distributed.sum_all(loss.detach() * (len(target) * (weight > 0) / size)) if ddp else loss
+            if not torch.isfinite(batch_loss):
                 raise TrainingDiverged(
-                    f"loss became {loss.item()} at epoch {epoch}, step {step}: nothing was saved. "
+                    f"loss became {batch_loss.item()} at epoch {epoch}, step {step}: nothing was saved. "
                     f"Try a lower learning rate (now {config.lr}) or the mse loss."
                 )
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss * weight if ddp else loss).backward()  # DDP: weighted so the ranks' mean gradient is the batch's
             optimizer.step()
-            epoch_loss += loss.item() * len(target)
+            epoch_loss += batch_loss.item() * size
             step += 1
-            if budget and time.perf_counter() - start >= budget:
+            if budget and clock() >= budget:
                 break
-        val_loss, val_mse = evaluate(model, x_val, val_inputs)
-        elapsed = time.perf_counter() - start
+        val_loss, val_mse = _validate(model, x_val, val_inputs, rank, world) if ddp else evaluate(model, x_val, val_inputs)
+        elapsed = clock()
         stats = EpochStats(
             epoch=epoch,
             epochs=None if budget else config.epochs,
@@ -205,9 +225,20 @@ def _train(model, images, config, callback, device) -> list[dict]:
             progress=min(1.0, elapsed / budget) if budget else epoch / config.epochs,
         )
         history.append(stats.to_dict())
-        if callback is not None:
+        if callback is not None and distributed.is_main():  # DDP: progress is reported by rank 0 only
             callback(stats)
         if (budget and elapsed >= budget) or (not budget and epoch >= config.epochs):
             break
     model.eval().to(memory_format=torch.contiguous_format)  # callers get the usual layout back
     return history
+
+
+def _validate(model: Autoencoder, images: torch.Tensor, inputs: torch.Tensor, rank: int, world: int) -> tuple[float, float]:
+    """DDP: :func:`evaluate` on this rank's share of the validation images, summed over the ranks,
+    so every rank gets the numbers one process would compute on all of them."""
+    share, weight = distributed.share_of(len(images), rank, world)
+    loss, mse = evaluate(model, images[share], inputs[share])
+    count = len(images[share]) if weight else 0
+    mine = torch.tensor([loss * count, mse * count * images[0].numel(), count], dtype=torch.float64)
+    total_loss, total_se, total = distributed.sum_all(mine).tolist()
+    return total_loss / total, total_se / (total * images[0].numel())

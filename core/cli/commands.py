@@ -43,15 +43,19 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
 
 def model_row(args, dataset: Callable[[], Dataset], model: ModelConfig, train: Callable[[], TrainConfig]) -> dict:
     """The result row of one model: from its verified cached record, or fitted now and saved."""
+    from core import distributed
     from core.checkpoints import load_or_train
 
     store = CheckpointStore(args.checkpoints)
     train_config = train()
     folder = store.folder_for(data_config_from_args(args), model, train_config)
-    record = None if args.retrain else store.find(data_config_from_args(args), model, train_config)
+    # DDP (torchrun, several processes): skip this local look-up; every rank must reach load_or_train,
+    # where rank 0 looks up for all. Every rank returns (and prints) the same row; progress is rank 0's.
+    together = distributed.enabled()
+    record = None if args.retrain or together else store.find(data_config_from_args(args), model, train_config)
     if record is not None:
         return record_row(record, str(folder), True)
-    callback, close = progress_bar(model_label(model, train_config), quiet=args.json)
+    callback, close = progress_bar(model_label(model, train_config), quiet=args.json or not distributed.is_main())
     try:
         trained = load_or_train(dataset(), model, train_config, store=store, callback=callback, retrain=args.retrain)
     finally:

@@ -47,3 +47,20 @@ def every_reducer(small_digits):
 
     train = TrainConfig(epochs=2, batch_size=64, lr=3e-3, seed=0)
     return {name: build_reducer(default_model_config(name, 3), train).fit(small_digits.train.images) for name in METHODS}
+
+
+@pytest.fixture(scope="session")
+def zoo_dir(request, tmp_path_factory):
+    from tests.e2e.support import zoo_dir_for
+
+    return zoo_dir_for(request.config, tmp_path_factory)
+
+
+@pytest.fixture
+def env(zoo_dir, monkeypatch):
+    """The dashboard's environment for the tiny pre-trained zoo (AppTest and browser tests)."""
+    from tests.e2e.support import app_env
+
+    for key, value in app_env(zoo_dir).items():
+        monkeypatch.setenv(key, value)
+    return zoo_dir

@@ -15,21 +15,9 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.support import REPO, app_env, zoo_dir_for
+from tests.e2e.support import REPO
 
 PAGES = ["home", "train", "compare", "latent_map", "playground", "denoising", "compression"]
-
-
-@pytest.fixture(scope="session")
-def zoo_dir(request, tmp_path_factory):
-    return zoo_dir_for(request.config, tmp_path_factory)
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    for key, value in app_env(zoo_dir).items():
-        monkeypatch.setenv(key, value)
-    return zoo_dir
 
 
 def start(page: str = "home") -> AppTest:

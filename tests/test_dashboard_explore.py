@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_dashboard import env, image_urls, no_exception, start, zoo_dir  # noqa: F401  (fixtures and helpers, reused)
+from tests.test_dashboard import image_urls, no_exception, start
 
 pytestmark = pytest.mark.usefixtures("env")  # the tiny zoo as the model cache
 

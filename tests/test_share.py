@@ -16,18 +16,6 @@ SHOTS = Path("/tmp/share_shots")
 IMAGE_INPUT = "[data-testid='stNumberInput']:has-text('Test image #') input"
 
 
-@pytest.fixture(scope="session")
-def zoo_dir(request, tmp_path_factory):
-    return zoo_dir_for(request.config, tmp_path_factory)
-
-
-@pytest.fixture
-def env(zoo_dir, monkeypatch):
-    for key, value in app_env(zoo_dir).items():
-        monkeypatch.setenv(key, value)
-    return zoo_dir
-
-
 @pytest.fixture
 def models(env):
     from core.config import DataConfig

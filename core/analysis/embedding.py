@@ -156,12 +156,12 @@ def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_poin
 
 
 def pixel_pca_embedding(dataset: Dataset, max_points: int | None = 2000, seed: int = 0,
-                        max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
-    """The baseline map: PCA-2 of the raw pixels (fitted on the training split).
+                        max_train: int | None = MAX_TRAIN_POINTS, n_components: int = 2) -> Embedding:
+    """The baseline map: PCA-2 (or PCA-``n_components``) of the raw pixels, fitted on the training split.
 
-    Same fields as :func:`embed`; ``method`` is 'pixels', ``projection`` 'pixels-pca',
-    ``latent_dim`` the pixel count, ``test_codes`` the flattened test pixels (N, C*H*W) and
-    ``projector`` the fitted scikit-learn PCA.
+    Same fields as :func:`embed`; ``method`` is 'pixels', ``projection`` 'pixels-pca' (for 3
+    components 'pixels-pca-3d'), ``latent_dim`` the pixel count, ``test_xy`` (N, n_components),
+    ``test_codes`` the flattened test pixels (N, C*H*W) and ``projector`` the fitted scikit-learn PCA.
     """
     from sklearn.decomposition import PCA
 
@@ -169,10 +169,11 @@ def pixel_pca_embedding(dataset: Dataset, max_points: int | None = 2000, seed: i
     test_index = subset_index(len(dataset.test), max_points, seed)
     train_index = subset_index(len(dataset.train), max_train, seed + 1)
     pixels = int(np.prod(dataset.image_shape))
-    pca = PCA(n_components=2, random_state=0).fit(dataset.train.images.reshape(len(dataset.train), pixels))
+    pca = PCA(n_components=n_components, random_state=0).fit(dataset.train.images.reshape(len(dataset.train), pixels))
     test_codes = dataset.test.images[test_index].reshape(len(test_index), pixels)
     train_pixels = dataset.train.images[train_index].reshape(len(train_index), pixels)
-    return Embedding("pixels", pixels, "pixels-pca", pca.transform(test_codes).astype(np.float32),
+    projection = "pixels-pca" if n_components == 2 else f"pixels-pca-{n_components}d"
+    return Embedding("pixels", pixels, projection, pca.transform(test_codes).astype(np.float32),
                      dataset.test.labels[test_index], test_index, pca.transform(train_pixels).astype(np.float32),
                      dataset.train.labels[train_index], pca, test_codes, train_index, time.perf_counter() - start)
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.analysis._common import subset_index
-from core.analysis.embedding import MAX_TRAIN_POINTS, Embedding
+from core.analysis.embedding import MAX_TRAIN_POINTS, Embedding, pixel_pca_embedding
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -151,15 +151,4 @@ def pixel_pca_embedding3d(dataset: Dataset, max_points: int | None = 2000, seed:
         ``test_xy`` (N, 3), ``test_codes`` the flattened test pixels (N, C*H*W), ``projector`` the
         fitted scikit-learn PCA.
     """
-    from sklearn.decomposition import PCA
-
-    start = time.perf_counter()
-    test_index = subset_index(len(dataset.test), max_points, seed)
-    train_index = subset_index(len(dataset.train), max_train, seed + 1)
-    pixels = int(np.prod(dataset.image_shape))
-    pca = PCA(n_components=3, random_state=0).fit(dataset.train.images.reshape(len(dataset.train), pixels))
-    test_codes = dataset.test.images[test_index].reshape(len(test_index), pixels)
-    train_pixels = dataset.train.images[train_index].reshape(len(train_index), pixels)
-    return Embedding("pixels", pixels, "pixels-pca-3d", pca.transform(test_codes).astype(np.float32),
-                     dataset.test.labels[test_index], test_index, pca.transform(train_pixels).astype(np.float32),
-                     dataset.train.labels[train_index], pca, test_codes, train_index, time.perf_counter() - start)
+    return pixel_pca_embedding(dataset, max_points, seed, max_train, n_components=3)

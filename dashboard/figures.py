@@ -8,10 +8,14 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-# a qualitative palette with ten well-separated colours (classes 0-9), repeated beyond
+from core.methods import BASELINE, METHODS
+
+PCA_TITLE = METHODS[BASELINE].title  # how tables name the baseline (the rows drawn as a curve)
+
 MARKERS = ["diamond", "square", "circle", "triangle-up", "cross", "star", "hexagon", "triangle-down"]
 METRIC_TITLES = {"test_mse": "test MSE (lower is better)", "test_psnr": "test PSNR, dB (higher is better)",
                  "test_ssim": "test SSIM (higher is better)"}
+# a qualitative palette with ten well-separated colours (classes 0-9), repeated beyond
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 
@@ -79,11 +83,11 @@ def loss_curve(history: list[dict], title: str = "Loss per epoch", loss_name: st
 def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
     """PCA's curve and the autoencoders' points: ``metric`` against latent size."""
     fig = go.Figure()
-    pca = frame[frame["method"] == "PCA"].sort_values("latent_dim")
+    pca = frame[frame["method"] == PCA_TITLE].sort_values("latent_dim")  # the curve: the baseline at every size
     if not pca.empty:
-        fig.add_scatter(x=pca["latent_dim"], y=pca[metric], mode="lines+markers", name="PCA",
+        fig.add_scatter(x=pca["latent_dim"], y=pca[metric], mode="lines+markers", name=PCA_TITLE,
                         line=dict(color="#444"), marker=dict(size=5))
-    groups = list(frame[frame["method"] != "PCA"].groupby("method", sort=False))
+    groups = list(frame[frame["method"] != PCA_TITLE].groupby("method", sort=False))
     for i, (method, group) in enumerate(groups):
         # models often land on the same spot (dense and sparse d=2): a different symbol each, and a small
         # sideways offset, keep every marker visible; the hover says the exact size and value

@@ -132,12 +132,12 @@ def reconstructions(config: DataConfig, data_dir: str, models: dict[str, ModelRe
 
 
 @st.cache_data(show_spinner="Placing the test images on the pixel-PCA map...", max_entries=16)
-def pixel_map(config: DataConfig, data_dir: str, max_points: int):
-    """(Embedding, scores) of PCA-2 on raw pixels."""
+def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: int = 2):
+    """(Embedding, scores) of PCA-2 (or PCA-3, for the 3-D view) on raw pixels."""
     from core.analysis import embedding_scores, pixel_pca_embedding
 
     dataset = load_data(config, data_dir)
-    emb = pixel_pca_embedding(dataset, max_points=max_points)
+    emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components)
     return emb, embedding_scores(emb, dataset)
 
 
@@ -246,14 +246,12 @@ def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
     return export(reducer(config, data_dir, ref))
 
 
-@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
 def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
     """Codes (n, d) and labels (n,) of a seeded sample of the test images (the pad's faint dots)."""
     from core.analysis import subset_index
 
-    dataset = load_data(config, data_dir)
-    index = subset_index(len(dataset.test), max_points, seed=0)
-    return reducer(config, data_dir, ref).encode(dataset.test.images[index]), dataset.test.labels[index]
+    index = subset_index(len(load_data(config, data_dir).test), max_points, seed=0)
+    return all_test_codes(config, data_dir, ref)[index], load_data(config, data_dir).test.labels[index]
 
 
 # --- Explore: neighbours, attribute vectors, traversal grids, the basis ------------------------------
@@ -306,16 +304,6 @@ def unit_move_images(config: DataConfig, data_dir: str, ref: ModelRef, max_moves
 
 
 # --- 3-D and UMAP maps (core.analysis.embedding3d) ---------------------------------------------------
-
-@st.cache_data(show_spinner="Placing the test images on the 3-D pixel-PCA map...", max_entries=16)
-def pixel_map3d(config: DataConfig, data_dir: str, max_points: int):
-    """(Embedding, scores) of PCA-3 of the raw pixels."""
-    from core.analysis import embedding_scores, pixel_pca_embedding3d
-
-    dataset = load_data(config, data_dir)
-    emb = pixel_pca_embedding3d(dataset, max_points=max_points)
-    return emb, embedding_scores(emb, dataset)
-
 
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
 def model_map_nd(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, n_components: int, max_points: int):

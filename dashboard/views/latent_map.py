@@ -153,7 +153,7 @@ def maps3d():
     method = "umap" if projection == "umap" else "pca"
     left, right = st.columns(2)
     with left:
-        emb, scores = resources.pixel_map3d(sel.config, sel.data_dir, max_points)
+        emb, scores = resources.pixel_map(sel.config, sel.data_dir, max_points, n_components=3)
         scores_row(scores)
         st.plotly_chart(figures.latent_map3d(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index,
                                              "PCA-3 of the pixels", ("PC 1", "PC 2", "PC 3")), key=f"map3d_pixels_{max_points}")

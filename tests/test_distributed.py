@@ -94,7 +94,7 @@ def _rows(result: subprocess.CompletedProcess) -> list[dict]:
 def test_two_gloo_ranks_train_the_single_process_model(tmp_path, capsys):
     together, alone = tmp_path / "ddp", tmp_path / "single"
     rows = _rows(_torchrun(together))
-    assert len(rows) == 2 and rows[0] == rows[1]  # every rank reports rank 0's record
+    assert len(rows) == 1  # rank 0 reports for the training (two ranks on one pipe interleaved their lines)
     row = rows[0]
     assert row["cached"] is False
 
@@ -114,4 +114,4 @@ def test_two_gloo_ranks_train_the_single_process_model(tmp_path, capsys):
     assert row["test_mse"] == pytest.approx(single["test_mse"], rel=MSE_TOLERANCE)
 
     cached = _rows(_torchrun(together))  # rank 0 finds it and tells the other rank
-    assert len(cached) == 2 and all(r["cached"] is True and r["test_mse"] == row["test_mse"] for r in cached)
+    assert len(cached) == 1 and cached[0]["cached"] is True and cached[0]["test_mse"] == row["test_mse"]

@@ -1,7 +1,9 @@
 """Image datasets as in-memory arrays with a fixed train/test split.
 
-``load_dataset`` is the one entry point. Every dataset comes back as float32 images in [0, 1] with
-shape (N, C, H, W), integer labels and class names, so every model and every page treats them alike.
+``load_dataset`` is the one entry point. Every dataset comes back with images of shape (N, C, H, W),
+read as float32 in [0, 1], integer labels and class names, so every model and every page treats them
+alike. The images are held as uint8 (see :mod:`core.pixels`): a quarter of float32's memory, converted
+a slice at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from core.config import DataConfig
 from core.errors import DatasetError
+from core.pixels import Pixels
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -36,15 +39,20 @@ class ImageSet:
 
     Attributes
     ----------
-    images : np.ndarray, shape (N, C, H, W), float32 in [0, 1]
+    images : Pixels, shape (N, C, H, W)
+        Read as float32 in [0, 1] (``images[idx]``, ``np.asarray(images)``); stored as uint8.
     labels : np.ndarray, shape (N,), int64
     """
 
-    images: np.ndarray
+    images: Pixels
     labels: np.ndarray
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def subset(self, index: np.ndarray) -> ImageSet:
+        """The images and labels at ``index``."""
+        return ImageSet(self.images.subset(index), self.labels[index])
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -79,13 +87,20 @@ class Dataset:
     def image_shape(self) -> tuple[int, int, int]:
         return self.train.shape
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes the images and labels of both splits hold in memory."""
+        return sum(s.images.nbytes + s.labels.nbytes for s in (self.train, self.test))
 
+
+#: key -> (torchvision class, folder under the data dir, class names as torchvision lists them)
 TORCHVISION_DATASETS = {
-    "mnist": ("MNIST", "MNIST"),
-    "fashion-mnist": ("FashionMNIST", "FashionMNIST"),
-    "kmnist": ("KMNIST", "KMNIST"),
+    "mnist": ("MNIST", "MNIST", ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")),
+    "fashion-mnist": ("FashionMNIST", "FashionMNIST", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
+    "kmnist": ("KMNIST", "KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
 }
-BUILTIN_DATASETS = ("digits", *TORCHVISION_DATASETS)
+BUILTIN_DATASETS = ("digits", *TORCHVISION_DATASETS, "cifar10")
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -115,7 +130,8 @@ def load_dataset(
     ----------
     name : str or DataConfig
         ``digits`` (scikit-learn's 8x8 digits, offline, the default), ``mnist``, ``fashion-mnist``,
-        ``kmnist`` (through torchvision) or ``folder:PATH`` (your own images).
+        ``kmnist`` (torchvision's raw files), ``cifar10`` (torchvision's ``cifar-10-batches-py``) or
+        ``folder:PATH`` (your own images).
     data_dir : path, optional
         Where torchvision datasets live; see :func:`resolve_data_dir`.
     limit : int, optional
@@ -141,6 +157,8 @@ def load_dataset(
         dataset = _load_digits(config)
     elif key in TORCHVISION_DATASETS:
         dataset = _load_torchvision(config, key, resolve_data_dir(data_dir), download)
+    elif key == "cifar10":
+        dataset = _load_cifar10(config, resolve_data_dir(data_dir))
     elif key.startswith("folder:"):
         dataset = _load_folder(config, Path(config.name[len("folder:"):]).expanduser())
     else:
@@ -166,7 +184,7 @@ def _subsample(split: ImageSet, limit: int) -> ImageSet:
     if len(split) <= limit:
         return split
     keep, _ = _stratified_split(split.labels, 1 - limit / len(split))
-    return ImageSet(split.images[keep], split.labels[keep])
+    return split.subset(keep)
 
 
 def _apply_limit(dataset: Dataset, limit: int | None) -> Dataset:
@@ -182,13 +200,14 @@ def _load_digits(config: DataConfig) -> Dataset:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    images = (bunch.images.astype(np.float32) / 16.0)[:, None, :, :]  # pixel values are 0..16
+    images = Pixels(bunch.images.astype(np.uint8)[:, None, :, :], scale=16.0)  # pixel values are 0..16
     labels = bunch.target.astype(np.int64)
+    every = ImageSet(images, labels)
     train_idx, test_idx = _stratified_split(labels, 0.2)
     return Dataset(
         "digits",
-        ImageSet(images[train_idx], labels[train_idx]),
-        ImageSet(images[test_idx], labels[test_idx]),
+        every.subset(train_idx),
+        every.subset(test_idx),
         tuple(str(n) for n in bunch.target_names),
         config,
         source="scikit-learn (embedded, 8x8)",
@@ -213,42 +232,78 @@ def _remove_empty_dirs_made(path: Path, stop: Path) -> None:
         path = path.parent
 
 
-def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bool) -> Dataset:
+def read_idx(path: Path) -> np.ndarray:
+    """One IDX file (the MNIST family's raw format; ``.gz`` too) as a uint8 array, shape from its header.
+
+    Raises :class:`ValueError` when the file is cut short or is not an unsigned-byte IDX file.
+    """
+    import gzip
+
+    # a writable array (torch.from_numpy warns on read-only memory), read without a second copy
+    data = (np.frombuffer(bytearray(gzip.decompress(path.read_bytes())), np.uint8) if path.suffix == ".gz"
+            else np.fromfile(path, np.uint8))
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or not 1 <= data[3] <= 4:
+        raise ValueError("not an unsigned-byte IDX file")
+    ndim = int(data[3])
+    shape = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i].tobytes(), "big") for i in range(ndim))
+    body = data[4 + 4 * ndim:]
+    if len(body) != int(np.prod(shape)):
+        raise ValueError(f"{len(body)} bytes of data where the header declares {int(np.prod(shape))}")
+    return body.reshape(shape)
+
+
+def _raw_file(raw: Path, name: str) -> Path | None:
+    return next((p for p in (raw / name, raw / f"{name}.gz") if p.is_file()), None)
+
+
+def _download(cls_name: str, data_dir: Path, raw: Path) -> bool:
+    """torchvision's download of both splits (imported only here: 150 MB of memory to read four files
+    that :func:`read_idx` reads alone). False when it fails; the empty folders it made are removed."""
     import torchvision.datasets as tvd
 
-    class_name, folder_name = TORCHVISION_DATASETS[key]
-    cls = getattr(tvd, class_name)
+    existed = data_dir.exists()
+    try:
+        for train in (True, False):
+            getattr(tvd, cls_name)(root=str(data_dir), train=train, download=True)
+        return True
+    except Exception:  # no network, a proxy, a half download: all mean "not here"
+        _remove_empty_dirs_made(raw, data_dir if existed else data_dir.parent)
+        return False
+
+
+def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bool) -> Dataset:
+    """MNIST, Fashion-MNIST, KMNIST from torchvision's offline layout ``<data_dir>/<folder>/raw/``."""
+    cls_name, folder_name, class_names = TORCHVISION_DATASETS[key]
     raw = data_dir / folder_name / "raw"
-    splits = {}
-    for train in (True, False):
-        try:
-            ds = cls(root=str(data_dir), train=train, download=False)
-        except (RuntimeError, ValueError, OSError, EOFError) as exc:
-            if len(_present_raw_files(raw)) == len(RAW_FILES):  # all there, yet unreadable: damaged
-                raise DatasetError(
-                    f"{key}: the raw files in {raw} are there but cannot be read ({type(exc).__name__}: "
-                    f"{str(exc)[:120]}): one is probably truncated or damaged. Copy the four files again "
-                    "(the .gz files work too).") from None
-            ds = None
-            if download:
-                existed = data_dir.exists()
-                try:
-                    ds = cls(root=str(data_dir), train=train, download=True)
-                except Exception:  # no network, a proxy, a half download: all mean "not here"
-                    ds = None
-                if ds is None:
-                    _remove_empty_dirs_made(raw, data_dir if existed else data_dir.parent)
-            if ds is None:
-                missing = [n for n in RAW_FILES if n not in _present_raw_files(raw)]
-                raise DatasetError(
-                    f"{key} was not found in {data_dir / folder_name} and could not be downloaded "
-                    f"(missing: {', '.join(missing)}). Put the raw files there ({_expected_files(data_dir / folder_name)}; "
-                    f".gz is fine), or point --data-dir / ${DATA_DIR_ENV} at a folder that holds {folder_name}/raw/."
-                ) from None
-        images = ds.data.numpy().astype(np.float32)[:, None, :, :] / 255.0
-        splits[train] = ImageSet(images, ds.targets.numpy().astype(np.int64))
-    class_names = tuple(str(c).split(" - ")[-1] for c in cls.classes)
-    return Dataset(key, splits[True], splits[False], class_names, config, source=str(data_dir / folder_name))
+    if len(_present_raw_files(raw)) < len(RAW_FILES) and not (download and _download(cls_name, data_dir, raw)):
+        missing = [n for n in RAW_FILES if n not in _present_raw_files(raw)]
+        raise DatasetError(
+            f"{key} was not found in {data_dir / folder_name} and could not be downloaded "
+            f"(missing: {', '.join(missing)}). Put the raw files there ({_expected_files(data_dir / folder_name)}; "
+            f".gz is fine), or point --data-dir / ${DATA_DIR_ENV} at a folder that holds {folder_name}/raw/."
+        ) from None
+    try:
+        arrays = [read_idx(_raw_file(raw, name)) for name in RAW_FILES]
+        train_x, train_y, test_x, test_y = arrays
+        if train_x.ndim != 3 or len(train_x) != len(train_y) or test_x.ndim != 3 or len(test_x) != len(test_y):
+            raise ValueError("image and label files do not match")
+    except (ValueError, OSError, EOFError) as exc:  # all there, yet unreadable: damaged
+        raise DatasetError(
+            f"{key}: the raw files in {raw} are there but cannot be read ({type(exc).__name__}: "
+            f"{str(exc)[:120]}): one is probably truncated or damaged. Copy the four files again "
+            "(the .gz files work too).") from None
+    splits = [ImageSet(Pixels(np.ascontiguousarray(x[:, None])), y.astype(np.int64))
+              for x, y in ((train_x, train_y), (test_x, test_y))]
+    return Dataset(key, splits[0], splits[1], class_names, config, source=str(data_dir / folder_name))
+
+
+def _load_cifar10(config: DataConfig, data_dir: Path) -> Dataset:
+    """CIFAR-10 (32x32 colour, 10 classes) from torchvision's offline layout; see :mod:`core.cifar`."""
+    from core.cifar import BATCH_FOLDER, read_cifar10
+
+    train_x, train_y, test_x, test_y, class_names = read_cifar10(data_dir)
+    return Dataset("cifar10", ImageSet(Pixels(train_x), train_y), ImageSet(Pixels(test_x), test_y),
+                   class_names, config, source=str(data_dir / BATCH_FOLDER))
 
 
 # --- reading one image: every mode to float [0, 1], alpha composited, bombs refused --------------------
@@ -505,8 +560,8 @@ def _load_folder(config: DataConfig, folder: Path) -> Dataset:
             continue
         try:
             img, _ = _open(path, max_pixels, 1)
-            with img:
-                images.append(_to_shape(_pixels(img), channels, size, size))
+            with img:  # quantised to 8 bits at once: a 20,000-image RGB folder then holds a quarter of float32
+                images.append(Pixels.from_float(_to_shape(_pixels(img), channels, size, size)[None]).raw[0])
             labels.append(label)
         except _BadImage as exc:
             skipped.append(SkippedFile(path, exc.reason))
@@ -523,13 +578,13 @@ def _load_folder(config: DataConfig, folder: Path) -> Dataset:
     class_names = [p.name for p in class_folders] if class_folders != [folder] else [folder.name or "images"]
     remap = np.full(len(class_folders), -1, dtype=np.int64)
     remap[used] = np.arange(len(used))
-    images_arr = np.stack(images).astype(np.float32)
     labels_arr = remap[np.asarray(labels, dtype=np.int64)]
+    every = ImageSet(Pixels(np.stack(images)), labels_arr)
     train_idx, test_idx = _stratified_split(labels_arr, 0.2)
     return Dataset(
         f"folder:{folder}",
-        ImageSet(images_arr[train_idx], labels_arr[train_idx]),
-        ImageSet(images_arr[test_idx], labels_arr[test_idx]),
+        every.subset(train_idx),
+        every.subset(test_idx),
         tuple(class_names[i] for i in used), config, source=str(folder), skipped_files=tuple(skipped),
     )
 

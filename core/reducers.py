@@ -22,13 +22,15 @@ from core.config import ModelConfig, TrainConfig
 from core.methods import Capabilities, get_method, method_label
 from core.models import build_model
 from core.models.base import Autoencoder
+from core.pixels import Pixels
 from core.training import ProgressCallback, train
 
-CHUNK = 4096  # images per forward pass in encode/decode (bounds memory on 60k-image sets)
+CHUNK = 1024  # images per forward pass in encode/decode: a conv model's activations for 1,024 MNIST images are ~40 MB
 
 
-def _as_images(images) -> np.ndarray:
-    array = np.asarray(images, dtype=np.float32)
+def _as_images(images) -> np.ndarray | Pixels:
+    """Images (N, C, H, W) as float32, or a dataset's :class:`Pixels` view left as it is (read by chunks)."""
+    array = images if isinstance(images, Pixels) else np.asarray(images, dtype=np.float32)
     if array.ndim != 4:
         raise ValueError(f"images must have shape (N, C, H, W); got shape {array.shape}")
     return array
@@ -114,7 +116,11 @@ class Reducer(ABC):
         images = _as_images(images)
         if images.shape[1:] != self.image_shape_:
             raise ValueError(f"this reducer was fitted on images of shape {self.image_shape_}; got {images.shape[1:]}")
-        return self._encode(images).astype(np.float32, copy=False)
+        if len(images) <= CHUNK:
+            return self._encode(np.asarray(images)).astype(np.float32, copy=False)
+        # by chunks: a uint8 dataset view is converted CHUNK images at a time, never all at once
+        parts = [self._encode(np.asarray(images[i:i + CHUNK])) for i in range(0, len(images), CHUNK)]
+        return np.concatenate(parts).astype(np.float32, copy=False)
 
     def decode(self, codes: np.ndarray) -> np.ndarray:
         """Codes (N, latent_dim_) -> images (N, C, H, W), float32 in [0, 1]."""
@@ -183,12 +189,15 @@ class PCAReducer(Reducer):
     def fit(self, images):
         from sklearn.decomposition import PCA
 
-        images = _as_images(images)
+        given, images = images, np.asarray(_as_images(images))
         n, *shape = images.shape
         if self.n_components > min(n, int(np.prod(shape))):
             raise ValueError(f"PCA with {self.n_components} components needs at least that many images and pixels")
         start = time.perf_counter()
-        pca = PCA(n_components=self.n_components, svd_solver="auto", random_state=0).fit(images.reshape(n, -1))
+        # a converted array (e.g. from a uint8 dataset) is ours: scikit-learn may centre it in place
+        # instead of holding a second copy (60k MNIST images: 188 MB less at the peak)
+        pca = PCA(n_components=self.n_components, svd_solver="auto", random_state=0, copy=images is given)
+        pca.fit(images.reshape(n, -1))
         self.components_ = np.ascontiguousarray(pca.components_, dtype=np.float32)
         self.mean_ = pca.mean_.astype(np.float32)
         self.explained_variance_ = pca.explained_variance_.astype(np.float32)
@@ -290,7 +299,7 @@ class AutoencoderReducer(Reducer):
         return cls(model_config, train_config, callback)
 
     def fit(self, images):
-        images = _as_images(images)
+        images = _as_images(images)  # a uint8 dataset view stays uint8: the trainer converts per batch
         torch.manual_seed(self.train_config.seed)  # the weights' initialisation is part of the seed
         model = build_model(self.model_config, images.shape[1:])
         start = time.perf_counter()

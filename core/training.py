@@ -1,10 +1,12 @@
 """One training loop for every autoencoder.
 
-Read it top to bottom: the whole training split lives in one tensor (no per-item DataLoader work
-for MNIST-sized data), each epoch is a seeded permutation sliced into batches, inputs are corrupted
-when training a denoiser, and the model's own ``loss`` is minimised with AdamW on a cosine
-schedule. The trainer knows nothing about the model's family; progress leaves through a callback
-(the CLI passes a progress bar, the dashboard passes ``st.progress``).
+Read it top to bottom: the whole training split lives in one tensor on the training device (no
+per-item DataLoader work for MNIST-sized data; a dataset's uint8 images stay uint8 there and each
+batch is converted to float as it is drawn, so MNIST holds 47 MB instead of 188), each epoch is a
+seeded permutation sliced into batches, inputs are corrupted when training a denoiser, and the
+model's own ``loss`` is minimised with AdamW on a cosine schedule. The trainer knows nothing about
+the model's family; progress leaves through a callback (the CLI passes a progress bar, the dashboard
+passes ``st.progress``).
 
 Speed (measured in ``bench/``): convolutional models and their data are put in channels_last
 layout (oneDNN's fast path on CPU), the optimiser is the fused AdamW kernel, and
@@ -32,9 +34,10 @@ from core.config import TrainConfig
 from core.errors import TrainingDiverged
 from core.models.base import Autoencoder
 from core.noise import corrupt
+from core.pixels import Pixels
 
 MIN_LR_FRACTION = 0.02  # the cosine schedule ends at 2% of the peak learning rate
-EVAL_BATCH = 2048  # images per forward pass when evaluating (memory, not maths)
+EVAL_BATCH = 1024  # images per forward pass when evaluating (memory, not maths: ~40 MB of conv activations)
 
 
 @dataclass
@@ -96,6 +99,20 @@ def to_channels_last(model: torch.nn.Module, *tensors: torch.Tensor) -> tuple[to
     return tuple(t.contiguous(memory_format=torch.channels_last) for t in tensors)
 
 
+def images_on(device: torch.device, images: np.ndarray | Pixels) -> tuple[torch.Tensor, float | None]:
+    """The images as one tensor on ``device``, moved once: a :class:`Pixels` view as its uint8 storage
+    with the scale that turns it into [0, 1] (see :func:`as_floats`), anything else as float32 (scale None)."""
+    if isinstance(images, Pixels):
+        return torch.from_numpy(images.raw).to(device), images.scale
+    return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device), None
+
+
+def as_floats(batch: torch.Tensor, scale: float | None, layout: torch.memory_format) -> torch.Tensor:
+    """A batch of :func:`images_on`'s tensor as float32 in [0, 1], in ``layout``, on its device."""
+    floats = batch if scale is None else batch.to(torch.float32).div_(scale)
+    return floats.contiguous(memory_format=layout)
+
+
 @torch.inference_mode()
 def evaluate(model: Autoencoder, images: torch.Tensor, inputs: torch.Tensor) -> tuple[float, float]:
     """(objective, per-pixel MSE of reconstructions) of ``model`` on ``inputs`` vs clean ``images``."""
@@ -125,8 +142,9 @@ def train(
     ----------
     model : Autoencoder
         Any family from ``core.models``.
-    images : np.ndarray, shape (N, C, H, W), float32 in [0, 1]
-        The training split; ``config.val_fraction`` of it is held out for the validation curve.
+    images : np.ndarray or Pixels, shape (N, C, H, W), float32 in [0, 1]
+        The training split; ``config.val_fraction`` of it is held out for the validation curve. A
+        dataset's :class:`~core.pixels.Pixels` view is moved to the device as uint8 and converted per batch.
     config : TrainConfig
     callback : callable, optional
         Called with an :class:`EpochStats` after every epoch. An exception raised in it stops
@@ -160,14 +178,16 @@ def _train(model, images, config, callback, device) -> list[dict]:
     rank, world = distributed.rank(), distributed.world_size()
     generator = torch.Generator().manual_seed(config.seed)
     train_idx, val_idx = split_validation(len(images), config.val_fraction, config.seed)
-    data = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).to(device)
-    x_train, x_val = data[train_idx], data[val_idx]
+    data, scale = images_on(device, images)  # moved once; uint8 stays uint8 until a batch is drawn
+    layout = torch.channels_last if uses_convolutions(model) and data.ndim == 4 else torch.contiguous_format
+    x_train, x_val = data[train_idx], as_floats(data[val_idx], scale, layout)
+    del data
     # a fixed corruption of the validation images, so the validation curve measures denoising
     val_inputs = corrupt(x_val, config.noise, torch.Generator().manual_seed(config.seed + 1)) if config.noise else x_val
 
     model.to(device).train()
-    if uses_convolutions(model) and data.ndim == 4:
-        x_train, x_val, val_inputs = to_channels_last(model, x_train, x_val, val_inputs)
+    if layout == torch.channels_last:
+        to_channels_last(model)
     net = distributed.wrap(model) if ddp else model  # DDP: trained forward passes go through the wrapper
     optimizer = make_optimizer(model, config)
     n, batch = len(x_train), min(config.batch_size, len(x_train))
@@ -191,7 +211,7 @@ def _train(model, images, config, callback, device) -> list[dict]:
             lr = cosine_lr(config.lr, progress)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            target = x_train[order[first:first + batch]]
+            target = as_floats(x_train[order[first:first + batch]], scale, layout)
             size = len(target)  # images in the whole batch (all ranks together)
             inputs = corrupt(target, config.noise, generator) if config.noise else target
             if ddp:  # DDP: train on this rank's share (noise was drawn for the whole batch, keeping generators in step)

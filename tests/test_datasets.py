@@ -17,8 +17,12 @@ from core.errors import DatasetError
 
 def test_digits_is_float_images_in_unit_range_with_a_fixed_stratified_split(digits):
     assert digits.train.images.shape == (1437, 1, 8, 8) and digits.test.images.shape == (360, 1, 8, 8)
-    assert digits.train.images.dtype == np.float32
-    assert 0.0 <= digits.train.images.min() and digits.train.images.max() <= 1.0
+    train = np.asarray(digits.train.images)
+    assert train.dtype == np.float32 and digits.train.images[:5].dtype == np.float32
+    assert 0.0 <= train.min() and train.max() == 1.0
+    # held as 8-bit levels, read back exactly as the 0..16 values over 16
+    np.testing.assert_array_equal(train * 16, np.round(train * 16))
+    assert digits.train.images.nbytes == train.size, "one byte a pixel in memory"
     assert digits.class_names == tuple("0123456789")
     # stratified: every class has about 20% of its images in the test split
     test_share = np.bincount(digits.test.labels) / (np.bincount(digits.test.labels) + np.bincount(digits.train.labels))
@@ -55,7 +59,7 @@ def tiny_mnist_dir(tmp_path, rng):
 def test_torchvision_path_reads_idx_files_from_the_data_dir(tiny_mnist_dir):
     data = load_dataset("mnist", data_dir=tiny_mnist_dir, download=False)
     assert data.train.images.shape == (40, 1, 28, 28) and data.test.images.shape == (12, 1, 28, 28)
-    assert data.train.images.dtype == np.float32 and data.train.images.max() <= 1.0
+    assert data.train.images.dtype == np.float32 and np.asarray(data.train.images).max() <= 1.0
     assert data.train.labels[:3].tolist() == [0, 1, 2]
     assert len(data.class_names) == 10
 
@@ -294,3 +298,29 @@ def test_palette_and_cmyk_convert_correctly(tmp_path):
     cmyk = load_dataset(f"folder:{folder}", image_size=10, grayscale=False)
     assert not cmyk.skipped_files and len(cmyk.train) + len(cmyk.test) == 20
     np.testing.assert_allclose(cmyk.train.images[:, :, 5, 5].mean(axis=0), [0, 1, 1], atol=0.03)
+
+
+def test_class_names_are_torchvision_s(tiny_mnist_dir):
+    import torchvision.datasets as tvd
+
+    from core.datasets import TORCHVISION_DATASETS
+
+    for cls_name, _, names in TORCHVISION_DATASETS.values():
+        assert names == tuple(str(c).split(" - ")[-1] for c in getattr(tvd, cls_name).classes)
+
+
+def test_raw_files_read_alone_equal_torchvision_s_reading_and_gz_works(tiny_mnist_dir):
+    import gzip
+
+    import torchvision.datasets as tvd
+
+    ours = load_dataset("mnist", data_dir=tiny_mnist_dir, download=False)
+    theirs = tvd.MNIST(root=str(tiny_mnist_dir), train=True, download=False)
+    np.testing.assert_array_equal(ours.train.images.raw[:, 0], theirs.data.numpy())
+    np.testing.assert_array_equal(ours.train.labels, theirs.targets.numpy())
+    raw = tiny_mnist_dir / "MNIST" / "raw"
+    for path in list(raw.iterdir()):  # the same files, gzipped, as the official downloads come
+        path.with_name(path.name + ".gz").write_bytes(gzip.compress(path.read_bytes()))
+        path.unlink()
+    again = load_dataset("mnist", data_dir=tiny_mnist_dir, download=False)
+    np.testing.assert_array_equal(again.test.images.raw, ours.test.images.raw)

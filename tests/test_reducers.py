@@ -56,13 +56,13 @@ def test_training_improves_reconstruction(name, small_digits):
 def test_pca_beats_predicting_the_mean(small_digits):
     test = small_digits.test.images
     error = per_image_mse(test, PCAReducer(4).fit(small_digits.train.images).reconstruct(test)).mean()
-    mean_error = per_image_mse(test, np.broadcast_to(small_digits.train.images.mean(0), test.shape)).mean()
+    mean_error = per_image_mse(test, np.broadcast_to(np.asarray(small_digits.train.images).mean(0), test.shape)).mean()
     assert error < 0.7 * mean_error
 
 
 def test_pca_reducer_matches_scikit_learn(digits):
-    train, test = digits.train.images, digits.test.images
-    ours = PCAReducer(5, clip=False).fit(train)
+    train, test = np.asarray(digits.train.images), np.asarray(digits.test.images)
+    ours = PCAReducer(5, clip=False).fit(digits.train.images)
     reference = PCA(5).fit(train.reshape(len(train), -1))
     codes = ours.encode(test)
     np.testing.assert_allclose(np.abs(codes), np.abs(reference.transform(test.reshape(len(test), -1))), rtol=1e-4, atol=1e-4)

@@ -24,7 +24,7 @@ def test_same_seed_gives_the_same_model_on_cpu(small_digits, tiny_train):
 
 
 def test_nan_loss_stops_training_with_advice(small_digits, tiny_train):
-    images = small_digits.train.images.copy()
+    images = np.asarray(small_digits.train.images)
     images[3, 0, 0, 0] = np.nan
     with pytest.raises(TrainingDiverged, match="lower learning rate"):
         AutoencoderReducer(default_model_config("dense", 2), tiny_train).fit(images)

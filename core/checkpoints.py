@@ -6,6 +6,10 @@ reducer's :meth:`~core.reducers.Reducer.state`; no pickle) and ``record.json`` (
 :class:`core.records.ModelRecord`: configs, per-epoch history, test metrics, training seconds,
 library versions, and the weights' SHA-256). A save is written to a hidden temporary folder and
 renamed into place, so a killed process never leaves a half-written checkpoint that later loads.
+
+A checkpoint's version folder may also hold ``derived/``: values computed from it (its error row,
+its test codes, its decoder as ONNX; see :mod:`core.derived`). They live and die with the version:
+a retrained model gets a new folder without them, a deleted one takes them along.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_key
+from core.derived import DERIVED, Derived
 from core.errors import CheckpointError
 from core.methods import canonical_train_config, get_method
 from core.records import ModelRecord
@@ -141,14 +147,16 @@ class CheckpointStore:
 
     # --- writing -----------------------------------------------------------------------------
     def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict,
-             skipped_files: tuple[str, ...] = ()) -> ModelRecord:
+             skipped_files: tuple[str, ...] = (), derive: Callable[[Derived], None] | None = None) -> ModelRecord:
         """Write the reducer's state + record to ``folder``, replacing an older one atomically.
 
         The files go to a new hidden version folder (``.<name>.v-<id>``), are fsynced, and then
         ``<name>`` (a symbolic link) is switched to it in one ``rename``: a reader always sees the old
         complete checkpoint or the new complete one, and a process killed at any moment leaves at
         most an unlinked version folder (a leftover that never loads; :meth:`clean` removes it).
-        Call it holding :meth:`lock` (``load_or_train`` does).
+        Call it holding :meth:`lock` (``load_or_train`` does). ``derive`` is given the new version's
+        :class:`core.derived.Derived` before the switch, to write what the pages will ask for; if it
+        fails, the checkpoint is saved without them (they are computed when first asked for).
         """
         import numpy as np
         from safetensors.numpy import save_file
@@ -172,6 +180,11 @@ class CheckpointStore:
                 json.dump(record.to_json(), handle, indent=1)
                 handle.flush()
                 os.fsync(handle.fileno())
+            if derive is not None:
+                try:
+                    derive(Derived.for_version(version, record))
+                except Exception:  # noqa: BLE001 - extras only: never lose a trained model over them
+                    shutil.rmtree(version / DERIVED, ignore_errors=True)
             _fsync_dir(version)
             previous = self._target(folder)
             if folder.is_dir() and not folder.is_symlink():  # a checkpoint from before versioned saves
@@ -203,7 +216,10 @@ class CheckpointStore:
             if folder.is_symlink():
                 folder.unlink()
             if target is not None:
-                shutil.rmtree(target)
+                # a page may be writing a derived file into it right now: retry once, then leave a
+                # leftover for `clean` rather than fail a delete whose link is already gone
+                shutil.rmtree(target, ignore_errors=True)
+                shutil.rmtree(target, ignore_errors=True)
 
     def leftovers(self) -> list[Path]:
         """Hidden folders and links no checkpoint points to: what killed or superseded saves left.
@@ -388,9 +404,14 @@ def load_or_train(
         reducer = build_reducer(model, train, callback).fit(dataset.train.images)
 
         def evaluate_and_save() -> ModelRecord:  # DDP: rank 0 alone evaluates on the test split and writes
-            metrics = reconstruction_metrics(dataset.test.images, reducer.reconstruct(dataset.test.images))
+            from core.derived import precompute_model
+
+            reconstructions = reducer.reconstruct(dataset.test.images)
+            metrics = reconstruction_metrics(dataset.test.images, reconstructions)
             metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
-            return store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files)
+            # the pages' first questions about the new model, answered while it is in memory
+            return store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files,
+                              derive=lambda derived: precompute_model(derived, reducer, dataset, reconstructions))
 
         record = distributed.from_rank0(evaluate_and_save)
     return Trained(reducer, record, False)

@@ -4,9 +4,20 @@
 ``st.cache_data`` holds computed arrays and tables, keyed by plain hashable values: the data config,
 the data folder and :class:`core.records.ModelRef` references. :func:`reducer` is the one resolver
 from a reference to a fitted reducer. Pages call these and never train, open files or touch torch.
+
+What is expensive and the same for every session and every server run is also kept on disk by
+:mod:`core.derived`, beside the checkpoint (or under the dataset's key) it was computed from: the
+built-in datasets' pixels (so a new server reads MNIST without importing torchvision), the pixel PCA
+(fitted once for every size: maps, the error curve and PCA baselines share it) and the pixel map's
+scores, the PCA error curve, each model's error row, test codes, code ranges, class means and
+decoder as ONNX, the denoising and rate-distortion tables (keyed by every model's weights), and the
+architecture tables (so the Train page need not import torch). In classroom mode nothing is written
+(the store is read-only to the room): what is on disk is read, the rest computed in memory.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,11 +25,15 @@ import streamlit as st
 
 from core.checkpoints import CheckpointStore
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
-from core.datasets import Dataset, load_dataset, resolve_data_config, resolve_data_dir
+from core.datasets import Dataset, resolve_data_config, resolve_data_dir
+from core.derived import DATASETS, Derived, error_row_of, load_dataset_cached, pca_curve_of, pixel_pca_of, test_codes_of
 from core.jobs import Job, TrainingJobs
-from core.methods import build_reducer, default_model_config, get_method
+from core.methods import BASELINE, build_reducer, default_model_config, get_method
 from core.records import ModelRecord, ModelRef
 from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
+
+if TYPE_CHECKING:  # core.analysis imports scipy and scikit-image: not before a page computes something
+    from core.analysis.pixel_pca import PixelPCA
 
 MAX_SLIDER_DIMS = 16  # up to this many code numbers: one slider each; beyond: principal directions
 N_DIRECTIONS = 8
@@ -33,11 +48,42 @@ def data_dir_in_use(data_dir: str | None = None) -> str:
     return str(resolve_data_dir(data_dir))
 
 
+def _writable() -> bool:
+    """Derived files are written unless this server is in classroom mode (read-only to the room)."""
+    from dashboard.policy import policy
+
+    return not policy().classroom
+
+
+def _data_derived(config: DataConfig) -> Derived:
+    return Derived.of_dataset(store().root, config, _writable())
+
+
+def _identities(config: DataConfig, models: dict[str, ModelRef]) -> dict[str, str]:
+    """label -> what the model's values are computed from (for a table over several models: a
+    retrained or deleted model's weights are no longer any key's, so its rows are never served)."""
+    out = {}
+    for label, ref in models.items():
+        derived, named = _derived(config, ref)
+        out[label] = derived.identity + (f":{ref.method}:{ref.latent_dim}" if named else "")
+    return out
+
+
+def _derived(config: DataConfig, ref: ModelRef) -> tuple[Derived, dict]:
+    """Where one model's derived values live, and the key parameters that name the model there:
+    a checkpoint's own folder, or (a method fitted on the spot) the dataset's folder."""
+    if ref.checkpoint is None:
+        return _data_derived(config), {"method": ref.method, "latent_dim": ref.latent_dim}
+    record = store().record(store().root / ref.checkpoint)
+    return Derived.of_model(store().root, record, _writable()), {}
+
+
 # --- datasets and models ---------------------------------------------------------------------------
 @st.cache_resource(show_spinner="Loading the dataset...", max_entries=4)
 def load_data(config: DataConfig, data_dir: str, download: bool = False) -> Dataset:
-    """The dataset, once per process. Raises ``core.errors.DatasetError`` with a fix when absent."""
-    return load_dataset(config, data_dir=data_dir, download=download)
+    """The dataset, once per process (a built-in one read back from disk after the first load: see
+    :func:`core.derived.load_dataset_cached`). Raises ``core.errors.DatasetError`` with a fix when absent."""
+    return load_dataset_cached(config, data_dir, store().root, _writable(), download=download)
 
 
 @st.cache_data(ttl=10, show_spinner=False, max_entries=16)
@@ -60,9 +106,19 @@ def _checkpoint(root: str, name: str, created: str):
     return CheckpointStore(root).load(CheckpointStore(root).root / name)
 
 
+@st.cache_resource(show_spinner="Fitting PCA to the training images...", max_entries=8)
+def pixel_pca(config: DataConfig, data_dir: str) -> PixelPCA:
+    """The PCA of the training pixels, up to 64 components (:mod:`core.analysis.pixel_pca`), fitted
+    once per dataset and kept on disk: the pixel maps, the error curve and PCA baselines share it."""
+    return pixel_pca_of(_data_derived(config), load_data(config, data_dir).train.images)
+
+
 @st.cache_resource(show_spinner="Fitting PCA...", max_entries=32)
 def _fitted(config: DataConfig, data_dir: str, method: str, latent_dim: int):
-    return build_reducer(default_model_config(method, latent_dim)).fit(load_data(config, data_dir).train.images)
+    dataset = load_data(config, data_dir)
+    if method == BASELINE and latent_dim <= pixel_pca(config, data_dir).n_components:
+        return pixel_pca(config, data_dir).reducer(latent_dim, dataset.image_shape)  # PCA-k: its first k components
+    return build_reducer(default_model_config(method, latent_dim)).fit(dataset.train.images)
 
 
 def reducer(config: DataConfig, data_dir: str, ref: ModelRef):
@@ -106,21 +162,40 @@ def delete_model(record: ModelRecord) -> None:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def architecture(config: ModelConfig, image_shape: tuple[int, int, int]) -> pd.DataFrame:
-    """A Keras-like summary table: layer, type, output shape, parameters."""
-    from core.models import build_model
-    from core.models.summary import layer_summary
+    """A Keras-like summary table: layer, type, output shape, parameters (kept on disk: building the
+    model needs torch, which the Train page need not wait for when the table is known)."""
+    def summary() -> pd.DataFrame:
+        from core.models import build_model
+        from core.models.summary import layer_summary
 
-    frame = pd.DataFrame(layer_summary(build_model(config, image_shape), image_shape))
-    frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
-    return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
+        frame = pd.DataFrame(layer_summary(build_model(config, image_shape), image_shape))
+        frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
+        return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
+
+    shelf = Derived(store().root / DATASETS / "architectures", "architecture", _writable())
+    return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
 
 
 # --- computed tables and arrays ---------------------------------------------------------------------
 @st.cache_data(show_spinner="Measuring reconstruction error at every latent size...", max_entries=16)
 def error_table(config: DataConfig, data_dir: str, models: tuple[ModelRef, ...], max_pca_dim: int | None = None) -> pd.DataFrame:
-    from core.analysis import error_vs_latent
+    """:func:`core.analysis.error_vs_latent`: PCA's curve (kept on disk per dataset) and one row per
+    model (kept in its checkpoint), so a second server loads no model to draw it."""
+    from core.analysis.error_curve import ERROR_COLUMNS, pca_error_curve
 
-    return error_vs_latent(load_data(config, data_dir), [reducer(config, data_dir, r) for r in models], max_pca_dim)
+    dataset = load_data(config, data_dir)
+    curve = pca_curve_of(_data_derived(config), dataset, lambda: pixel_pca(config, data_dir))  # up to 64
+    if max_pca_dim is not None and max_pca_dim > curve["latent_dim"].max():
+        curve = pca_error_curve(dataset, max_pca_dim, pca=pixel_pca(config, data_dir))  # longer than kept: validated there
+    elif max_pca_dim is not None:
+        curve = curve[curve["latent_dim"] <= max_pca_dim].reset_index(drop=True)
+    rows = []
+    for ref in models:
+        derived, named = _derived(config, ref)
+        rows.append(error_row_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), dataset))
+    if not rows:
+        return curve
+    return pd.concat([curve, pd.DataFrame(rows, columns=ERROR_COLUMNS)], ignore_index=True)
 
 
 @st.cache_data(show_spinner="Rebuilding the images...", max_entries=32)
@@ -132,32 +207,50 @@ def reconstructions(config: DataConfig, data_dir: str, models: dict[str, ModelRe
 
 
 @st.cache_data(show_spinner="Placing the test images on the pixel-PCA map...", max_entries=16)
-def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: int = 2):
-    """(Embedding, scores) of PCA-2 (or PCA-3, for the 3-D view) on raw pixels."""
+def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: int = 2, all_train: bool = False):
+    """(Embedding, scores) of PCA-2 (or PCA-3, for the 3-D view) on raw pixels; ``all_train`` places
+    every training image too."""
     from core.analysis import embedding_scores, pixel_pca_embedding
 
     dataset = load_data(config, data_dir)
-    emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components)
-    return emb, embedding_scores(emb, dataset)
+    fitted = pixel_pca(config, data_dir)  # kept on disk: the fit on 60k MNIST images is the slow part
+    emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components, all_train=all_train,
+                              pca=fitted.sklearn(n_components) if n_components <= fitted.n_components else None)
+    scores = _data_derived(config).values(
+        "pixel-map-scores", {"max_points": max_points, "n_components": n_components, "all_train": all_train},
+        lambda: embedding_scores(emb, dataset))
+    return emb, scores
 
 
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
-def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int):
-    """(Embedding, scores) of one model's codes (2-D codes directly, else projected)."""
+def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int, all_train: bool = False):
+    """(Embedding, scores) of one model's codes (2-D codes directly, else projected); ``all_train``
+    places every training image too."""
     from core.analysis import embed, embedding_scores
 
     dataset = load_data(config, data_dir)
-    emb = embed(reducer(config, data_dir, ref), dataset, projection=projection, max_points=max_points)
+    emb = embed(reducer(config, data_dir, ref), dataset, projection=projection, max_points=max_points, all_train=all_train)
     return emb, embedding_scores(emb, dataset)
 
 
 @st.cache_data(show_spinner="Measuring the code's range on the training images...", max_entries=32)
 def code_stats(config: DataConfig, data_dir: str, ref: ModelRef):
-    """LatentStats of a reducer's codes over the training images (principal directions for long codes)."""
-    from core.analysis import latent_stats
+    """LatentStats of a reducer's codes over the training images (principal directions for long codes),
+    kept on disk (it encodes thousands of training images)."""
+    import dataclasses
+
+    from core.analysis import LatentStats, latent_stats
+    from core.analysis.latent import STATS_IMAGES
 
     n_dir = None if ref.latent_dim <= MAX_SLIDER_DIMS else min(N_DIRECTIONS, ref.latent_dim)
-    return latent_stats(reducer(config, data_dir, ref), load_data(config, data_dir).train.images, n_directions=n_dir)
+
+    def compute() -> dict[str, np.ndarray]:
+        stats = latent_stats(reducer(config, data_dir, ref), load_data(config, data_dir).train.images, n_directions=n_dir)
+        return {k: v for k, v in dataclasses.asdict(stats).items() if v is not None}
+
+    derived, named = _derived(config, ref)
+    fields = derived.arrays("code-stats", {**named, "n_directions": n_dir, "max_images": STATS_IMAGES, "seed": 0}, compute)
+    return LatentStats(**{k: int(v) if k == "n_codes" else v for k, v in fields.items()})
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -211,7 +304,9 @@ def denoising_curve(config: DataConfig, data_dir: str, models: dict[str, ModelRe
     from core.analysis import denoising_table
 
     noises = [NoiseConfig(kind, float(level)) for level in levels]
-    return denoising_table(load_data(config, data_dir), _reducers(config, data_dir, models), noises, n_images=n_images)
+    return _data_derived(config).table(  # kept on disk: it runs every model on noisy images at every level
+        "denoising-table", {"models": _identities(config, models), "kind": kind, "levels": list(levels), "n_images": n_images},
+        lambda: denoising_table(load_data(config, data_dir), _reducers(config, data_dir, models), noises, n_images=n_images))
 
 
 @st.cache_data(show_spinner="Compressing the test images at every setting...", max_entries=32)
@@ -219,7 +314,9 @@ def rd_table(config: DataConfig, data_dir: str, models: dict[str, ModelRef], n_i
     """Rate-distortion rows of quantised codes (each model and PCA) and of JPEG on the same test images."""
     from core.analysis import rate_distortion_table
 
-    return rate_distortion_table(load_data(config, data_dir), _reducers(config, data_dir, models), n_images=n_images)
+    return _data_derived(config).table(  # kept on disk: every model and JPEG at every setting
+        "rd-table", {"models": _identities(config, models), "n_images": n_images},
+        lambda: rate_distortion_table(load_data(config, data_dir), _reducers(config, data_dir, models), n_images=n_images))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -241,9 +338,15 @@ def browser_id(config: DataConfig, ref: ModelRef) -> str:
 @st.cache_data(show_spinner="Preparing the decoder for your browser...", max_entries=32)
 def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
     """The model's decoder as ONNX bytes (for the live decoder and the download), once per model."""
+    from importlib.metadata import version
+
     from core.export import decoder_onnx as export
 
-    return export(reducer(config, data_dir, ref))
+    # kept in the checkpoint: exporting costs seconds (and torch.onnx's import) on every new server
+    derived, named = _derived(config, ref)
+    stored = derived.arrays("decoder-onnx", {**named, "torch": version("torch")},
+                            lambda: {"onnx": np.frombuffer(export(reducer(config, data_dir, ref)), np.uint8)})
+    return stored["onnx"].tobytes()
 
 
 def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -257,9 +360,9 @@ def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int
 # --- Explore: neighbours, attribute vectors, traversal grids, the basis ------------------------------
 @st.cache_data(show_spinner="Encoding every test image...", max_entries=16)
 def all_test_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
-    """Codes (N_test, d) of the whole test split (what nearest neighbours search)."""
+    """Codes (N_test, d) of the whole test split (what nearest neighbours search), kept on disk."""
     dataset = load_data(config, data_dir)
-    return reducer(config, data_dir, ref).encode(dataset.test.images)
+    return test_codes_of(*_derived(config, ref), lambda: reducer(config, data_dir, ref), dataset)
 
 
 @st.cache_data(show_spinner="Finding the nearest test images...", max_entries=64)
@@ -276,10 +379,13 @@ def neighbours(config: DataConfig, data_dir: str, ref: ModelRef, index: int, k: 
 
 @st.cache_data(show_spinner="Averaging the codes of each class...", max_entries=32)
 def class_mean_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
-    """(n_classes, d): the mean training code of each class."""
+    """(n_classes, d): the mean training code of each class (kept on disk)."""
     from core.analysis import class_means
+    from core.analysis.explore import CLASS_MEAN_IMAGES
 
-    return class_means(reducer(config, data_dir, ref), load_data(config, data_dir))
+    derived, named = _derived(config, ref)
+    return derived.arrays("class-means", {**named, "max_images": CLASS_MEAN_IMAGES, "seed": 0},
+                          lambda: {"means": class_means(reducer(config, data_dir, ref), load_data(config, data_dir))})["means"]
 
 
 @st.cache_data(show_spinner="Decoding the traversal grid...", max_entries=64)

@@ -1,4 +1,8 @@
-"""Reconstruction error against latent size: PCA at every size from one fit, autoencoders as points."""
+"""Reconstruction error against latent size: PCA at every size from one fit, autoencoders as points.
+
+The fit is :func:`core.analysis.pixel_pca.fit_pixel_pca` (exact, a chunk of images at a time); a
+caller that keeps one (the dashboard keeps it on disk) passes it as ``pca``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysis._common import subset_index
+from core.analysis.pixel_pca import PixelPCA, fit_pixel_pca
 from core.methods import METHODS
 from core.metrics import per_image_mse, per_image_psnr, per_image_ssim, psnr_from_mse
 
@@ -32,16 +37,15 @@ def _default_max_dim(dataset: Dataset, max_dim: int | None) -> int:
     return int(max_dim)
 
 
-def _fit_pca(dataset: Dataset, n_components: int):
-    """scikit-learn PCA on the flattened training images, with PCAReducer's settings (so no torch
-    import is needed for the PCA curve)."""
-    from sklearn.decomposition import PCA
+def _fit_pca(dataset: Dataset, n_components: int, pca: PixelPCA | None = None) -> PixelPCA:
+    """The pixel PCA of the training images with at least ``n_components`` components: ``pca`` when
+    it holds enough, else fitted now (a chunk of images at a time; no torch import needed)."""
+    if pca is not None and pca.n_components >= n_components:
+        return pca
+    return fit_pixel_pca(dataset.train.images, n_components)
 
-    x = dataset.train.images.reshape(len(dataset.train), -1)
-    return PCA(n_components=n_components, svd_solver="auto", random_state=0).fit(x)
 
-
-def explained_variance(dataset: Dataset, max_dim: int | None = None) -> pd.DataFrame:
+def explained_variance(dataset: Dataset, max_dim: int | None = None, pca: PixelPCA | None = None) -> pd.DataFrame:
     """PCA's explained-variance curve on the training split.
 
     Parameters
@@ -49,6 +53,8 @@ def explained_variance(dataset: Dataset, max_dim: int | None = None) -> pd.DataF
     dataset : core.datasets.Dataset
     max_dim : int, optional
         Largest number of components (default ``min(64, pixels, training images)``).
+    pca : PixelPCA, optional
+        An already fitted pixel PCA of the training split (used when it holds ``max_dim`` components).
 
     Returns
     -------
@@ -58,27 +64,28 @@ def explained_variance(dataset: Dataset, max_dim: int | None = None) -> pd.DataF
         ``latent_dim`` components).
     """
     k = _default_max_dim(dataset, max_dim)
-    ratio = _fit_pca(dataset, k).explained_variance_ratio_
+    ratio = _fit_pca(dataset, k, pca).explained_variance_ratio[:k]
     return pd.DataFrame({"latent_dim": np.arange(1, k + 1), "explained_variance_ratio": ratio,
                          "cumulative": np.cumsum(ratio)})
 
 
 def pca_error_curve(dataset: Dataset, max_dim: int | None = None, ssim_images: int | None = SSIM_IMAGES,
-                    seed: int = 0) -> pd.DataFrame:
+                    seed: int = 0, pca: PixelPCA | None = None) -> pd.DataFrame:
     """Held-out error of PCA at every latent size 1..max_dim from a single fit.
 
     The first k components of one ``max_dim``-component PCA are exactly the k-component PCA, so
     the reconstruction at size k is built up one rank-one term at a time (clipped to [0, 1] as
-    :class:`core.reducers.PCAReducer` does). See :func:`error_vs_latent` for the columns.
+    :class:`core.reducers.PCAReducer` does). See :func:`error_vs_latent` for the columns; ``pca``
+    is an already fitted pixel PCA of the training split (used when it holds ``max_dim`` components).
     """
     k_max = _default_max_dim(dataset, max_dim)
-    pca = _fit_pca(dataset, k_max)
-    test = dataset.test.images
-    x = test.reshape(len(test), -1).astype(np.float32)
-    codes = pca.transform(x).astype(np.float32)  # (N, k_max)
-    components = pca.components_.astype(np.float32)  # (k_max, P)
+    pca = _fit_pca(dataset, k_max, pca)
+    test = np.asarray(dataset.test.images, np.float32)  # (N, C, H, W)
+    x = test.reshape(len(test), -1)
+    components = pca.components[:k_max]  # (k_max, P)
+    codes = (x - pca.mean) @ components.T  # (N, k_max)
     ssim_rows = subset_index(len(x), ssim_images, seed)
-    recon = np.broadcast_to(pca.mean_.astype(np.float32), x.shape).copy()  # size 0: the mean image
+    recon = np.broadcast_to(pca.mean, x.shape).copy()  # size 0: the mean image
     term, clipped = np.empty_like(recon), np.empty_like(recon)
     pixels = x.shape[1]
     rows = []
@@ -96,10 +103,12 @@ def pca_error_curve(dataset: Dataset, max_dim: int | None = None, ssim_images: i
     return pd.DataFrame(rows, columns=ERROR_COLUMNS)
 
 
-def reducer_error_row(reducer: Reducer, dataset: Dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> dict:
-    """One fitted reducer's held-out error as a row of :func:`error_vs_latent`."""
+def reducer_error_row(reducer: Reducer, dataset: Dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0,
+                      reconstructions: np.ndarray | None = None) -> dict:
+    """One fitted reducer's held-out error as a row of :func:`error_vs_latent`; ``reconstructions``
+    (N_test, C, H, W): the reducer's reconstructions of the test split when already made."""
     test = dataset.test.images
-    recon = reducer.reconstruct(test)
+    recon = reducer.reconstruct(test) if reconstructions is None else reconstructions
     mse = per_image_mse(test, recon)
     ssim_rows = subset_index(len(test), ssim_images, seed)
     return {"method": reducer.method, "latent_dim": int(reducer.latent_dim_), "test_mse": float(mse.mean()),
@@ -109,7 +118,7 @@ def reducer_error_row(reducer: Reducer, dataset: Dataset, ssim_images: int | Non
 
 
 def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_dim: int | None = None,
-                    ssim_images: int | None = SSIM_IMAGES, seed: int = 0) -> pd.DataFrame:
+                    ssim_images: int | None = SSIM_IMAGES, seed: int = 0, pca: PixelPCA | None = None) -> pd.DataFrame:
     """Reconstruction error on the test split against latent size.
 
     PCA appears at every size 1..``max_pca_dim`` from a single fit on the training split (the
@@ -129,6 +138,8 @@ def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_
         used for every row, so the rows compare fairly. MSE and PSNR always use the whole test split.
     seed : int
         Seed of the SSIM subsample.
+    pca : PixelPCA, optional
+        An already fitted pixel PCA of the training split (:func:`core.analysis.pixel_pca.fit_pixel_pca`).
 
     Returns
     -------
@@ -137,7 +148,7 @@ def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_
         pixel), ``test_sse_per_image``, ``test_psnr`` (mean dB over images), ``test_ssim``.
         PCA reconstructions are clipped to [0, 1], as :class:`core.reducers.PCAReducer` does.
     """
-    frame = pca_error_curve(dataset, max_pca_dim, ssim_images, seed)
+    frame = pca_error_curve(dataset, max_pca_dim, ssim_images, seed, pca)
     extra = [reducer_error_row(r, dataset, ssim_images, seed) for r in reducers]
     if extra:
         frame = pd.concat([frame, pd.DataFrame(extra, columns=ERROR_COLUMNS)], ignore_index=True)

@@ -110,8 +110,7 @@ def latent_stats(reducer: Reducer, images: np.ndarray, n_directions: int | None 
     -------
     LatentStats
     """
-    images = np.asarray(images)
-    rows = subset_index(len(images), max_images, seed)
+    rows = subset_index(len(images), max_images, seed)  # sampled first: a uint8 view converts only these rows
     return latent_stats_from_codes(reducer.encode(images[rows]), n_directions)
 
 

@@ -64,13 +64,22 @@ def model_row(args, dataset: Callable[[], Dataset], model: ModelConfig, train: C
 
 
 def print_rows(rows: list[dict], as_json: bool, columns: list[str]) -> None:
+    """The rows as JSON, or as a right-aligned text table of ``columns`` (floats to 4 decimals).
+    Formatted by hand: importing pandas for it would be half of a cached `zoo`'s run time."""
     if as_json:
         print(json.dumps(rows))
         return
-    import pandas as pd
+    columns = [c for c in columns if any(c in row for row in rows)]
 
-    frame = pd.DataFrame(rows)
-    print(frame[[c for c in columns if c in frame]].to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    def cell(value) -> str:
+        if value is None or (isinstance(value, float) and value != value):
+            return "NaN"
+        return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+    table = [columns] + [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(line[i]) for line in table) for i in range(len(columns))]
+    for line in table:
+        print(" ".join(text.rjust(width) for text, width in zip(line, widths)))
 
 
 def cmd_train(args) -> int:
@@ -113,6 +122,13 @@ def cmd_zoo(args) -> int:
         rows.append(model_row(args, dataset, entry.model, lambda train=train: train))
     if not args.no_pca:
         rows.append(model_row(args, dataset, default_model_config("pca", 2), lambda: TrainConfig()))
+    if not all(row["cached"] for row in rows):
+        # something was trained, so the data is in memory: keep what every dashboard page of this dataset
+        # asks for first (its pixels, the pixel PCA, PCA's error curve) on disk. A fully cached zoo skips
+        # this and never loads the data; the dashboard computes anything missing when first asked.
+        from core.derived import precompute_dataset
+
+        precompute_dataset(store.root, dataset(), args.data_dir)
     print_rows(rows, args.json, TABLE_COLUMNS)
     return 0
 

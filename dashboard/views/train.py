@@ -128,8 +128,8 @@ st.download_button("Download this table (CSV)", table.to_csv(index=False), "cach
 chosen = st.selectbox("Inspect or delete", list(labels), key="tr_inspect", format_func=labels.get)
 entry = next(e for e in entries if e.name == chosen)
 left, right = st.columns([3, 1])
-reducer = ui.load_or_stop(entry)
-left.plotly_chart(figures.loss_curve(reducer.history_, f"Loss per epoch: {entry.label}"), key="inspect_curve")
+# the record holds the history: drawing it needs no model (and no torch import on a fresh server)
+left.plotly_chart(figures.loss_curve(list(entry.history), f"Loss per epoch: {entry.label}"), key="inspect_curve")
 with right:
     st.metric("Test MSE", f"{entry.metric('test_mse'):.5f}")
     st.metric("Test SSIM", f"{entry.metric('test_ssim'):.3f}")

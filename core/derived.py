@@ -1,0 +1,317 @@
+"""Derived artefacts on disk: what is computed from a checkpoint or a dataset, kept for the next server.
+
+The pages reuse results that are expensive on MNIST and the same for every session and every server
+run: a built-in dataset's pixels (read without torchvision), the pixel PCA of the training split and
+PCA's error curve, a model's test codes, error row, code ranges and decoder as ONNX, the scores of a
+map. They are kept beside what they were computed from, so they are keyed and invalidated like
+checkpoints:
+
+* a model's files live in its checkpoint's version folder (``<root>/<name>/derived/``, i.e. inside
+  ``.<name>.v-<id>``): a retrained model gets a new version folder and a deleted one loses its folder,
+  so their derived files go with them; the record's weights SHA-256 is part of every key besides.
+* a dataset's files live under ``<root>/.derived/<dataset>-<data key>/``; the data key covers the
+  config (a folder dataset's includes a fingerprint of its files), so changed data is a new key.
+  Tables over several models (denoising, rate-distortion) live there too, keyed by every model's
+  weights hash: a retrained or deleted model's rows are never served again (the stale file stays
+  until the dataset folder is removed; nothing lists or loads it).
+
+:func:`precompute_model` (called by a checkpoint save) and :func:`precompute_dataset` (called by
+``python -m core zoo`` after training) write the first answers while the model or data is in memory.
+
+Each entry's file name holds a hash of (identity, analysis parameters, :data:`CODE_VERSION`), and
+the file repeats the full key, checked on read. Files are written to a temporary name and renamed
+into place (``os.replace``), and read without pickle: ``.npz`` through ``np.load(allow_pickle=False)``,
+tables as parquet, small dicts as JSON. A store that cannot be written (classroom mode, a read-only
+folder, a full disk) or a file that cannot be read (corrupt, foreign) never stops the caller: the
+value is computed in memory and returned.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from core.analysis.pixel_pca import PixelPCA
+    from core.config import DataConfig
+    from core.datasets import Dataset
+    from core.records import ModelRecord
+    from core.reducers import Reducer
+
+#: bump when a derived computation changes what it returns: every older file is then ignored
+CODE_VERSION = 1
+DERIVED = "derived"  # a model's folder inside its checkpoint version
+DATASETS = ".derived"  # dataset-level folders under the store root (hidden: never listed as a checkpoint)
+_KEY = "__derived_key__"
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _safe(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "data"
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A folder of derived files that belong to one checkpoint or one dataset.
+
+    Parameters
+    ----------
+    folder : Path
+        Where the files go (created on the first write).
+    identity : str
+        What the values are computed from (a model's weights hash, a dataset's key); part of every key.
+    writable : bool
+        False: read what is there, compute the rest in memory, write nothing (classroom mode).
+
+    Notes
+    -----
+    Every getter takes ``name`` (what is stored), ``params`` (the analysis parameters: plain JSON
+    values) and ``compute`` (called only on a miss).
+    """
+
+    folder: Path
+    identity: str
+    writable: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "folder", Path(self.folder))  # a str works too
+
+    @classmethod
+    def of_model(cls, root: str | os.PathLike, record: ModelRecord, writable: bool = True) -> Derived:
+        """The derived folder of a cached model: inside its current checkpoint version."""
+        return cls(Path(root) / record.name / DERIVED, f"model:{record.name}:{record.weights_sha256}", writable)
+
+    @classmethod
+    def for_version(cls, version: str | os.PathLike, record: ModelRecord) -> Derived:
+        """The same folder as :meth:`of_model`, reached through a version folder not yet linked."""
+        return cls(Path(version) / DERIVED, f"model:{record.name}:{record.weights_sha256}")
+
+    @classmethod
+    def of_dataset(cls, root: str | os.PathLike, config: DataConfig, writable: bool = True) -> Derived:
+        """The derived folder of a dataset (any of its models' analyses that need no model)."""
+        key = config.key()
+        return cls(Path(root) / DATASETS / f"{_safe(config.name)[:40]}-{key}", f"data:{config.name}:{key}", writable)
+
+    # --- keys and files --------------------------------------------------------------------------
+    def key(self, name: str, params: Mapping | None = None) -> str:
+        """The full key of one entry: identity, name, parameters and code version, as canonical JSON."""
+        return json.dumps({"identity": self.identity, "name": name, "params": dict(params or {}),
+                           "version": CODE_VERSION}, sort_keys=True, default=str)
+
+    def path(self, name: str, params: Mapping | None, suffix: str) -> Path:
+        return self.folder / f"{_safe(name)}-{_hash(self.key(name, params))}{suffix}"
+
+    def _write(self, path: Path, write: Callable[[Path], None]) -> bool:
+        """Write through a temporary file and rename it into place; False (and nothing left) on failure."""
+        if not self.writable:
+            return False
+        tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write(tmp)
+            os.replace(tmp, path)  # atomic: a reader sees no file or the whole file
+            return True
+        except (OSError, ValueError, TypeError):  # read-only, full, removed under us, unwritable value
+            try:
+                tmp.unlink(missing_ok=True)
+            except OSError:
+                pass
+            return False
+
+    # --- the three kinds of value ----------------------------------------------------------------
+    def arrays(self, name: str, params: Mapping | None, compute: Callable[[], Mapping[str, np.ndarray]]
+               ) -> dict[str, np.ndarray]:
+        """Named numeric arrays (``.npz``, read with ``allow_pickle=False``).
+
+        Returns
+        -------
+        dict of str to np.ndarray
+            What ``compute()`` returned (or read back from disk: same names, dtypes and shapes).
+        """
+        path, key = self.path(name, params, ".npz"), self.key(name, params)
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                if str(stored[_KEY]) == key:
+                    return {k: stored[k] for k in stored.files if k != _KEY}
+        except Exception:  # noqa: BLE001 - absent, truncated, corrupt or foreign: compute it again
+            pass
+        values = {k: np.asarray(v) for k, v in compute().items()}
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, allow_pickle=False, **values, **{_KEY: np.array(key)})  # object arrays: refused
+
+        self._write(path, write)
+        return values
+
+    def table(self, name: str, params: Mapping | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """A DataFrame (parquet; the key is kept in the file's metadata)."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        path, key = self.path(name, params, ".parquet"), self.key(name, params)
+        try:
+            stored = pq.read_table(path)
+            if (stored.schema.metadata or {}).get(_KEY.encode(), b"").decode() == key:
+                return stored.to_pandas()
+        except Exception:  # noqa: BLE001 - see arrays()
+            pass
+        frame = compute()
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{name}: compute() must return a DataFrame, got {type(frame).__name__}")
+
+        def write(tmp: Path) -> None:
+            stored = pa.Table.from_pandas(frame, preserve_index=False)
+            pq.write_table(stored.replace_schema_metadata({**(stored.schema.metadata or {}), _KEY.encode(): key.encode()}),
+                           str(tmp))
+
+        self._write(path, write)
+        return frame.reset_index(drop=True)
+
+    def values(self, name: str, params: Mapping | None, compute: Callable[[], Mapping]) -> dict:
+        """A small dict of JSON values (numbers, strings, lists)."""
+        path, key = self.path(name, params, ".json"), self.key(name, params)
+        try:
+            stored = json.loads(path.read_text())
+            if stored.get("key") == key:
+                return stored["value"]
+        except Exception:  # noqa: BLE001 - see arrays()
+            pass
+        value = dict(compute())
+        text = json.dumps({"key": key, "value": value}, allow_nan=True)  # a non-JSON value raises here, not later
+        self._write(path, lambda tmp: tmp.write_text(text))
+        return json.loads(text)["value"]  # the same types a later read gives (tuples become lists)
+
+    def files(self) -> list[Path]:
+        """The entries stored so far (temporary files excluded)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.iterdir() if not p.name.startswith("."))
+
+
+# --- the dataset itself ----------------------------------------------------------------------------
+def _source_identity(config: DataConfig, data_dir: str | os.PathLike | None) -> str | None:
+    """What a built-in dataset's images are read from: the raw files' names, sizes and times (or the
+    scikit-learn version for digits). None for own folders (their config already fingerprints them,
+    but a load also reports skipped files, which are not stored): they are not kept on disk."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from core.datasets import TORCHVISION_DATASETS, resolve_data_dir
+
+    key = config.name.lower()
+    if key == "digits":
+        try:
+            return f"scikit-learn {version('scikit-learn')}"
+        except PackageNotFoundError:
+            return None
+    if key not in TORCHVISION_DATASETS:
+        return None
+    raw = resolve_data_dir(data_dir) / TORCHVISION_DATASETS[key][1] / "raw"
+    if not raw.is_dir():
+        return None
+    files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in raw.iterdir() if p.is_file())
+    return f"{raw.resolve()}:{files}" if files else None
+
+
+def _dataset_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
+    return {"train_raw": dataset.train.images.raw, "train_labels": dataset.train.labels,
+            "test_raw": dataset.test.images.raw, "test_labels": dataset.test.labels,
+            "scale": np.array([dataset.train.images.scale, dataset.test.images.scale]),
+            "class_names": np.array(dataset.class_names), "name": np.array(dataset.name),
+            "source": np.array(dataset.source)}
+
+
+def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, root: str | os.PathLike,
+                        writable: bool = True, download: bool = False):
+    """:func:`core.datasets.load_dataset`, kept on disk as uint8 arrays for built-in datasets.
+
+    MNIST's loader goes through torchvision (importing torch: seconds) and digits' through
+    scikit-learn; a second server (or the CLI) reads the same 55 MB of uint8 pixels back in a
+    fraction of a second and imports neither. The key covers the data config and the raw files'
+    names, sizes and modification times, so replaced files are read again.
+
+    Returns
+    -------
+    core.datasets.Dataset
+        Equal to what ``load_dataset`` returns (same pixels, labels, class names, config).
+    """
+    from core.datasets import Dataset, ImageSet, load_dataset
+    from core.pixels import Pixels
+
+    source = _source_identity(config, data_dir)
+    if source is None:
+        return load_dataset(config, data_dir=data_dir, download=download)
+    derived = Derived.of_dataset(root, config, writable)
+
+    arrays = derived.arrays("dataset", {"source": source},
+                            lambda: _dataset_arrays(load_dataset(config, data_dir=data_dir, download=download)))
+    scale = arrays["scale"]
+    return Dataset(str(arrays["name"]), ImageSet(Pixels(arrays["train_raw"], float(scale[0])), arrays["train_labels"]),
+                   ImageSet(Pixels(arrays["test_raw"], float(scale[1])), arrays["test_labels"]),
+                   tuple(str(c) for c in arrays["class_names"]), config, str(arrays["source"]))
+
+
+# --- what the pages keep, named once (the dashboard, the CLI and a save share these keys) -------------
+def pixel_pca_of(derived: Derived, images) -> PixelPCA:
+    """The dataset's pixel PCA (:func:`core.analysis.pixel_pca.fit_pixel_pca`, 64 components)."""
+    from core.analysis.pixel_pca import MAX_COMPONENTS, PixelPCA, fit_pixel_pca
+
+    return PixelPCA.from_arrays(derived.arrays("pixel-pca", {"max_components": MAX_COMPONENTS},
+                                               lambda: fit_pixel_pca(images, MAX_COMPONENTS).arrays()))
+
+
+def pca_curve_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]) -> pd.DataFrame:
+    """PCA's error curve at every size up to ``min(64, pixels, training images)`` (a page shows a
+    prefix of it: one stored curve serves every comparison)."""
+    from core.analysis.error_curve import SSIM_IMAGES, pca_error_curve
+
+    return derived.table("pca-error-curve", {"ssim_images": SSIM_IMAGES, "seed": 0},
+                         lambda: pca_error_curve(dataset, None, SSIM_IMAGES, 0, pca=pca()))
+
+
+def error_row_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset,
+                 reconstructions: np.ndarray | None = None) -> dict:
+    """One model's row of the error table (:func:`core.analysis.error_curve.reducer_error_row`)."""
+    from core.analysis.error_curve import SSIM_IMAGES, reducer_error_row
+
+    return derived.values("error-row", {**named, "ssim_images": SSIM_IMAGES, "seed": 0},
+                          lambda: reducer_error_row(reducer(), dataset, reconstructions=reconstructions))
+
+
+def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset) -> np.ndarray:
+    """(N_test, d) codes of the whole test split."""
+    return derived.arrays("test-codes", named, lambda: {"codes": np.asarray(reducer().encode(dataset.test.images),
+                                                                              np.float32)})["codes"]
+
+
+def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, reconstructions: np.ndarray) -> None:
+    """What a just-trained model's pages will ask for first, written while the model is in memory
+    (a save calls it on the new version folder, so the checkpoint appears with them)."""
+    error_row_of(derived, {}, lambda: reducer, dataset, reconstructions)
+    test_codes_of(derived, {}, lambda: reducer, dataset)
+
+
+def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:
+    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve),
+    for a dataset already in memory (``python -m core zoo`` after training)."""
+    source = _source_identity(dataset.config, data_dir)
+    derived = Derived.of_dataset(root, dataset.config)
+    if source is not None:
+        derived.arrays("dataset", {"source": source}, lambda: _dataset_arrays(dataset))
+    pca = pixel_pca_of(derived, dataset.train.images)
+    pca_curve_of(derived, dataset, lambda: pca)

@@ -1,0 +1,195 @@
+"""Derived values on disk (core.derived): computed once, read back by the next server, gone with the
+model they came from, never trusted when damaged, never required when the store cannot be written."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core.derived as derived_module
+from core.analysis.pixel_pca import fit_pixel_pca
+from core.checkpoints import load_or_train
+from core.config import DataConfig
+from core.datasets import load_dataset
+from core.derived import Derived, load_dataset_cached
+from core.methods import default_model_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Counter:
+    """A compute function that counts its calls."""
+
+    def __init__(self, value):
+        self.value, self.calls = value, 0
+
+    def __call__(self):
+        self.calls += 1
+        return self.value
+
+
+def test_a_value_is_computed_once_and_read_back_by_a_new_reader(tmp_path):
+    arrays = Counter({"codes": np.arange(12, dtype=np.float32).reshape(6, 2), "labels": np.arange(6)})
+    table = Counter(pd.DataFrame({"latent_dim": [1, 2], "test_mse": [0.5, 0.25]}))
+    values = Counter({"test_mse": 0.125, "method": "conv"})
+    first = Derived(tmp_path / "d", "model:x:abc")
+    for _ in range(2):  # the second call of the same reader and ...
+        assert first.arrays("codes", {"n": 6}, arrays)["codes"].shape == (6, 2)
+        assert first.table("curve", {}, table)["test_mse"].tolist() == [0.5, 0.25]
+        assert first.values("row", {}, values) == {"test_mse": 0.125, "method": "conv"}
+    again = Derived(tmp_path / "d", "model:x:abc")  # ... a new server's reader find it on disk
+    got = again.arrays("codes", {"n": 6}, arrays)
+    np.testing.assert_array_equal(got["codes"], arrays.value["codes"])
+    assert got["codes"].dtype == np.float32 and got["labels"].dtype == arrays.value["labels"].dtype
+    pd.testing.assert_frame_equal(again.table("curve", {}, table), table.value)
+    assert again.values("row", {}, values) == values.value
+    assert (arrays.calls, table.calls, values.calls) == (1, 1, 1)
+    assert not [p for p in (tmp_path / "d").iterdir() if ".tmp-" in p.name]  # no temporary file left
+
+
+def test_other_parameters_identity_or_code_version_are_other_entries(tmp_path, monkeypatch):
+    compute = Counter({"x": np.zeros(3)})
+    Derived(tmp_path, "data:mnist:1").arrays("x", {"max_points": 2000}, compute)
+    Derived(tmp_path, "data:mnist:1").arrays("x", {"max_points": 500}, compute)
+    Derived(tmp_path, "data:mnist:2").arrays("x", {"max_points": 2000}, compute)
+    assert compute.calls == 3
+    monkeypatch.setattr(derived_module, "CODE_VERSION", derived_module.CODE_VERSION + 1)
+    Derived(tmp_path, "data:mnist:1").arrays("x", {"max_points": 2000}, compute)
+    assert compute.calls == 4  # a changed computation never serves an old result
+
+
+@pytest.mark.parametrize("kind", ["arrays", "table", "values"])
+def test_a_damaged_or_foreign_file_is_computed_again_not_fatal(tmp_path, kind):
+    value = {"arrays": {"x": np.ones(4)}, "table": pd.DataFrame({"a": [1.0]}), "values": {"a": 1.0}}[kind]
+    compute = Counter(value)
+    store = Derived(tmp_path, "model:m:1")
+    getattr(store, kind)("thing", {}, compute)
+    [path] = store.files()
+    path.write_bytes(b"\x00garbage, as a disk full or a killed copy leaves it")
+    getattr(store, kind)("thing", {}, compute)
+    assert compute.calls == 2
+    getattr(store, kind)("thing", {}, compute)  # the rewritten file is whole again
+    assert compute.calls == 2
+    # a file copied from another model's folder (same name, other identity) is not believed either
+    other = Derived(tmp_path, "model:m:2")
+    os.replace(path, other.path("thing", {}, path.suffix))
+    getattr(other, kind)("thing", {}, compute)
+    assert compute.calls == 3
+
+
+def test_nothing_is_pickled(tmp_path):
+    store = Derived(tmp_path, "model:m:1")
+    with pytest.raises(TypeError):  # a value JSON cannot hold: refused at the write, not at a read
+        store.values("thing", {}, lambda: {"a": object()})
+    store.arrays("objects", {}, lambda: {"x": np.array([{"a": 1}], dtype=object)})  # computed, returned, not kept
+    assert not store.files()
+
+
+def test_a_read_only_store_computes_in_memory_and_writes_nothing(tmp_path):
+    compute = Counter({"x": np.arange(3)})
+    readonly = Derived(tmp_path / "room", "data:digits:1", writable=False)  # classroom mode
+    np.testing.assert_array_equal(readonly.arrays("x", {}, compute)["x"], np.arange(3))
+    assert not (tmp_path / "room").exists()
+    # what the teacher's own run wrote is read, though
+    Derived(tmp_path / "room", "data:digits:1").arrays("x", {}, compute)
+    readonly.arrays("x", {}, compute)
+    assert compute.calls == 2
+
+
+def test_a_store_that_cannot_be_written_is_not_an_error(tmp_path):
+    blocked = tmp_path / "derived"
+    blocked.write_text("a file where the folder should go: every write fails, as on a read-only disk")
+    compute = Counter({"a": 1.0})
+    for _ in range(2):
+        assert Derived(blocked, "model:m:1").values("row", {}, compute) == {"a": 1.0}
+    assert compute.calls == 2 and blocked.is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["derived"]  # no temporary file left behind
+
+
+def test_a_saved_model_comes_with_its_first_answers_and_retraining_drops_them(small_digits, store, tiny_train):
+    model = default_model_config("dense", 2)
+    trained = load_or_train(small_digits, model, tiny_train, store=store)
+    first = Derived.of_model(store.root, trained.record)
+    names = sorted(p.name.split("-")[0] + "-" + p.name.split("-")[1] for p in first.files())
+    assert names == ["error-row", "test-codes"]
+    asked = Counter({"x": np.zeros(1)})
+    first.arrays("extra", {}, asked)  # something a page computed later for this model
+    row = first.values("error-row", {"ssim_images": 100, "seed": 0}, lambda: pytest.fail("precomputed"))
+    assert row["test_mse"] == pytest.approx(trained.record.metric("test_mse"), rel=1e-5)
+
+    retrained = load_or_train(small_digits, model, tiny_train, store=store, retrain=True)
+    assert retrained.record.name == trained.record.name and retrained.record.created >= trained.record.created
+    second = Derived.of_model(store.root, retrained.record)
+    assert second.folder == first.folder  # the same path, through the switched link ...
+    assert not any(p.name.startswith("extra") for p in second.files())  # ... to a folder without the old model's files
+    assert not store.leftovers()
+
+    store.delete(store.root / retrained.record.name)
+    assert not second.folder.exists() and not list(store.root.glob(f".{retrained.record.name}.v-*"))
+
+
+def test_a_failing_derive_never_loses_the_checkpoint(small_digits, store, tiny_train, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(derived_module, "precompute_model", broken)
+    trained = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)
+    assert store.find(small_digits.config, trained.record.model, tiny_train) is not None
+    assert not Derived.of_model(store.root, trained.record).files()
+
+
+def test_the_dataset_is_read_back_the_same_and_without_scikit_learn(tmp_path):
+    config = DataConfig("digits")
+    first = load_dataset_cached(config, None, tmp_path)
+    reference = load_dataset(config)
+    for got in (first, load_dataset_cached(config, None, tmp_path)):
+        np.testing.assert_array_equal(np.asarray(got.train.images), np.asarray(reference.train.images))
+        np.testing.assert_array_equal(got.test.labels, reference.test.labels)
+        assert (got.name, got.class_names, got.config, got.image_shape) == \
+               (reference.name, reference.class_names, reference.config, reference.image_shape)
+    code = ("import sys; from core.config import DataConfig; from core.derived import load_dataset_cached; "
+            f"d = load_dataset_cached(DataConfig('digits'), None, {str(tmp_path)!r}); "
+            "print(len(d.train), 'sklearn' in sys.modules, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.stdout.split() == ["1437", "False", "False"], out.stderr
+
+
+def test_pixel_pca_is_scikit_learns_pca(digits):
+    from sklearn.decomposition import PCA
+
+    x = np.asarray(digits.train.images).reshape(len(digits.train), -1)
+    ours = fit_pixel_pca(digits.train.images, 10)
+    theirs = PCA(n_components=10, svd_solver="full").fit(x)
+    np.testing.assert_allclose(ours.components, theirs.components_, atol=1e-4)  # same directions, same signs
+    np.testing.assert_allclose(ours.explained_variance_ratio, theirs.explained_variance_ratio_, rtol=1e-4)
+    test = np.asarray(digits.test.images).reshape(len(digits.test), -1)
+    np.testing.assert_allclose(ours.sklearn(2).transform(test), theirs.transform(test)[:, :2], atol=1e-3)
+    reducer = ours.reducer(3, digits.image_shape)
+    np.testing.assert_allclose(reducer.encode(digits.test.images[:5]), theirs.transform(test[:5])[:, :3], atol=1e-3)
+
+
+def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_without_torch(tmp_path):
+    args = ["zoo", "--dataset", "digits", "--limit", "200", "--epochs", "1", "--no-pca", "--checkpoints", str(tmp_path), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    trained = subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+    assert trained.returncode == 0, trained.stderr
+    assert not any(row["cached"] for row in json.loads(trained.stdout))
+    [data_folder] = (tmp_path / derived_module.DATASETS).iterdir()
+    assert {p.name.rsplit("-", 1)[0] for p in data_folder.iterdir()} == {"dataset", "pixel-pca", "pca-error-curve"}
+
+    check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('core', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print('TORCH', 'torch' in sys.modules)")
+    again = subprocess.run([sys.executable, "-c", check, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert again.returncode == 0, again.stderr
+    rows = json.loads(again.stdout.splitlines()[0])
+    assert len(rows) == 6 and all(row["cached"] for row in rows)
+    assert again.stdout.splitlines()[-1] == "TORCH False"

@@ -102,39 +102,87 @@ def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
     return fig
 
 
+SPLITS = ("test", "training")  # customdata[:, 1] of a map point: 0 a test image, 1 a training image; -1 empty space
+
+
 def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarray, title: str,
                grid: np.ndarray | None = None, highlight: np.ndarray | None = None,
-               axis_titles: tuple[str, str] = ("", "")) -> go.Figure:
-    """A WebGL scatter coloured by class. ``customdata`` carries the test-set index of each point.
+               axis_titles: tuple[str, str] = ("", ""), train_xy: np.ndarray | None = None,
+               train_labels: np.ndarray | None = None, train_index: np.ndarray | None = None,
+               webgl: bool = True) -> go.Figure:
+    """A scatter of test images (and optionally training images) coloured by class.
 
-    ``grid`` (M, 2) adds faint, selectable markers that make empty space clickable (trace 0).
+    Parameters
+    ----------
+    xy : (N, 2) ; labels : (N,) ; index : (N,)
+        Test points, their classes and their rows in ``dataset.test``.
+    grid : (G, 2), optional
+        Faint, selectable markers that make empty space clickable (trace 0).
+    train_xy : (M, 2) ; train_labels : (M,) ; train_index : (M,), optional
+        Training points, drawn smaller and paler under the test points, in the same class colour.
+    webgl : bool
+        Scattergl (WebGL, the default) or Scatter (SVG). Measured in ``bench/map_scale.py``: at
+        10,000 and 70,000 points WebGL draws, pans and hovers far faster.
+
+    Each point's ``customdata`` is ``[row, split]``: split 0 for a test image, 1 for a training
+    image, ``[-1, -1]`` for the grid. Arrays go out as float32 / small ints, which plotly sends as
+    base64 typed arrays, and the hover text is one template per trace, not a string per point:
+    70,000 points cost about 1 MB instead of several.
     """
+    trace = go.Scattergl if webgl else go.Scatter
     fig = go.Figure()
     if grid is not None:
-        fig.add_trace(go.Scattergl(x=grid[:, 0], y=grid[:, 1], mode="markers", name="empty space (click to decode)",
-                                   marker=dict(size=7, color="rgba(120,120,120,0.08)"), customdata=np.full(len(grid), -1),
-                                   selected=dict(marker=dict(size=14, color="black")),
-                                   unselected=dict(marker=dict(color="rgba(120,120,120,0.08)")),
-                                   hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=True))
-    for c in np.unique(labels):
-        mask = labels == c
-        name = class_names[c] if c < len(class_names) else str(c)
-        fig.add_trace(go.Scattergl(
-            x=xy[mask, 0], y=xy[mask, 1], mode="markers", name=str(name), customdata=index[mask],
-            marker=dict(size=5, color=PALETTE[int(c) % len(PALETTE)], opacity=0.8),
-            # a click marks its point instead of dimming the whole map
-            selected=dict(marker=dict(size=14, color="black", opacity=1.0)), unselected=dict(marker=dict(opacity=0.8)),
-            hovertemplate=f"class {name}<br>test image #%{{customdata}}<extra></extra>",
-        ))
+        fig.add_trace(trace(x=np.asarray(grid[:, 0], np.float32), y=np.asarray(grid[:, 1], np.float32),
+                            mode="markers", name="empty space (click to decode)",
+                            marker=dict(size=7, color="rgba(120,120,120,0.08)"), customdata=np.full((len(grid), 2), -1, np.int8),
+                            selected=dict(marker=dict(size=14, color="black")),
+                            unselected=dict(marker=dict(color="rgba(120,120,120,0.08)")),
+                            hovertemplate="decode (%{x:.2f}, %{y:.2f})<extra></extra>", showlegend=True))
+    layers = [] if train_xy is None or not len(train_xy) else [(1, train_xy, train_labels, train_index)]
+    layers.append((0, xy, labels, index))  # test points last: on top
+    for split, points, classes, rows in layers:
+        points, classes, rows = np.asarray(points, np.float32), np.asarray(classes), np.asarray(rows)
+        # 2 bytes a number up to 65,535 rows (MNIST's 60,000 training images included)
+        custom = np.column_stack([rows, np.full(len(rows), split)]).astype(np.uint16 if len(rows) and rows.max() < 2 ** 16 else np.int32)
+        for c in np.unique(classes):
+            mask = classes == c
+            name = str(class_names[c] if c < len(class_names) else c)
+            fig.add_trace(trace(
+                x=points[mask, 0], y=points[mask, 1], mode="markers", customdata=custom[mask],
+                name=name if split == 0 else f"{name} (training)", legendgroup=name, showlegend=split == 0,
+                marker=dict(size=5 if split == 0 else 3, color=PALETTE[int(c) % len(PALETTE)],
+                            opacity=0.8 if split == 0 else 0.35),
+                # a click marks its point instead of dimming the whole map
+                selected=dict(marker=dict(size=14, color="black", opacity=1.0)),
+                unselected=dict(marker=dict(opacity=0.8 if split == 0 else 0.35)),
+                hovertemplate=f"class {name}<br>{SPLITS[split]} image #%{{customdata[0]}}<extra></extra>",
+            ))
     if highlight is not None:
-        fig.add_trace(go.Scattergl(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
-                                   marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
+        fig.add_trace(trace(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
+                            marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
     # the toolbar stands upright at the right edge, so it never covers the title
     fig.update_layout(title=title, height=520, margin=dict(l=10, r=40, t=40, b=10), dragmode="pan", modebar=dict(orientation="v"),
                       legend=dict(itemsizing="constant", orientation="h", y=-0.18), xaxis_title=axis_titles[0],
                       yaxis_title=axis_titles[1],
                       clickmode="event+select")
     return fig
+
+
+def map_point(point: dict | None) -> tuple[str, int] | None:
+    """('test' or 'training', row) of a point picked on :func:`latent_map`, None for empty space.
+
+    ``point`` is one entry of Streamlit's plotly selection (its ``customdata`` is ``[row, split]``).
+    """
+    custom = None if point is None else point.get("customdata")
+    if custom is None:
+        return None
+    if isinstance(custom, dict):  # a row of a typed array reaches Python as {"0": row, "1": split}
+        custom = [value for _, value in sorted(custom.items(), key=lambda item: int(item[0]))]
+    row, split = (custom[0], custom[1]) if isinstance(custom, (list, tuple)) and len(custom) > 1 else (custom, 0)
+    row = row[0] if isinstance(row, (list, tuple)) else row
+    if int(row) < 0 or int(split) < 0:
+        return None
+    return SPLITS[int(split)], int(row)
 
 
 def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: str = "psnr") -> go.Figure:

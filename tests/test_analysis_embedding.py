@@ -97,3 +97,63 @@ def test_embedding_table_rows(digits):
     assert frame["knn_accuracy"].between(0, 1).all() and frame["trustworthiness"].between(0, 1).all()
     # projecting 6 numbers onto a plane loses some neighbours; showing a 2-D code as it is loses none
     assert frame.iloc[3]["code_trustworthiness"] < 1.0 and frame.iloc[1]["code_trustworthiness"] == 1.0
+
+
+# --- maps of every image (issue 11: all of MNIST on the map) -------------------------------------------------
+def test_placing_every_training_image_keeps_the_test_points_and_the_scores(digits):
+    reducer = PCAReducer(6).fit(digits.train.images)
+    plain = embed(reducer, digits, max_points=None, max_train=200)
+    everything = embed(reducer, digits, max_points=None, max_train=200, all_train=True)
+    assert plain.train_xy.shape == (200, 2) and plain.train_fit is None
+    # every training image is placed, each at its own row, with its own label
+    assert everything.train_xy.shape == (len(digits.train), 2)
+    np.testing.assert_array_equal(everything.train_index, np.arange(len(digits.train)))
+    np.testing.assert_array_equal(everything.train_labels, digits.train.labels)
+    # the map is fitted on the same 200 images: the test points do not move, the training ones sit where they did
+    np.testing.assert_array_equal(everything.train_index[everything.train_fit], plain.train_index)
+    np.testing.assert_allclose(everything.test_xy, plain.test_xy, atol=1e-5)
+    np.testing.assert_allclose(everything.train_xy[everything.train_fit], plain.train_xy, atol=1e-5)
+    assert embedding_scores(everything, digits) == embedding_scores(plain, digits)
+
+
+def test_pixel_map_of_every_image_places_the_training_images_by_the_same_pca(digits):
+    plain = pixel_pca_embedding(digits, max_points=None, max_train=300)
+    everything = pixel_pca_embedding(digits, max_points=None, max_train=300, all_train=True)
+    assert everything.train_xy.shape == (len(digits.train), 2) and len(everything.test_xy) == len(digits.test)
+    flat = np.asarray(digits.train.images).reshape(len(digits.train), -1)
+    np.testing.assert_allclose(everything.train_xy, everything.projector.transform(flat), atol=1e-4)
+    np.testing.assert_allclose(everything.test_xy, plain.test_xy, atol=1e-6)
+    assert embedding_scores(everything, digits) == embedding_scores(plain, digits)
+
+
+def test_chunked_encoding_is_the_same_as_encoding_at_once(digits):
+    from core.analysis import encode_rows
+
+    reducer = PCAReducer(4).fit(digits.train.images)
+    rows = np.arange(0, len(digits.train), 3)
+    np.testing.assert_allclose(encode_rows(reducer, digits.train.images, rows, chunk=50),
+                               reducer.encode(digits.train.images[rows]), atol=1e-6)
+
+
+def test_quadratic_scores_run_on_a_seeded_subsample(rng):
+    from sklearn.metrics import silhouette_score
+
+    from core.analysis import silhouette, subset_index
+
+    xy, labels = _islands(rng, n_per_class=200)  # 1000 points
+    rows = subset_index(len(labels), 300, 0)
+    assert silhouette(xy, labels, max_points=300) == pytest.approx(silhouette_score(xy[rows], labels[rows]))
+    assert silhouette(xy, labels, max_points=None) == pytest.approx(silhouette_score(xy, labels))
+    high = np.concatenate([xy, rng.normal(size=(len(xy), 8))], axis=1)
+    assert trustworthiness_score(high, xy, max_points=300) == trustworthiness_score(high[rows], xy[rows], max_points=None)
+
+
+def test_tsne_keeps_its_cap_and_refuses_every_training_image(digits, monkeypatch):
+    from core.analysis import embedding
+
+    reducer = PCAReducer(6).fit(digits.train.images)
+    with pytest.raises(ValueError, match="use projection 'pca'"):
+        embed(reducer, digits, projection="tsne", max_points=None, all_train=True)
+    monkeypatch.setattr(embedding, "TSNE_MAX_POINTS", 80)
+    emb = embed(reducer, digits, projection="tsne", max_points=None)  # "all" still means at most the cap
+    assert emb.test_xy.shape == (40, 2) and emb.train_xy.shape == (40, 2)

@@ -31,6 +31,7 @@ from core.analysis.embedding import (
                                        embed,
                                        embedding_scores,
                                        embedding_table,
+                                       encode_rows,
                                        knn_accuracy,
                                        map_grid,
                                        pixel_pca_embedding,
@@ -76,7 +77,7 @@ from core.analysis.latent import (
 
 __all__ = [
     "error_vs_latent", "explained_variance", "pca_sizes_to_show", "versus_pca",
-    "Embedding", "embed", "pixel_pca_embedding", "embedding_scores", "embedding_table", "knn_accuracy",
+    "Embedding", "embed", "encode_rows", "pixel_pca_embedding", "embedding_scores", "embedding_table", "knn_accuracy",
     "trustworthiness_score", "silhouette", "map_grid", "decode_pixel_map", "coordinates_table",
     "LatentStats", "latent_stats", "latent_stats_from_codes", "code_along_directions", "decode_code",
     "outside_range", "far_outside_range", "range_excess", "interpolate", "interpolate_codes", "latent_grid",

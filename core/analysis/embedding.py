@@ -2,8 +2,15 @@
 
 A map is the code itself when the reducer has a 2-D code; otherwise a projection of the codes:
 PCA (always available, fitted on training codes, so new points can be placed) or t-SNE (from
-scikit-learn, on a seeded subsample; it cannot place new points). PCA-2 of the raw pixels is the
-baseline map every other map is compared with.
+scikit-learn, on a seeded subsample of at most :data:`TSNE_MAX_POINTS` points; it cannot place new
+points). PCA-2 of the raw pixels is the baseline map every other map is compared with.
+
+A map can hold every image of a dataset (``max_points=None, all_train=True``: 70,000 for MNIST).
+What fits the map (the PCA projection, the k-NN classifier) is the same seeded subsample of at most
+:data:`MAX_TRAIN_POINTS` training images whether or not the other training images are placed too,
+so the test points and the scores do not move when training points are added. The quadratic scores
+(trustworthiness, silhouette) run on seeded subsamples of the test points (:data:`TRUST_POINTS`,
+:data:`SILHOUETTE_POINTS`) however many are drawn.
 """
 
 from __future__ import annotations
@@ -25,7 +32,11 @@ if TYPE_CHECKING:
 PROJECTIONS = ("auto", "code", "pca", "tsne")
 KNN_NEIGHBORS = 5  # k of the k-NN classifier that scores a map
 TRUST_NEIGHBORS = 5  # neighbourhood size of scikit-learn's trustworthiness
-MAX_TRAIN_POINTS = 5000  # training points placed on a map (they fit the PCA projection and the k-NN)
+MAX_TRAIN_POINTS = 5000  # training points that fit the PCA projection and the k-NN (all may be placed)
+TSNE_MAX_POINTS = 4000  # t-SNE embeds training and test points together; its cost grows faster than linearly
+TRUST_POINTS = 2000  # trustworthiness compares all pairs: scored on this many seeded test points
+SILHOUETTE_POINTS = 5000  # silhouette too is quadratic: this many seeded test points
+ENCODE_CHUNK = 8192  # images encoded at a time (60,000 MNIST images at once would copy 188 MB of floats)
 TSNE_ITERATIONS = 500  # scikit-learn's default is 1000; 500 (250 of them early exaggeration) halves the wait
 EMBEDDING_COLUMNS = ["method", "latent_dim", "projection", "knn_accuracy", "trustworthiness",
                      "code_trustworthiness", "silhouette", "seconds"]
@@ -58,6 +69,12 @@ class Embedding:
         The codes that were projected (flattened pixels for the baseline).
     train_index : np.ndarray, shape (M,)
         Row of each training point in ``dataset.train``.
+    seconds : float
+        Wall time to build the map (encoding included).
+    train_fit : np.ndarray or None, shape (F,)
+        Rows of ``train_xy`` that fitted the projection and the k-NN score (None: all of them).
+        When every training image is placed, these are the same seeded rows a map without them
+        uses, so both score alike.
     """
 
     method: str
@@ -72,6 +89,17 @@ class Embedding:
     test_codes: np.ndarray
     train_index: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     seconds: float = 0.0  # wall time to build the map (encoding included)
+    train_fit: np.ndarray | None = None
+
+    @property
+    def fit_xy(self) -> np.ndarray:
+        """(F, k) the training points that fitted the map (and fit the k-NN score)."""
+        return self.train_xy if self.train_fit is None else self.train_xy[self.train_fit]
+
+    @property
+    def fit_labels(self) -> np.ndarray:
+        """(F,) their labels."""
+        return self.train_labels if self.train_fit is None else self.train_labels[self.train_fit]
 
 
 def resolve_projection(projection: str, latent_dim: int) -> str:
@@ -91,8 +119,32 @@ def _as_plane(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([codes, np.zeros(len(codes), np.float32)]) if codes.shape[1] == 1 else codes
 
 
-def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, seed: int):
-    """(train_xy, test_xy, projector) for codes (M, d) and (N, d)."""
+def encode_rows(reducer: Reducer, images, index: np.ndarray, chunk: int = ENCODE_CHUNK) -> np.ndarray:
+    """Codes (len(index), d) of ``images[index]``, encoded ``chunk`` images at a time.
+
+    ``images`` is a split's images (N, C, H, W) or the dataset's read-only view of them; a chunk at a
+    time keeps the float copy of 60,000 MNIST images (188 MB) out of memory.
+    """
+    index = np.asarray(index)
+    if len(index) <= chunk:
+        return np.asarray(reducer.encode(images[index]), np.float32)
+    return np.concatenate([np.asarray(reducer.encode(images[index[i:i + chunk]]), np.float32)
+                           for i in range(0, len(index), chunk)])
+
+
+def placed_train_rows(n_train: int, max_train: int | None, seed: int, all_train: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """(train_index, train_fit): the training rows placed on a map and, when that is every row,
+    which of them fit it (the same seeded subsample a map without the others uses; else None)."""
+    fit = subset_index(n_train, max_train, seed)
+    if not all_train or len(fit) == n_train:
+        return fit, None
+    return np.arange(n_train), fit
+
+
+def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, seed: int,
+             fit_rows: np.ndarray | None = None):
+    """(train_xy, test_xy, projector) for codes (M, d) and (N, d); a PCA is fitted on
+    ``train_codes[fit_rows]`` (all rows when None)."""
     if projection == "code":
         return _as_plane(train_codes), _as_plane(test_codes), None
     if projection == "pca":
@@ -100,7 +152,7 @@ def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, s
 
         if train_codes.shape[1] < 2:
             return _as_plane(train_codes), _as_plane(test_codes), None
-        pca = PCA(n_components=2, random_state=seed).fit(train_codes)
+        pca = PCA(n_components=2, random_state=seed).fit(train_codes if fit_rows is None else train_codes[fit_rows])
         return (pca.transform(train_codes).astype(np.float32), pca.transform(test_codes).astype(np.float32), pca)
     from sklearn.manifold import TSNE  # t-SNE places training and test points together (no transform)
 
@@ -113,7 +165,7 @@ def _project(train_codes: np.ndarray, test_codes: np.ndarray, projection: str, s
 
 
 def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_points: int | None = 2000, seed: int = 0,
-          max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
+          max_train: int | None = MAX_TRAIN_POINTS, all_train: bool = False) -> Embedding:
     """Map the test split to 2-D through ``reducer``'s codes.
 
     Parameters
@@ -126,13 +178,19 @@ def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_poin
         else 'pca' (PCA of the codes, fitted on the training codes).
     max_points : int or None
         At most this many test points (a seeded random subsample; None: all). For 'tsne' the
-        test and training subsamples are each at most ``max_points // 2`` (``max_train`` is
-        ignored), because t-SNE embeds both together and its cost grows faster than linearly.
+        test and training subsamples are each at most ``min(max_points, TSNE_MAX_POINTS) // 2``
+        (``max_train`` is ignored), because t-SNE embeds both together and its cost grows faster
+        than linearly.
     seed : int
         Seed of the subsamples and of t-SNE.
     max_train : int or None
-        At most this many training points (a seeded subsample, default 5000; None: all); they fit
-        the PCA projection and the k-NN classifier of :func:`embedding_scores`.
+        At most this many training points (a seeded subsample, default 5000; None: all) fit the
+        PCA projection and the k-NN classifier of :func:`embedding_scores`.
+    all_train : bool
+        Place every training image on the map too (``train_xy`` then has ``len(dataset.train)``
+        rows); the projection and the k-NN are still fitted on the ``max_train`` subsample
+        (``train_fit``), so the test points and the scores are those of the map without them.
+        Not for 'tsne', which cannot place that many points.
 
     Returns
     -------
@@ -143,39 +201,58 @@ def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_poin
     latent_dim = int(reducer.latent_dim_)
     projection = resolve_projection(projection, latent_dim)
     if projection == "tsne":
-        max_points = None if max_points is None else max(2, max_points // 2)
+        if all_train:
+            raise ValueError(f"t-SNE cannot place every training image (it embeds at most {TSNE_MAX_POINTS:,} points): "
+                             "use projection 'pca' for a map of the whole dataset, or all_train=False")
+        max_points = max(2, min(max_points or TSNE_MAX_POINTS, TSNE_MAX_POINTS) // 2)
         max_train = max_points
     test_index = subset_index(len(dataset.test), max_points, seed)
-    train_index = subset_index(len(dataset.train), max_train, seed + 1)
-    test_codes = reducer.encode(dataset.test.images[test_index])
-    train_codes = reducer.encode(dataset.train.images[train_index])
-    train_xy, test_xy, projector = _project(train_codes, test_codes, projection, seed)
+    train_index, train_fit = placed_train_rows(len(dataset.train), max_train, seed + 1, all_train)
+    test_codes = encode_rows(reducer, dataset.test.images, test_index)
+    train_codes = encode_rows(reducer, dataset.train.images, train_index)
+    train_xy, test_xy, projector = _project(train_codes, test_codes, projection, seed, train_fit)
     return Embedding(reducer.method, latent_dim, projection, test_xy, dataset.test.labels[test_index],
                      test_index, train_xy, dataset.train.labels[train_index], projector, test_codes,
-                     train_index, time.perf_counter() - start)
+                     train_index, time.perf_counter() - start, train_fit)
+
+
+class _Flatten:
+    """A stand-in reducer whose code is the flattened pixels (for :func:`encode_rows`)."""
+
+    @staticmethod
+    def encode(images: np.ndarray) -> np.ndarray:
+        images = np.asarray(images, np.float32)
+        return images.reshape(len(images), -1)
 
 
 def pixel_pca_embedding(dataset: Dataset, max_points: int | None = 2000, seed: int = 0,
-                        max_train: int | None = MAX_TRAIN_POINTS, n_components: int = 2) -> Embedding:
+                        max_train: int | None = MAX_TRAIN_POINTS, n_components: int = 2,
+                        all_train: bool = False, pca=None) -> Embedding:
     """The baseline map: PCA-2 (or PCA-``n_components``) of the raw pixels, fitted on the training split.
 
-    Same fields as :func:`embed`; ``method`` is 'pixels', ``projection`` 'pixels-pca' (for 3
+    Same fields as :func:`embed` (``all_train`` places every training image; the PCA is fitted on
+    every training image either way); ``method`` is 'pixels', ``projection`` 'pixels-pca' (for 3
     components 'pixels-pca-3d'), ``latent_dim`` the pixel count, ``test_xy`` (N, n_components),
     ``test_codes`` the flattened test pixels (N, C*H*W) and ``projector`` the fitted scikit-learn PCA.
+    ``pca``: that PCA already fitted on the training pixels (e.g. kept on disk), instead of fitting it here.
     """
     from sklearn.decomposition import PCA
 
     start = time.perf_counter()
     test_index = subset_index(len(dataset.test), max_points, seed)
-    train_index = subset_index(len(dataset.train), max_train, seed + 1)
+    train_index, train_fit = placed_train_rows(len(dataset.train), max_train, seed + 1, all_train)
     pixels = int(np.prod(dataset.image_shape))
-    pca = PCA(n_components=n_components, random_state=0).fit(dataset.train.images.reshape(len(dataset.train), pixels))
-    test_codes = dataset.test.images[test_index].reshape(len(test_index), pixels)
-    train_pixels = dataset.train.images[train_index].reshape(len(train_index), pixels)
+    if pca is None:
+        pca = PCA(n_components=n_components, random_state=0).fit(np.asarray(dataset.train.images).reshape(len(dataset.train), pixels))
+    test_codes = encode_rows(_Flatten, dataset.test.images, test_index)
+    # placed a chunk at a time: 60,000 flattened MNIST images would be 188 MB of floats
+    train_xy = np.concatenate([pca.transform(encode_rows(_Flatten, dataset.train.images, train_index[i:i + ENCODE_CHUNK]))
+                               for i in range(0, len(train_index), ENCODE_CHUNK)] or [np.zeros((0, n_components))])
     projection = "pixels-pca" if n_components == 2 else f"pixels-pca-{n_components}d"
     return Embedding("pixels", pixels, projection, pca.transform(test_codes).astype(np.float32),
-                     dataset.test.labels[test_index], test_index, pca.transform(train_pixels).astype(np.float32),
-                     dataset.train.labels[train_index], pca, test_codes, train_index, time.perf_counter() - start)
+                     dataset.test.labels[test_index], test_index, train_xy.astype(np.float32),
+                     dataset.train.labels[train_index], pca, test_codes, train_index, time.perf_counter() - start,
+                     train_fit)
 
 
 def knn_accuracy(train_xy: np.ndarray, train_labels: np.ndarray, test_xy: np.ndarray, test_labels: np.ndarray,
@@ -198,7 +275,7 @@ def knn_accuracy(train_xy: np.ndarray, train_labels: np.ndarray, test_xy: np.nda
 
 
 def trustworthiness_score(high: np.ndarray, low: np.ndarray, n_neighbors: int = TRUST_NEIGHBORS,
-                          max_points: int | None = 2000, seed: int = 0) -> float:
+                          max_points: int | None = TRUST_POINTS, seed: int = 0) -> float:
     """scikit-learn's trustworthiness of ``low`` (N, 2) as a map of ``high`` (N, D), on at most
     ``max_points`` seeded points (its cost is quadratic). 1.0: no false neighbours in the map."""
     from sklearn.manifold import trustworthiness
@@ -210,11 +287,14 @@ def trustworthiness_score(high: np.ndarray, low: np.ndarray, n_neighbors: int = 
     return float(trustworthiness(high, low, n_neighbors=k))
 
 
-def silhouette(xy: np.ndarray, labels: np.ndarray) -> float:
-    """Silhouette of the classes in the map (-1..1, higher: classes better separated); NaN when
-    there are fewer than 2 classes or no class has 2 points."""
+def silhouette(xy: np.ndarray, labels: np.ndarray, max_points: int | None = SILHOUETTE_POINTS, seed: int = 0) -> float:
+    """Silhouette of the classes in the map (-1..1, higher: classes better separated), on at most
+    ``max_points`` seeded points (its cost is quadratic); NaN when there are fewer than 2 classes
+    or no class has 2 points. ``xy`` (N, k), ``labels`` (N,)."""
     from sklearn.metrics import silhouette_score
 
+    rows = subset_index(len(labels), max_points, seed)
+    xy, labels = np.asarray(xy)[rows], np.asarray(labels)[rows]
     n_classes = len(np.unique(labels))
     if not 2 <= n_classes <= len(labels) - 1:
         return float("nan")
@@ -236,23 +316,25 @@ def embedding_scores(emb: Embedding, dataset: Dataset | None = None) -> dict[str
     Returns
     -------
     dict
-        ``knn_accuracy``: 5-NN classifier fitted on the training points of the map, scored on its
-        test points. ``trustworthiness``: scikit-learn's trustworthiness (5 neighbours, at most
-        2000 points) of the map against the pixels (see above). ``code_trustworthiness``: the
-        same against the reducer's codes, i.e. what the 2-D projection step loses (1.0 for
-        projection 'code'). ``silhouette``: of the test classes in the map. ``trustworthiness_space``
-        is 'pixels' or 'codes'.
+        ``knn_accuracy``: 5-NN classifier fitted on the training points that fitted the map
+        (``emb.train_fit``), scored on all its test points. ``trustworthiness``: scikit-learn's
+        trustworthiness (5 neighbours, on :data:`TRUST_POINTS` seeded test points) of the map against
+        the pixels (see above). ``code_trustworthiness``: the same against the reducer's codes, i.e.
+        what the 2-D projection step loses (1.0 for projection 'code'). ``silhouette``: of the test
+        classes in the map (on :data:`SILHOUETTE_POINTS` seeded test points).
+        ``trustworthiness_space`` is 'pixels' or 'codes'.
     """
+    rows = subset_index(len(emb.test_index), TRUST_POINTS, 0)  # the quadratic scores' seeded subsample
     code_trust = 1.0 if emb.projection == "code" and emb.test_codes.shape[1] <= 2 else \
-        trustworthiness_score(emb.test_codes, emb.test_xy)
+        trustworthiness_score(emb.test_codes[rows], emb.test_xy[rows], max_points=None)
     if emb.projection == "pixels-pca":  # its codes are the pixels
         trust, space = code_trust, "pixels"
     elif dataset is not None:
-        pixels = dataset.test.images[emb.test_index].reshape(len(emb.test_index), -1)
-        trust, space = trustworthiness_score(pixels, emb.test_xy), "pixels"
+        pixels = np.asarray(dataset.test.images[emb.test_index[rows]], np.float32).reshape(len(rows), -1)
+        trust, space = trustworthiness_score(pixels, emb.test_xy[rows], max_points=None), "pixels"
     else:
         trust, space = code_trust, "codes"
-    return {"knn_accuracy": knn_accuracy(emb.train_xy, emb.train_labels, emb.test_xy, emb.test_labels),
+    return {"knn_accuracy": knn_accuracy(emb.fit_xy, emb.fit_labels, emb.test_xy, emb.test_labels),
             "trustworthiness": trust, "code_trustworthiness": code_trust,
             "silhouette": silhouette(emb.test_xy, emb.test_labels), "trustworthiness_space": space}
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.analysis._common import subset_index
-from core.analysis.embedding import MAX_TRAIN_POINTS, Embedding, pixel_pca_embedding
+from core.analysis.embedding import MAX_TRAIN_POINTS, Embedding, encode_rows, pixel_pca_embedding, placed_train_rows
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -58,12 +58,13 @@ def _pad(points: np.ndarray, k: int) -> np.ndarray:
     return np.concatenate([points, np.zeros((len(points), k - points.shape[1]), np.float32)], axis=1)
 
 
-def project_nd(train: np.ndarray, test: np.ndarray, projection: str = "pca", n_components: int = 3, seed: int = 0):
+def project_nd(train: np.ndarray, test: np.ndarray, projection: str = "pca", n_components: int = 3, seed: int = 0,
+               fit_rows: np.ndarray | None = None):
     """(train_xy, test_xy, projector): rows of ``train`` (M, D) and ``test`` (N, D) as k numbers each.
 
-    The projection is fitted on ``train`` and applied to ``test`` (both PCA and UMAP can place new
-    points). Inputs with at most ``n_components`` numbers are kept as they are (padded with zeros)
-    and ``projector`` is then None.
+    The projection is fitted on ``train[fit_rows]`` (all of ``train`` when None) and applied to
+    ``train`` and ``test`` (both PCA and UMAP can place new points). Inputs with at most
+    ``n_components`` numbers are kept as they are (padded with zeros) and ``projector`` is then None.
 
     Returns
     -------
@@ -80,14 +81,16 @@ def project_nd(train: np.ndarray, test: np.ndarray, projection: str = "pca", n_c
     if projection == "pca":
         from sklearn.decomposition import PCA
 
-        projector = PCA(n_components=n_components, random_state=seed).fit(train)
+        projector = PCA(n_components=n_components, random_state=seed)
     else:
-        projector = _umap(n_components, seed, len(train)).fit(train)
+        projector = _umap(n_components, seed, len(train) if fit_rows is None else len(fit_rows))
+    projector.fit(train if fit_rows is None else train[fit_rows])
     return (projector.transform(train).astype(np.float32), projector.transform(test).astype(np.float32), projector)
 
 
 def embed_nd(reducer: Reducer, dataset: Dataset, projection: str = "pca", n_components: int = 3,
-             max_points: int | None = 2000, seed: int = 0, max_train: int | None = MAX_TRAIN_POINTS) -> Embedding:
+             max_points: int | None = 2000, seed: int = 0, max_train: int | None = MAX_TRAIN_POINTS,
+             all_train: bool = False) -> Embedding:
     """A k-D map (k = 2 or 3) of a fitted reducer's codes of the test split, by PCA or UMAP of the codes.
 
     Parameters
@@ -101,7 +104,11 @@ def embed_nd(reducer: Reducer, dataset: Dataset, projection: str = "pca", n_comp
         Test images placed (a seeded subsample); None: all.
     seed : int
     max_train : int or None
-        Training images placed (they fit the projection and the k-NN score).
+        Training images that fit the projection and the k-NN score (a seeded subsample; None: all).
+    all_train : bool
+        Place every training image too; the projection and the k-NN are still fitted on the
+        ``max_train`` subsample (see :func:`~core.analysis.embedding.embed`). With UMAP, placing
+        60,000 points takes minutes.
 
     Returns
     -------
@@ -114,16 +121,16 @@ def embed_nd(reducer: Reducer, dataset: Dataset, projection: str = "pca", n_comp
     if projection == "umap":
         max_train = max_points if max_train is None else min(max_train, max_points or max_train)
     test_index = subset_index(len(dataset.test), max_points, seed)
-    train_index = subset_index(len(dataset.train), max_train, seed + 1)
-    test_codes = reducer.encode(dataset.test.images[test_index])
-    train_codes = reducer.encode(dataset.train.images[train_index])
-    train_xy, test_xy, projector = project_nd(train_codes, test_codes, projection, n_components, seed)
+    train_index, train_fit = placed_train_rows(len(dataset.train), max_train, seed + 1, all_train)
+    test_codes = encode_rows(reducer, dataset.test.images, test_index)
+    train_codes = encode_rows(reducer, dataset.train.images, train_index)
+    train_xy, test_xy, projector = project_nd(train_codes, test_codes, projection, n_components, seed, train_fit)
     name = "code" if projector is None else projection
     if n_components == 3:
         name += "-3d"
     return Embedding(reducer.method, int(reducer.latent_dim_), name, test_xy, dataset.test.labels[test_index],
                      test_index, train_xy, dataset.train.labels[train_index], projector, test_codes,
-                     train_index, time.perf_counter() - start)
+                     train_index, time.perf_counter() - start, train_fit)
 
 
 def embed3d(reducer: Reducer, dataset: Dataset, max_points: int | None = 2000, seed: int = 0,

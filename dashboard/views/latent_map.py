@@ -1,14 +1,21 @@
-"""Latent map: PCA-2 of the pixels beside the chosen model's 2-D map; click a point or empty space."""
+"""Latent map: PCA-2 of the pixels beside the chosen model's 2-D map; click a point or empty space.
+
+Every test image is drawn by default (10,000 on MNIST), and "all (train + test)" places the training
+images too (70,000): WebGL scatters, chosen by measurement (bench/map_scale.py). The scores run on
+seeded subsamples whatever is drawn; t-SNE and UMAP keep a cap (they are slow on many points).
+"""
 
 import numpy as np
 import streamlit as st
 
-from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, umap_available
+from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
+from core.analysis.embedding import SILHOUETTE_POINTS, TRUST_POINTS, TSNE_MAX_POINTS
 from core.analysis.embedding3d import UMAP_INSTALL
 from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
-    "Every dot is one **test image**, placed by its code and coloured by its class. On the left, PCA "
+    "Every dot is one **test image** (with **Points** at *all, train + test*, the training images join them as "
+    "smaller, paler dots), placed by its code and coloured by its class. On the left, PCA "
     "keeps the two pixel directions with most variation; on the right, the model's own code (when it "
     "has 2 numbers) or a 2-D view of it. If the colours form separate islands, the code has learned "
     "what tells the classes apart without ever being told the labels.\n\n"
@@ -25,10 +32,17 @@ EXPLAINER = (
     "**UMAP** (when installed) is another way to flatten a long code, like t-SNE but able to place new points."
 )
 HELP = {
-    "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always).",
-    "trust": "1 means every dot's neighbours on the map were also its neighbours in the original pixels.",
-    "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed).",
+    "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always). "
+           "The same training images fit it however many dots are drawn.",
+    "trust": "1 means every dot's neighbours on the map were also its neighbours in the original pixels. "
+             f"Measured on {TRUST_POINTS:,} seeded test images (it compares every pair) however many are drawn.",
+    "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed). "
+                  f"Measured on at most {SILHOUETTE_POINTS:,} seeded test images however many are drawn.",
 }
+DEFAULT_POINTS = 10_000  # every test image of MNIST-size data; a seeded sample of bigger test sets
+MAX_ALL_POINTS = 100_000  # "train + test" offered up to this many: 70,000 WebGL points open in ~4 s and hover in
+# ~40 ms in headless Chromium (bench/map_scale.py); the figure grows by ~19 KB per 1,000 points
+PAD_POINTS = 2_000  # faint dots on the hover pad (it redraws them all on every pointer move)
 page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
 
@@ -36,7 +50,7 @@ projections = ["auto", "pca", "tsne"] + (["umap"] if umap_available() else [])
 share.view(page, model="map_model", projection="map_projection", view="map_3d", choices={"projection": projections})
 two_d = [e for e in entries if e.latent_dim == 2]
 ordered = two_d + [e for e in entries if e.latent_dim != 2]
-c1, c2, c3, c4 = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([2.6, 1, 1.5, 0.9], vertical_alignment="bottom")
 with c1:
     entry, reducer = ui.pick_model("Model", ordered, key="map_model")
 projection = c2.selectbox("2-D view of the code", projections, key="map_projection",
@@ -44,26 +58,58 @@ projection = c2.selectbox("2-D view of the code", projections, key="map_projecti
                           help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE and UMAP are slower"
                                + ("" if "umap" in projections else f". UMAP is an optional extra: `{UMAP_INSTALL}`"))
 three_d = c4.toggle("3-D view", key="map_3d", help="PCA-3 of the pixels and of the model's code, as 3-D clouds")
-n_test = len(dataset.test)
-point_choices = [n for n in (500, 1000, 2000, 5000) if n < n_test] + [n_test]  # never more than there are
+n_test, n_train = len(dataset.test), len(dataset.train)
+everything = n_test + n_train  # the choice that places the training images too
+point_choices = [n for n in (1000, 2000, 5000, DEFAULT_POINTS) if n < n_test] + [n_test]  # never more than there are
+if everything <= MAX_ALL_POINTS:
+    point_choices.append(everything)
 if st.session_state.get("map_points") not in point_choices:
-    st.session_state["map_points"] = min(2000, n_test) if min(2000, n_test) in point_choices else point_choices[-1]
+    st.session_state["map_points"] = min(n_test, DEFAULT_POINTS)
+
+
+def points_label(n: int) -> str:
+    return f"all {n:,} (train + test)" if n == everything else f"all {n:,} test" if n == n_test else f"{n:,} test"
+
+
 if len(point_choices) > 1:
-    max_points = c3.select_slider("Points", point_choices, key="map_points",
-                                  format_func=lambda n: f"all {n:,}" if n == n_test else f"{n:,}",
-                                  help="How many test images to place (a random sample when not all)")
-else:  # a small test set: nothing to choose
-    max_points = n_test
-    c3.metric("Points", f"all {n_test:,}")
-left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points)
+    chosen = c3.select_slider("Points", point_choices, key="map_points", format_func=points_label,
+                              help="How many images to place: a seeded sample of the test images, all of them, or every "
+                                   "training image too (smaller, paler dots). The scores do not change with it: they "
+                                   "use the same seeded images whatever is drawn.")
+else:  # nothing to choose
+    chosen = point_choices[0]
+    c3.metric("Points", points_label(chosen))
+all_train = chosen == everything
+max_points = min(chosen, n_test)
+# t-SNE embeds everything together and has no way to add points: it keeps a cap, so does UMAP's training
+capped = (projection == "tsne" and entry.latent_dim > 2) or (projection == "umap" and entry.latent_dim > 2)
+left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points, all_train=all_train)
 if projection == "umap" and entry.latent_dim > 2:
     right_emb, right_scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, "umap", 2, max_points)
 else:
     right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref,
-                                                  "auto" if projection == "umap" else projection, max_points)
+                                                  "auto" if projection == "umap" else projection, max_points,
+                                                  all_train=all_train and not capped)
+if capped and projection == "tsne":
+    st.caption(f":material/info: t-SNE places at most {TSNE_MAX_POINTS:,} images ({len(right_emb.test_index):,} test "
+               f"and {len(right_emb.train_index):,} training, seeded) however many the pixel map shows: it embeds them "
+               "all at once, about 10 s for 4,000 on this server, and its time grows faster than the number of points. "
+               "PCA draws everything.")
+elif capped and all_train:
+    st.caption(":material/info: The UMAP map places the test images only (placing 60,000 more takes minutes); "
+               "PCA draws everything.")
 if "umap" not in projections:
     st.caption(f"UMAP maps are an optional extra: `{UMAP_INSTALL}` on the server (about 210 MB with numba) adds them.")
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
+
+
+def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool):
+    """The map with the training images when they are placed (all_train), else test images only."""
+    train = all_train and len(emb.train_index) == n_train
+    return figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
+                              grid=map_grid(emb) if clickable_space else None, axis_titles=axes,
+                              train_xy=emb.train_xy if train else None, train_labels=emb.train_labels if train else None,
+                              train_index=emb.train_index if train else None)
 
 
 @st.fragment
@@ -79,11 +125,9 @@ def maps():
             m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=HELP["knn"])
             m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=HELP["trust"])
             m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=HELP["silhouette"])
-            grid = map_grid(emb) if clickable_space else None
-            fig = figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
-                                     grid=grid, axis_titles=axes)
-            events[name] = st.plotly_chart(fig, key=f"map_{name}_{entry.name}_{projection}_{max_points}",
-                                           on_select="rerun", selection_mode="points")
+            events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space),
+                                           key=f"map_{name}_{entry.name}_{projection}_{chosen}",
+                                           on_select="rerun", selection_mode="points", config={"scrollZoom": True})
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
                    f"{entry.latent_dim}-D code, so a spot on it is not one code). The left map is PCA's own 2-D code: click its grid.")
@@ -100,17 +144,17 @@ def maps():
     for name, point in picked.items():
         if point is None or name != current:
             continue
-        custom = point.get("customdata")
-        custom = custom[0] if isinstance(custom, (list, tuple)) else custom
+        image = figures.map_point(point)  # ('test' or 'training', row), None for empty space
         x, y = float(point["x"]), float(point["y"])
         st.divider()
         a, b, c = st.columns([1, 1, 2])
-        if custom is not None and int(custom) >= 0:
-            i = int(custom)
-            original = dataset.test.images[i:i + 1]
-            label = dataset.class_names[dataset.test.labels[i]]
+        if image is not None:
+            split, i = image
+            part = dataset.test if split == "test" else dataset.train
+            original = part.images[i:i + 1]
+            label = dataset.class_names[part.labels[i]]
             with a:
-                ui.image(original[0], f"test image #{i} (class {label})")
+                ui.image(original[0], f"{split} image #{i} (class {label})")
             if name == "model":
                 code = reducer.encode(original)[0]
                 with b:
@@ -119,7 +163,7 @@ def maps():
                 code = None
                 with b:
                     ui.image(decode_pixel_map(left_emb, x, y, dataset.image_shape), "rebuilt by PCA-2")
-            source = f"test image #{i}"
+            source = f"{split} image #{i}"
         else:
             code = np.array([x, y], np.float32) if name == "model" else None
             with a:
@@ -149,7 +193,8 @@ def scores_row(scores) -> None:
 def maps3d():
     """PCA-3 of the pixels beside PCA-3 (or UMAP-3) of the model's codes; hover names the test image."""
     st.caption(":material/help: **What am I looking at?** Each dot is a test image placed by three numbers; "
-               "drag to turn the cloud, scroll to zoom, hover for the test image number. Scores are measured in 3-D.")
+               "drag to turn the cloud, scroll to zoom, hover for the test image number. Scores are measured in 3-D."
+               + (" The 3-D view shows the test images only." if all_train else ""))
     method = "umap" if projection == "umap" else "pca"
     left, right = st.columns(2)
     with left:
@@ -184,9 +229,11 @@ if code_space:
         onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
     except Exception:  # noqa: BLE001 - the grid above still decodes on the server
         onnx = None
+    shown = subset_index(len(right_emb.test_xy), PAD_POINTS, 0)  # the pad redraws its dots on every move
     pad = None if onnx is None else live.latent_pad(
         f"map_pad_{entry.name}", onnx, resources.browser_id(sel.config, entry.ref), dataset.image_shape,
-        points=right_emb.test_xy, labels=right_emb.test_labels, label=f"{entry.method} decodes the code under the pointer")
+        points=right_emb.test_xy[shown], labels=right_emb.test_labels[shown],
+        label=f"{entry.method} decodes the code under the pointer")
     if pad is None or not pad.ok:
         st.caption("Your browser could not run the decoder itself: click the map's faint grid above to decode a spot.")
     elif pad.code is not None:

@@ -4,7 +4,8 @@ By default the dashboard listens on the loopback interface only (``.streamlit/co
 person at the machine may do everything. A teacher who serves it to a room starts it in classroom
 mode (``make classroom`` or ``python -m dashboard --classroom``): it listens on the network and is
 read-only for every browser: no training, no deleting, no server paths typed in; own image folders
-only from under the roots the teacher named; uploads capped in bytes and pixels. Every refused
+only from under the roots the teacher named; no zips of images uploaded as datasets (those uploaded
+beforehand may be picked); uploads capped in bytes and pixels. Every refused
 action is explained on the page.
 """
 
@@ -23,6 +24,8 @@ REFUSED = {
              "The teacher trains models beforehand (`make zoo`, or the Train page on their own machine).",
     "delete": "Deleting models is switched off in classroom mode, so nobody removes a model the class is using.",
     "paths": "Folders on the server cannot be typed in classroom mode: pick one of the folders the teacher shared.",
+    "upload": "Uploading a zip of images is switched off in classroom mode: a room shares this server and its disk. "
+              "Pick a zip the teacher uploaded beforehand, one of the shared folders, or a built-in dataset.",
 }
 
 
@@ -50,6 +53,11 @@ class Policy:
 
     @property
     def can_type_paths(self) -> bool:
+        return not self.classroom
+
+    @property
+    def can_upload_datasets(self) -> bool:
+        """Whether a browser may upload a zip that becomes a dataset on the server's disk."""
         return not self.classroom
 
     @property

@@ -126,6 +126,8 @@ def open_link() -> None:
         return
     if choice == "folder" and not _restore_folder(link):
         return
+    if choice == "upload" and not _restore_upload(link):
+        return
     state["dataset_choice"] = choice
 
 
@@ -144,6 +146,31 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
                              "so the dataset chosen in the sidebar is shown instead.")
             return False
         state["folder_pick"] = str(match[0])
+    _restore_size(link)
+    return True
+
+
+def _restore_upload(link: Mapping[str, str]) -> bool:
+    """An uploaded zip's folder, named by the link (``<zip name>-<content hash>``), among this server's uploads."""
+    from core.archives import uploaded_folders
+    from dashboard import resources
+
+    name = Path((link.get("folder") or "").strip()).name
+    data_dir = resources.data_dir_in_use(st.session_state.get("data_dir") or None)
+    match = [u.folder for u in uploaded_folders(data_dir) if name and u.folder.name == name]
+    if not match:
+        _note("sidebar", f"The link opens an uploaded dataset (**{name or 'none named'}**) that was not uploaded to "
+                         "this server: upload the same zip in the sidebar (it lands in the same place), or pick "
+                         "another dataset. The dataset chosen in the sidebar is shown instead.")
+        return False
+    st.session_state["upload_pick"] = str(match[0])
+    _restore_size(link)
+    return True
+
+
+def _restore_size(link: Mapping[str, str]) -> None:
+    """An image-folder link's resize and colour settings into the sidebar's keys."""
+    state = st.session_state
     size = _int(link.get("size"))
     if size is not None:
         if 8 <= size <= 128:
@@ -152,7 +179,6 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
             _note("sidebar", f"The link resizes images to {size} pixels, outside 8..128: using the size in the sidebar.")
     if "rgb" in link:
         state["folder_rgb"] = link["rgb"] == "1"
-    return True
 
 
 def _int(text) -> int | None:
@@ -274,6 +300,9 @@ def current() -> dict[str, str]:
             folder = Path(str(state.get("folder_pick") or "")).name
         if folder:
             params["folder"] = folder
+    if choice == "upload" and state.get("upload_pick"):  # its folder's name: the zip's name and content hash
+        params["folder"] = Path(str(state["upload_pick"])).name
+    if choice in ("folder", "upload"):
         if state.get("folder_size") is not None:
             params["size"] = str(int(state["folder_size"]))
         if state.get("folder_rgb"):

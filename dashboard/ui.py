@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from core import archives
 from core.config import ConfigError, DataConfig
 from core.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
@@ -24,8 +25,11 @@ DATASET_CHOICES = {
     "mnist": "MNIST",
     "fashion-mnist": "Fashion-MNIST",
     "kmnist": "KMNIST",
+    "cifar10": "CIFAR-10 (colour, 32x32)",
     "folder": "Own image folder",
+    "upload": "Upload a zip of images",
 }
+MAX_SKIPPED_SHOWN = 50  # skipped entries of an uploaded zip listed in the sidebar (10,000 text files would fill it)
 
 
 @dataclass(frozen=True)
@@ -55,8 +59,9 @@ def sidebar() -> Selection:
         if not rules.can_type_paths:
             data_dir = ""  # whatever a browser sends, the server's own setting is used
         config, problem = None, ""
-        if choice == "folder":
-            path = folder_choice(rules)
+        if choice in ("folder", "upload"):  # both end as a folder dataset: folder:PATH
+            path = (folder_choice(rules) if choice == "folder"
+                    else upload_choice(rules, resources.data_dir_in_use(data_dir or None)))
             size = st.number_input("Resize images to (pixels)", 8, 128, 28, key="folder_size")
             rgb = st.toggle("Keep colour", key="folder_rgb")
             if path:
@@ -65,6 +70,10 @@ def sidebar() -> Selection:
                     config = resources.resolve(config, resources.data_dir_in_use(data_dir or None))
                 except (ConfigError, DatasetError) as exc:
                     config, problem = None, str(exc)
+            elif choice == "upload":
+                problem = ("Upload a zip of images in the sidebar (flat, or one sub-folder per class), or pick another dataset."
+                           if rules.can_upload_datasets else
+                           "No zip of images was uploaded to this server beforehand: pick another dataset.")
             elif rules.can_type_paths:
                 problem = "Type the path of a folder of images in the sidebar (or pick another dataset)."
             else:
@@ -119,6 +128,56 @@ def folder_choice(rules: Policy) -> str:
         return ""
     return st.selectbox("Image folder", shared, key="folder_pick", help=REFUSED["paths"],
                         format_func=lambda p: Path(p).name) or ""
+
+
+def upload_limit_mb() -> int:
+    """The zip upload cap in MB: the archive limit of core, lowered to Streamlit's ``server.maxUploadSize``
+    (the server refuses anything larger anyway)."""
+    server_mb = int(st.get_option("server.maxUploadSize") or 200)
+    return max(1, min(archives.ArchiveLimits().max_archive_bytes // archives.MB, server_mb))
+
+
+def upload_choice(rules: Policy, data_dir: str) -> str:
+    """A zip of images uploaded here (unpacked under the data folder by ``core.archives``), or one uploaded
+    before; returns its folder ('' when there is none). In classroom mode only earlier uploads are offered."""
+    state = st.session_state
+    if rules.can_upload_datasets:
+        limit_mb = upload_limit_mb()
+        file = st.file_uploader("Zip of images", type=["zip"], key="upload_zip", max_upload_size=limit_mb,
+                                help=f"A .zip of PNG or JPEG images (at most {limit_mb} MB): flat, or one sub-folder "
+                                     "per class. It is unpacked once into the data folder's `uploads/` and "
+                                     "then listed below.")
+        if file is not None and state.get("upload_result", (None,))[0] != file.file_id:
+            try:
+                with st.spinner(f"Unpacking {file.name}..."):
+                    upload = archives.extract_archive(file, data_dir, file.name,
+                                                      archives.ArchiveLimits(max_archive_bytes=limit_mb * archives.MB))
+                state["upload_pick"] = str(upload.folder)  # the picker below is not drawn yet: allowed
+                again = " (uploaded before: the same folder is used)" if upload.reused else ""
+                state["upload_result"] = (file.file_id, "success", f"Unpacked {upload.label}{again}.")
+            except DatasetError as exc:
+                state["upload_result"] = (file.file_id, "error", str(exc))
+        if file is not None:
+            _, kind, text = state["upload_result"]
+            (st.success if kind == "success" else st.error)(text)
+    else:
+        st.caption(REFUSED["upload"])
+    uploads = archives.uploaded_folders(data_dir)
+    if not uploads:
+        return ""
+    labels = {str(u.folder): u.label for u in uploads}
+    if state.get("upload_pick") not in labels:
+        state.pop("upload_pick", None)
+    pick = st.selectbox("Uploaded dataset", list(labels), key="upload_pick", format_func=labels.get,
+                        help="Every zip unpacked under this data folder, newest first.")
+    chosen = next(u for u in uploads if str(u.folder) == pick)
+    if chosen.skipped:
+        n = len(chosen.skipped)
+        with st.expander(f"{n} entr{'y' if n == 1 else 'ies'} of the zip {'was' if n == 1 else 'were'} left out"):
+            shown = [f"- `{s.path}`: {s.reason}" for s in chosen.skipped[:MAX_SKIPPED_SHOWN]]
+            more = len(chosen.skipped) - len(shown)
+            st.markdown("\n".join(shown + ([f"- ... and {more} more"] if more else [])))
+    return pick
 
 
 def refused(action: str) -> bool:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
 from core.analysis import compressed_examples, jpeg_roundtrip, quantize_codes, rate_distortion_table, symbol_entropy_bits
+from core.analysis.compression import JPEG_SUBSAMPLING
 from core.reducers import PCAReducer
 
 
@@ -64,3 +67,57 @@ def test_compressed_examples_respect_the_budget(digits):
     assert out["JPEG"]["over_budget"]  # no JPEG file is as small as 40 bits
     rich = compressed_examples(digits, {"PCA": pca}, budget_bits=3000, n_images=4)
     assert not rich["JPEG"]["over_budget"] and rich["JPEG"]["psnr"] > out["JPEG"]["psnr"]
+
+
+# --- colour ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def colour(tmp_path_factory):
+    from core.datasets import load_dataset
+    from tests.colour_data import colour_config, write_rgb_folder
+
+    return load_dataset(colour_config(write_rgb_folder(tmp_path_factory.mktemp("rgb"), per_class=15)))
+
+
+def _red_on_blue(size: int = 16) -> np.ndarray:
+    image = np.zeros((1, 3, size, size), np.float32)
+    image[0, 2] = 0.6  # blue ground
+    image[0, :, 4:12, 4:12] = np.array([0.9, 0.1, 0.1])[:, None, None]  # a red square
+    return image
+
+
+def test_colour_images_are_written_as_colour_jpeg_with_the_stated_subsampling():
+    from PIL import Image, JpegImagePlugin
+
+    image = _red_on_blue()
+    decoded, sizes, scans = jpeg_roundtrip(image, 90, with_scan_bytes=True)
+    inside, ground = decoded[0, :, 7, 7], decoded[0, :, 1, 1]
+    assert inside[0] > 0.7 and inside[1] < 0.3 and inside[2] < 0.3, f"the square stays red: {inside}"
+    assert ground[2] > 0.45 and ground[0] < 0.2, f"the ground stays blue: {ground}"
+    grey = image.mean(axis=1, keepdims=True)
+    _, grey_sizes, grey_scans = jpeg_roundtrip(grey, 90, with_scan_bytes=True)
+    assert (sizes - scans)[0] > (grey_sizes - grey_scans)[0] + 200, "colour JPEG carries chroma tables too"
+    pixels = np.round(image[0].transpose(1, 2, 0) * 255).astype(np.uint8)  # what jpeg_roundtrip writes
+    for subsampling, code in (("4:2:0", 2), ("4:4:4", 0)):
+        buffer = io.BytesIO()
+        Image.fromarray(pixels).save(buffer, format="JPEG", quality=90, subsampling=subsampling)
+        with Image.open(buffer) as jpeg:
+            assert jpeg.mode == "RGB" and JpegImagePlugin.get_sampling(jpeg) == code
+        _, ours = jpeg_roundtrip(image, 90, subsampling=subsampling)
+        assert ours[0] == len(buffer.getvalue()), f"{subsampling}: the file measured is the file Pillow writes"
+    assert JPEG_SUBSAMPLING == "4:2:0"
+
+
+def test_rate_distortion_on_colour_counts_bits_and_quality_over_three_channels(colour):
+    pca = PCAReducer(8).fit(colour.train.images)
+    frame = rate_distortion_table(colour, {"PCA": pca}, bits=(4,), jpeg_qualities=(50,), n_images=None)
+    rows = frame.set_index("setting")
+    assert rows.loc["4 bit", "bits_per_image"] == 32, "a code's bits do not depend on the channels"
+    images = colour.test.images[np.arange(len(colour.test))]
+    decoded, sizes = jpeg_roundtrip(images, 50)
+    assert decoded.shape[1] == 3
+    assert rows.loc["q50", "bits_per_image"] == pytest.approx(8 * sizes.mean())
+    mse = ((decoded - images) ** 2).mean(axis=(1, 2, 3))  # per value, over all 3 x 32 x 32
+    assert rows.loc["q50", "psnr"] == pytest.approx(float(np.mean(10 * np.log10(1 / mse))), rel=1e-4)
+    out = compressed_examples(colour, {"PCA": pca}, budget_bits=64, n_images=3)
+    assert all(out[k]["images"].shape == (3, 3, 32, 32) for k in ("original", "PCA", "JPEG"))
+    assert out["JPEG"]["over_budget"], "no colour JPEG file fits in 64 bits"

@@ -60,7 +60,7 @@ def test_nearest_neighbours_in_three_spaces(method, every_reducer, small_digits,
         assert np.all(np.diff(group["distance"].to_numpy()) >= 0), f"{space}: nearest first"
         assert (group["label"].to_numpy() == test.labels[group["index"]]).all()
     # the distances are what they say: Euclidean in each space
-    codes, pca_codes, pixels = reducer.encode(test.images), pca3.encode(test.images), test.images.reshape(len(test), -1)
+    codes, pca_codes, pixels = reducer.encode(test.images), pca3.encode(test.images), np.asarray(test.images).reshape(len(test), -1)
     for space, points in {"code": codes, "pca": pca_codes, "pixels": pixels}.items():
         group = table[table["space"] == space]
         expected = np.linalg.norm(points[group["index"]] - points[index], axis=1)
@@ -223,3 +223,45 @@ def test_centred_on_grey_is_symmetric():
     np.testing.assert_allclose(out[2, 0, 0], [1.0, 0.25, 0.5])
     shared = centred_on_grey(deltas, per_image=False)
     np.testing.assert_allclose(shared[2, 0, 0], [0.625, 0.4375, 0.5])
+
+
+# --- colour -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def colour(tmp_path_factory):
+    from core.datasets import load_dataset
+    from tests.colour_data import colour_config, write_rgb_folder
+
+    return load_dataset(colour_config(write_rgb_folder(tmp_path_factory.mktemp("rgb"), per_class=15)))
+
+
+def test_neighbours_in_colour_pixels_use_all_three_channels(colour):
+    pca = PCAReducer(4).fit(colour.train.images)
+    table = nearest_neighbours(pca, colour, 0, 3, pca=pca)
+    pixels = table[table.space == "pixels"]
+    assert pixels["space_title"].iloc[0] == "pixels (3072 numbers)", "3 x 32 x 32 values"
+    flat = colour.test.images[np.arange(len(colour.test))].reshape(len(colour.test), -1)
+    expected = np.sort(np.sqrt(((flat - flat[0]) ** 2).sum(axis=1)))[1:4]
+    np.testing.assert_allclose(pixels["distance"], expected, rtol=1e-4)
+
+
+def test_eigen_images_of_colour_pca_are_colour_patterns(colour):
+    pca = PCAReducer(6).fit(colour.train.images)
+    images, ratio = eigen_images(pca)
+    assert images.shape == (6, 3, 32, 32) and ratio.shape == (6,)
+    np.testing.assert_allclose(images[2].reshape(-1), pca.components_[2])  # channel c of PC i is images[i, c]
+    shown = centred_on_grey(images)
+    assert shown.shape == images.shape and shown.min() >= 0 and shown.max() <= 1
+    for signed, picture in zip(images, shown):  # one symmetric scale over all three channels, never one each
+        scale = np.abs(signed).max()
+        np.testing.assert_allclose(picture, 0.5 + 0.5 * signed / scale, atol=1e-6)
+    spread = shown.max(axis=1) - shown.min(axis=1)  # how far from grey each pixel's hue is
+    assert spread.max() > 0.3, "the components of hue-coded classes are coloured, not grey"
+
+
+def test_centred_on_grey_keeps_the_hue_of_a_one_channel_change():
+    delta = np.zeros((1, 3, 2, 2))
+    delta[0, 0] = 1.0  # more red only
+    delta[0, 1, 0, 0] = -0.5  # and less green at one pixel
+    out = centred_on_grey(delta)[0]
+    np.testing.assert_allclose(out[:, 1, 1], [1.0, 0.5, 0.5])  # red on grey
+    np.testing.assert_allclose(out[:, 0, 0], [1.0, 0.25, 0.5])  # green's change on the same scale as red's

@@ -11,11 +11,19 @@ What is counted
   coordinate; test codes beyond it are clipped). The decoder (network weights, PCA basis) is not
   counted, as it is shared, like a JPEG decoder.
 * JPEG: ``bits_per_image`` is 8 x the whole file Pillow writes (baseline JPEG, standard tables, no
-  optimisation), HEADER INCLUDED: markers, quantisation and Huffman tables, about 300 bytes for a
-  grey image, which dominates for tiny images. ``entropy_bits_per_image`` is 8 x the entropy-coded
+  optimisation), HEADER INCLUDED: markers, quantisation and Huffman tables, 330 bytes for a grey
+  image and 625 for a colour one (two sets of tables), which dominates for tiny images. ``entropy_bits_per_image`` is 8 x the entropy-coded
   scan data alone (header and end marker excluded): the fair analogue of the codes' entropy, since
   a system sending many images would send the tables once. Originals are rounded to 8 bits before
   encoding, as any JPEG file must be; quality is measured against the float originals.
+
+Colour
+------
+Colour images (C = 3) are written as colour JPEG: Pillow converts RGB to YCbCr and keeps the two chroma
+planes at half resolution in both directions (4:2:0, :data:`JPEG_SUBSAMPLING`), what cameras and Pillow
+itself do by default, set explicitly here so a Pillow default cannot change the numbers. Quality is PSNR
+and SSIM over all 3*H*W values (:mod:`core.metrics`), the same as for the codes; a code's bits do not
+depend on the channels (d numbers of b bits), while the raw image costs 8*C*H*W bits.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ RD_COLUMNS = ["method", "setting", "bits_per_image", "entropy_bits_per_image", "
 DEFAULT_BITS = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_JPEG_QUALITIES = (5, 10, 20, 30, 50, 70, 90)
 RANGE_IMAGES = 5000  # training images encoded to set the quantiser's range
+JPEG_SUBSAMPLING = "4:2:0"  # colour JPEG's chroma at half width and height: Pillow's and cameras' default
 
 
 def quantize_codes(codes: np.ndarray, bits: int, low, high) -> tuple[np.ndarray, np.ndarray]:
@@ -88,16 +97,18 @@ def _jpeg_scan_bytes(data: bytes) -> int:
     return max(0, len(data) - header_end - 2)
 
 
-def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = False):
+def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = False, subsampling: str = JPEG_SUBSAMPLING):
     """Encode each image as a JPEG file with Pillow and decode it again.
 
     Parameters
     ----------
-    images : np.ndarray, shape (n, C, H, W), in [0, 1]; C is 1 (grey) or 3 (RGB, Pillow's 4:2:0)
+    images : np.ndarray, shape (n, C, H, W), in [0, 1]; C is 1 (a grey JPEG) or 3 (a colour JPEG)
     quality : int
         Pillow's JPEG quality, 1..95.
     with_scan_bytes : bool
         Also return the scan-data bytes per image (file minus header and end marker).
+    subsampling : {'4:2:0', '4:2:2', '4:4:4'}
+        Chroma subsampling of colour images (ignored for grey ones); see the module docstring.
 
     Returns
     -------
@@ -120,7 +131,8 @@ def jpeg_roundtrip(images: np.ndarray, quality: int, with_scan_bytes: bool = Fal
     for i, image in enumerate(pixels):
         picture = Image.fromarray(image[0]) if image.shape[0] == 1 else Image.fromarray(image.transpose(1, 2, 0))
         buffer = io.BytesIO()
-        picture.save(buffer, format="JPEG", quality=int(quality))
+        options = {"subsampling": subsampling} if image.shape[0] == 3 else {}  # grey JPEG has no chroma
+        picture.save(buffer, format="JPEG", quality=int(quality), **options)
         data = buffer.getvalue()
         sizes[i], scans[i] = len(data), _jpeg_scan_bytes(data)
         with Image.open(io.BytesIO(data)) as back:
@@ -244,5 +256,5 @@ def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_b
     return out
 
 
-__all__ = ["RD_COLUMNS", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
+__all__ = ["RD_COLUMNS", "JPEG_SUBSAMPLING", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
            "compressed_examples", "code_rd_rows", "jpeg_rd_rows"]

@@ -1,4 +1,10 @@
-"""How well each reducer cleans corrupted test images: the denoising table and example pictures."""
+"""How well each reducer cleans corrupted test images: the denoising table and example pictures.
+
+Noise on colour images (C = 3) is drawn per value, i.e. independently in each channel of each pixel, as
+:func:`core.noise.corrupt` does in training: gaussian grain is coloured, salt-and-pepper and masking hit a
+``level`` share of the values (a hit pixel may turn red or cyan rather than black or white). PSNR and SSIM
+compare all 3*H*W values with the clean image (:mod:`core.metrics`).
+"""
 
 from __future__ import annotations
 

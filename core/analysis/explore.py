@@ -3,6 +3,10 @@ traversal grids, and what the basis looks like (PCA's eigen-images beside a deco
 
 Every function takes any fitted reducer (PCA or an autoencoder: :mod:`core.reducers`) and returns
 plain arrays, small dataclasses or a pandas DataFrame; the dashboard's Explore page only draws them.
+
+Colour images (C = 3) go through unchanged: pixel distances use all 3*H*W values, and signed pictures
+(eigen-images, a decoder's unit moves) are mapped to colour by :func:`centred_on_grey` with one scale for
+all three channels, so grey is no change and a hue says which channels rise (red: more red, cyan: less red).
 """
 
 from __future__ import annotations
@@ -103,6 +107,7 @@ def nearest_neighbours(reducer: Reducer, dataset: Dataset, index: int, k: int = 
         image), ``label`` (int), ``class_name``, ``distance`` (float).
     """
     images = dataset.test.images
+    values = int(np.prod(dataset.test.shape))  # C*H*W numbers per image: three per pixel in colour
     if not 0 <= index < len(images):
         raise IndexError(f"test image {index} does not exist: the test split has {len(images)} images")
     if codes is None:
@@ -111,7 +116,7 @@ def nearest_neighbours(reducer: Reducer, dataset: Dataset, index: int, k: int = 
         pca_codes = (pca if pca is not None else baseline_for(reducer, dataset)).encode(images)
     spaces = {
         "code": (f"{reducer.label} code", codes),
-        "pixels": (f"pixels ({int(np.prod(images.shape[1:]))} numbers)", images.reshape(len(images), -1)),
+        "pixels": (f"pixels ({values} numbers)", np.asarray(images, np.float32).reshape(len(images), -1)),
         "pca": (f"PCA (d={np.shape(pca_codes)[1]}) code", pca_codes),
     }
     frames = []
@@ -369,8 +374,9 @@ def eigen_images(pca: PCAReducer) -> tuple[np.ndarray, np.ndarray]:
     Returns
     -------
     images : np.ndarray, shape (d, C, H, W)
-        ``components_`` reshaped, unchanged: signed values (unit-length vectors), to be shown with
-        :func:`centred_on_grey`.
+        ``components_`` reshaped, unchanged: signed values (unit-length vectors over all C*H*W values),
+        to be shown with :func:`centred_on_grey`. For RGB data each component is one colour pattern
+        (channel c of component i is ``images[i, c]``), not three grey ones.
     explained_variance_ratio : np.ndarray, shape (d,)
         The share of the training images' pixel variance each one explains.
     """
@@ -451,6 +457,9 @@ def unit_moves(reducer: Reducer, base_code, step: float = 1.0, directions: np.nd
 def centred_on_grey(deltas: np.ndarray, per_image: bool = True) -> np.ndarray:
     """Signed images mapped to [0, 1] symmetrically around grey: 0 -> 0.5, +max -> 1, -max -> 0.
 
+    The scale is shared by all channels of an image (never one per channel), so an RGB pattern keeps its
+    hue: a change only in red shows as red (or cyan where it is negative) on grey.
+
     Parameters
     ----------
     deltas : np.ndarray, shape (N, C, H, W)
@@ -463,7 +472,7 @@ def centred_on_grey(deltas: np.ndarray, per_image: bool = True) -> np.ndarray:
     np.ndarray, shape (N, C, H, W), float32 in [0, 1]
         An all-zero image becomes plain grey.
     """
-    deltas = np.asarray(deltas, np.float64)
+    deltas = np.asarray(deltas, np.float64)  # (N, C, H, W): one scale per image, over all its channels
     if deltas.ndim != 4:
         raise ValueError(f"deltas must have shape (N, C, H, W); got {deltas.shape}")
     flat = np.abs(deltas.reshape(len(deltas), -1))

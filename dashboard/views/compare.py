@@ -15,7 +15,8 @@ EXPLAINER = (
     "Both methods squeeze every image into **d numbers** and rebuild it. The grid shows the same test "
     "images (never seen in training) rebuilt by PCA and by each autoencoder with the **same d**, so the "
     "comparison is fair. The chart shows the error for every size: PCA's line comes from one fit, each "
-    "autoencoder is one point. With **MSE** (the mean squared pixel error, lower is better) a point below "
+    "autoencoder is one point. With **MSE** (the mean squared error per value, lower is better: per pixel for "
+    "grey images, per colour channel of each pixel for colour ones) a point below "
     "PCA's line means the autoencoder rebuilds better than PCA with the same budget; with **PSNR** (the "
     "same error in decibels) and **SSIM** (how similar the structure looks, 0 to 1) higher is better, so "
     "there a point *above* the line beats PCA. The MSE beside each row of pictures is measured on the "
@@ -58,7 +59,10 @@ st.caption("Lower is better: a point below PCA's line beats PCA at its size." if
            "Higher is better: a point above PCA's line beats PCA at its size.")
 
 st.subheader("Metrics on the test images")
-st.caption(f"Every one of the {len(dataset.test):,} test images (SSIM on a fixed sample of them).")
+c, h, w = dataset.image_shape
+st.caption(f"Every one of the {len(dataset.test):,} test images (SSIM on a fixed sample of them)."
+           + (f" Colour: each image has {c * h * w:,} values (3 per pixel); the MSE averages them all, the squared "
+              "error per image adds them all up, SSIM averages the three channels." if c == 3 else ""))
 summary = versus_pca(table)
 shown = summary.rename(columns=COLUMN_NAMES)[[c for c in COLUMN_NAMES.values() if c in summary.rename(columns=COLUMN_NAMES)]]
 st.dataframe(shown, hide_index=True, width="stretch",

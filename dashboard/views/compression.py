@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.analysis import subset_index
+from core.analysis.compression import JPEG_SUBSAMPLING
 from core.records import ModelRef, unique_labels
 from dashboard import figures, resources, ui
 
@@ -13,9 +14,12 @@ EXPLAINER = (
     "(the **rate-distortion curve**) for PCA, the autoencoder and **JPEG**, the format cameras use. "
     "Up and to the left is better: more quality for fewer bits.\n\n"
     "Fair print: the decoder itself (the network, PCA's patterns) is not counted, just as a JPEG viewer "
-    "is not. A JPEG file carries about 300 bytes of tables and markers, which dominates for tiny images; "
-    "switch to *ideal entropy coding* to leave that header out for JPEG and count the codes as an ideal "
-    "entropy coder would."
+    "is not. A JPEG file carries about 330 bytes of tables and markers (625 for a colour one, which needs "
+    "tables for its colour planes too), which dominates for tiny images; switch to *ideal entropy coding* to "
+    "leave that header out for JPEG and count the codes as an ideal entropy coder would.\n\n"
+    "Colour images: JPEG stores them as colour JPEG, brightness at full resolution and the two colour planes "
+    "at half width and height (4:2:0, what cameras do); PSNR and SSIM compare all three channels. A code costs "
+    "d x b bits whatever the channels; the raw image costs 8 bits per value, three values per pixel."
 )
 page = ui.page("Compression", EXPLAINER, models=lambda r: r.train.noise is None,
                need="a trained (non-denoising) autoencoder")
@@ -51,9 +55,13 @@ index = tuple(int(i) for i in subset_index(len(dataset.test), 8, seed=2))
 examples = resources.compressed(sel.config, sel.data_dir, models, float(budget), index)
 for label, item in examples.items():
     if label == "original":
-        ui.image_row("original", item["images"], note=f"{dataset.image_shape[0] * dataset.image_shape[1] * dataset.image_shape[2] * 8:,} bits raw")
+        c, h, w = dataset.image_shape
+        ui.image_row("original", item["images"], note=f"{c * h * w * 8:,} bits raw"
+                     + (f" (8 bits x 3 colours x {h}x{w})" if c == 3 else ""))
         continue
     note = f"{item['setting']}, {item['bits_per_image']:.0f} bits, PSNR {item['psnr']:.1f} dB"
+    if label == "JPEG" and dataset.image_shape[0] == 3:
+        note += f", colour {JPEG_SUBSAMPLING}"
     if item.get("over_budget"):
         note += "  \n:orange[over budget: its smallest setting]"
     ui.image_row(label, item["images"], note=note)

@@ -19,7 +19,8 @@ EXPLAINER = (
     "some noise).\n\n"
     "**PSNR** (decibels, higher is better) and **SSIM** (0 to 1, higher is better) compare each column "
     "with the clean images. Gaussian noise adds grain, salt-and-pepper flips pixels to black or white, "
-    "masking blacks pixels out. You can also upload an image of your own."
+    "masking blacks pixels out. On colour images the noise hits each colour channel on its own, so the grain is "
+    "coloured and a hit pixel may turn red or cyan. You can also upload an image of your own."
 )
 page = ui.page("Denoising", EXPLAINER, models=lambda r: r.train.noise is not None, need="a denoising autoencoder")
 dataset, sel, entries = page.dataset, page.selection, page.models
@@ -33,8 +34,10 @@ plain = [e for e in resources.cached_models(dataset.config)
 plain.sort(key=lambda e: e.family != dae.family)  # the same family first
 kind = c2.selectbox("Noise", ["gaussian", "salt_pepper", "masking"], key="dn_kind",
                     format_func={"gaussian": "gaussian", "salt_pepper": "salt and pepper", "masking": "masking"}.get)
+colour = dataset.image_shape[0] == 3
 level = c3.slider("Noise level", 0.0, 1.0 if kind == "gaussian" else 0.8, 0.3, 0.05, key="dn_level",
-                  help="gaussian: standard deviation; the others: share of pixels hit")
+                  help="gaussian: standard deviation; the others: share of "
+                       + ("values hit (each colour channel of each pixel on its own)" if colour else "pixels hit"))
 n_images = c4.slider("Images", 4, 12, 6, key="dn_n")
 noise = NoiseConfig(kind, float(level))
 
@@ -78,16 +81,18 @@ with st.expander("How each method copes as the noise grows"):
 st.subheader("Your own image")
 c_shape = dataset.image_shape
 upload_mb = policy().upload_mb or MAX_UPLOAD_BYTES // (1024 * 1024)
-training_mean = float(dataset.train.images.mean())  # light strokes on a dark ground when below 0.5
+sample = dataset.train.images[subset_index(len(dataset.train), 2000)]  # enough for a mean, never all of CIFAR
+training_mean = float(np.mean(sample))  # light strokes on a dark ground when below 0.5
 polarity = "light on a dark background" if training_mean < 0.5 else "dark on a light background"
 st.caption(f"PNG, JPEG, BMP, GIF, WebP or TIFF up to {upload_mb} MB and {MAX_UPLOAD_PIXELS // 1_000_000} megapixels. "
            "It is converted to "
            f"{'grayscale' if c_shape[0] == 1 else 'RGB'} and resized to {c_shape[2]}x{c_shape[1]} pixels, like the "
-           f"training images, which are {polarity}: with *Invert colours: auto* an image of the opposite kind is "
-           "inverted to match.")
+           + (f"training images, which are {polarity}: with *Invert colours: auto* an image of the opposite kind is "
+              "inverted to match." if not colour else
+              "training images. Colour images are not inverted unless you ask: a negative swaps every hue."))
 u1, u2, u3 = st.columns([2, 1, 1])
 upload = u1.file_uploader("Upload an image", type=list(UPLOAD_TYPES), key="dn_upload", max_upload_size=upload_mb)
-invert = u2.radio("Invert colours", ["auto", "yes", "no"], horizontal=True, key="dn_invert")
+invert = u2.radio("Invert colours", ["auto", "yes", "no"], index=2 if colour else 0, horizontal=True, key="dn_invert")
 add_noise = u3.toggle("Add the noise above", True, key="dn_add_noise",
                       help="Off: your image is already noisy, just clean it")
 if upload is not None:

@@ -193,8 +193,9 @@ st.header("4. What the basis looks like", divider="gray")
 what("PCA rebuilds every image as the mean image plus its code numbers times fixed patterns, its components "
      "(\"eigen-images\"), shown here with the share of the pixel variance each explains. Below them, what the "
      "decoder adds to the mean code's image for a move of 1 along each code number (for long codes, along the main "
-     "directions of the codes). Grey means no change, light "
-     "means brighter, dark means darker; each picture is scaled to its own strongest change.")
+     "directions of the codes). Grey means no change, light means brighter, dark means darker; each picture is "
+     "scaled to its own strongest change" + (", one scale for all three channels, so a hue says which colours "
+                                             "rise (red: more red; cyan: less red)." if dataset.image_shape[0] == 3 else "."))
 components, ratio = eigen_images(pca)
 moves = resources.unit_move_images(sel.config, sel.data_dir, entry.ref)
 shown = min(len(components), 16)
@@ -206,6 +207,7 @@ along = "code number" if moves.labels[0].startswith("code") else "principal dire
 captioned_row(entry.method, np.concatenate([moves.base_image[None], centred_on_grey(moves.deltas)]),
               ["mean code"] + [f"{name}  \n±{strength:.2f}" for name, strength in zip(moves.labels, moves.strength)],
               slots=slots, note=f"the mean code decoded, then a move of {moves.step:g} along each {along}")
-st.caption("Under each autoencoder picture: the largest change of a pixel's brightness (0 to 1). A move of 1 is "
+st.caption("Under each autoencoder picture: the largest change of a pixel's brightness (0 to 1"
+           + (", in any of its three colour channels" if dataset.image_shape[0] == 3 else "") + "). A move of 1 is "
            "small for a code whose numbers span tens and large for one whose numbers span one: compare the "
            "patterns, not their strength. For PCA a move of 1 adds exactly one component.")

@@ -70,6 +70,7 @@ def machine() -> dict:
         "cpu": cpu,
         "cores": os.cpu_count(),
         "torch threads": torch.get_num_threads(),
+        "training device": (f"cuda ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else "cpu"),
         "python": platform.python_version(),
         "torch": torch.__version__,
         "numpy": np.__version__,

@@ -61,3 +61,26 @@ def test_bad_model_config_says_what_is_allowed():
         ModelConfig(family="transformer")
     with pytest.raises(ConfigError, match="latent_dim"):
         ModelConfig(latent_dim=0)
+
+
+@pytest.mark.parametrize("size, stages, grid", [(8, 2, 2), (28, 2, 7), (32, 2, 8), (64, 3, 8), (128, 4, 8)])
+def test_conv_depth_grows_with_the_image_so_the_code_layer_stays_small(size, stages, grid):
+    from core.models.conv import ConvTrunk
+
+    trunk = ConvTrunk((3, size, size), (32, 64), "transpose")
+    assert trunk.code_shape[1:] == (grid, grid) and trunk.code_shape[0] == (32, 64, 128, 256)[stages - 1]
+    out = trunk.image_logits(trunk.features(torch.zeros(2, 3, size, size)), size, size)
+    assert out.shape == (2, 3, size, size), "the decoder mirrors every added stage"
+
+
+def test_conv_uses_gelu_by_default_and_relu_models_keep_their_cache_keys():
+    from torch import nn
+
+    conv = build_model(default_model_config("conv", 4), (1, 28, 28))
+    assert any(isinstance(m, nn.GELU) for m in conv.modules()) and not any(isinstance(m, nn.ReLU) for m in conv.modules())
+    relu = ModelConfig(family="conv", latent_dim=4)
+    assert "activation" not in relu.to_dict(), "a model from before the option keeps its key"
+    assert ModelConfig(family="conv", latent_dim=4, activation="gelu").key() != relu.key()
+    assert not any(isinstance(m, nn.GELU) for m in build_model(relu, (1, 28, 28)).modules())
+    with pytest.raises(ConfigError, match="activation must be one of relu, gelu"):
+        ModelConfig(family="conv", activation="tanh")

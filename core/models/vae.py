@@ -15,16 +15,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.base import Autoencoder
-from core.models.conv import ConvTrunk
+from core.models.conv import ConvTrunk, activation_layer
 
 
 class VariationalAutoencoder(Autoencoder):
     def __init__(self, config, image_shape):
         super().__init__(config, image_shape)
-        self.trunk = ConvTrunk(self.image_shape, config.channels, config.decoder)
+        self.trunk = ConvTrunk(self.image_shape, config.channels, config.decoder, config.activation)
         self.to_mu = nn.Linear(self.trunk.flat, config.latent_dim)
         self.to_logvar = nn.Linear(self.trunk.flat, config.latent_dim)
-        self.from_code = nn.Sequential(nn.Linear(config.latent_dim, self.trunk.flat), nn.ReLU(inplace=True))
+        self.from_code = nn.Sequential(nn.Linear(config.latent_dim, self.trunk.flat), activation_layer(config.activation))
         self.pixels = math.prod(self.image_shape)
 
     def encode(self, x):

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from core.reducers import Reducer
 
 #: bump when a derived computation changes what it returns: every older file is then ignored
-CODE_VERSION = 1
+CODE_VERSION = 2  # 2: pixel PCA of images over 1,024 values fitted on a subsample
 DERIVED = "derived"  # a model's folder inside its checkpoint version
 DATASETS = ".derived"  # dataset-level folders under the store root (hidden: never listed as a checkpoint)
 _KEY = "__derived_key__"

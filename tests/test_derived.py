@@ -193,3 +193,19 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     rows = json.loads(again.stdout.splitlines()[0])
     assert len(rows) == 6 and all(row["cached"] for row in rows)
     assert again.stdout.splitlines()[-1] == "TORCH False"
+
+
+def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_directions(monkeypatch):
+    import core.analysis.pixel_pca as pixel_pca
+    from core.pixels import Pixels
+
+    rng = np.random.default_rng(0)
+    basis = np.linalg.qr(rng.normal(size=(1200, 3)))[0].T  # 3 strong directions in 1,200 values (3 x 20 x 20)
+    weights = rng.normal(size=(600, 3)) * [12.0, 8.0, 5.0]
+    flat = 0.5 + 0.02 * (weights @ basis) + 0.005 * rng.normal(size=(600, 1200))
+    images = Pixels.from_float(np.clip(flat, 0, 1).reshape(600, 3, 20, 20))
+    monkeypatch.setattr(pixel_pca, "MAX_RANDOMIZED_VALUES", 200 * 1200)  # room for 200 images at once
+    fitted = fit_pixel_pca(images, 3)
+    assert fitted.n_samples == 200, "a seeded subsample, not every image converted to float at once"
+    overlap = np.abs(fitted.components @ basis.T)  # (3, 3): each found direction against the true ones
+    assert overlap.max(axis=1).min() > 0.95, overlap

@@ -8,8 +8,11 @@ float copy (and scikit-learn's centred second copy) a PCA of the whole array nee
 eigendecomposition yields every component, so the 2-D map, the 3-D map and the curve share one fit.
 Exact rather than randomized, and no subsample: the components are those scikit-learn's full
 solver finds (same signs, see :func:`_flip`), so maps and numbers do not change with this shortcut.
-Images with more than :data:`MAX_COVARIANCE_PIXELS` numbers (a large colour folder) fall back to
-scikit-learn's randomized PCA on float32.
+Images with more than :data:`MAX_COVARIANCE_PIXELS` numbers (CIFAR-10's 3,072, a colour folder) fall
+back to scikit-learn's randomized PCA on a seeded subsample of at most :data:`MAX_RANDOMIZED_VALUES`
+float32 values: the covariance of 50,000 CIFAR images alone is 472 GFLOP and a full 3,072 x 3,072
+eigendecomposition took a minute on 2 busy cores (the first open of Autoencoder vs PCA on colour data
+took 57.6 s); 20,000 RGB 64x64 images as one float32 array would be 983 MB.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 CHUNK = 8192  # images converted to float32 at a time
-MAX_COVARIANCE_PIXELS = 4096  # a P x P float64 covariance: 128 MB at this size
+MAX_COVARIANCE_PIXELS = 1024  # exact up to 32x32 grey (MNIST's 784); a P x P float64 covariance is 8 MB here
+MAX_RANDOMIZED_VALUES = 25_000_000  # larger images: float32 values of the subsample fitted at once (100 MB)
 MAX_COMPONENTS = 64  # what the pages use: the error curve's longest PCA (and any baseline up to it)
 
 
@@ -147,7 +151,11 @@ def fit_pixel_pca(images, max_components: int | None = MAX_COMPONENTS) -> PixelP
 def _fit_randomized(images, n: int, pixels: int, k: int) -> PixelPCA:
     from sklearn.decomposition import PCA
 
-    x = np.asarray(images, np.float32).reshape(n, pixels)  # our copy: scikit-learn may centre it in place
+    from core.analysis._common import subset_index
+
+    rows = subset_index(n, max(4 * k, MAX_RANDOMIZED_VALUES // pixels), seed=0)
+    x = np.asarray(images[rows], np.float32).reshape(len(rows), pixels)  # ours: scikit-learn may centre it in place
     pca = PCA(n_components=k, svd_solver="randomized", random_state=0, copy=False).fit(x)
     return PixelPCA(pca.mean_.astype(np.float32), np.ascontiguousarray(pca.components_, np.float32),
-                    pca.explained_variance_.astype(np.float32), pca.explained_variance_ratio_.astype(np.float32), n)
+                    pca.explained_variance_.astype(np.float32), pca.explained_variance_ratio_.astype(np.float32),
+                    len(rows))

@@ -22,6 +22,8 @@ EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the
 
 SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
 IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
+LARGE_IMAGE_SIDE = 32  # images with a longer side train at LARGE_IMAGE_LR
+LARGE_IMAGE_LR = 2e-3  # 5e-3 (the default) collapsed conv models of 64x64 colour images (bench/NOTES.md part 2)
 
 
 @dataclass(frozen=True)
@@ -92,8 +94,9 @@ def zoo_status(data: DataConfig, records: list[ModelRecord], train: TrainConfig 
     return status
 
 
-def default_train_config(n_train: int, **overrides) -> TrainConfig:
-    """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST.
+def default_train_config(n_train: int, image_shape: tuple[int, int, int] | None = None, **overrides) -> TrainConfig:
+    """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST, a lower
+    peak learning rate for images larger than 32 px.
 
     ``$LATENT_LAB_EPOCHS`` sets the default epochs everywhere (CLI and dashboard alike).
 
@@ -101,10 +104,14 @@ def default_train_config(n_train: int, **overrides) -> TrainConfig:
     ----------
     n_train : int
         Number of training images.
+    image_shape : (C, H, W), optional
+        The dataset's image shape: above 32 px a side the default learning rate is 2e-3.
     **overrides
         TrainConfig fields to set (None values are ignored).
     """
     settings = {k: v for k, v in overrides.items() if v is not None}
+    if image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE:
+        settings.setdefault("lr", LARGE_IMAGE_LR)
     if os.environ.get(EPOCHS_ENV):
         settings.setdefault("epochs", int(os.environ[EPOCHS_ENV]))
     if n_train <= SMALL_DATASET:

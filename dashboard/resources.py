@@ -135,7 +135,7 @@ def _reducers(config: DataConfig, data_dir: str, models: dict[str, ModelRef]) ->
 # --- the zoo and training (in the background: a training outlives its page) -------------------------
 def zoo(dataset: Dataset, train: TrainConfig | None = None) -> list[ZooModel]:
     """The default models for this dataset and the cached model standing for each (see core.zoo)."""
-    return zoo_status(dataset.config, store().list().records, train or default_train_config(len(dataset.train)))
+    return zoo_status(dataset.config, store().list().records, train or default_train_config(len(dataset.train), dataset.image_shape))
 
 
 @st.cache_resource

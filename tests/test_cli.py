@@ -93,7 +93,7 @@ def test_a_collapsed_model_is_said_so_and_marked(tmp_path, capsys):
     captured = capsys.readouterr()
     row = json.loads(captured.out)
     assert row["collapsed"] is True and row["test_mse"] >= 0.95 * row["mean_image_mse"]
-    assert "no better than drawing the mean training image" in captured.err and "--lr 0.002" in captured.err
+    assert "no better than drawing the mean training image" in captured.err and "--lr 0.005" in captured.err
     assert main(["list", "--checkpoints", str(tmp_path), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["collapsed"] is True
 

@@ -80,3 +80,11 @@ def test_bad_noise_and_training_values_are_refused():
         NoiseConfig.parse("speckle:0.2")
     with pytest.raises(ConfigError, match="epochs"):
         TrainConfig(epochs=0)
+
+
+def test_larger_images_get_a_gentler_default_learning_rate():
+    from core.zoo import default_train_config
+
+    assert default_train_config(1000, (1, 28, 28)).lr == 5e-3 == default_train_config(1000).lr
+    assert default_train_config(1000, (3, 64, 64)).lr == 2e-3, "5e-3 collapsed 64x64 colour conv models"
+    assert default_train_config(1000, (3, 64, 64), lr=1e-2).lr == 1e-2, "an explicit --lr wins"

@@ -81,7 +81,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=int, help=f"default {defaults.epochs} on small data (digits), "
                         f"fewer on large data (about 240k images seen: 4 on MNIST); ${EPOCHS_ENV} sets the default")
     parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}")
-    parser.add_argument("--lr", type=float, default=defaults.lr, help=f"peak learning rate (default {defaults.lr})")
+    parser.add_argument("--lr", type=float, help=f"peak learning rate (default {defaults.lr}; 2e-3 for images larger than 32 px)")
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--time-budget", type=float, help="train for this many seconds (overrides --epochs); "
                         "the cosine learning-rate schedule is fitted to the budget")
@@ -96,7 +96,8 @@ def explicit_training(args) -> bool:
 def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseConfig | None = None) -> TrainConfig:
     """The training settings the arguments ask for. The defaults (epochs, threads) scale with the
     training split's size, so the dataset is loaded (once, and only when a command needs them)."""
-    return default_train_config(len(dataset().train), epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    data = dataset()
+    return default_train_config(len(data.train), data.image_shape, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 seed=args.seed, noise=noise, time_budget=args.time_budget)
 
 

@@ -48,7 +48,7 @@ def training_time_hint(dataset, train) -> str:
 
 
 st.subheader("Model zoo")
-standard = resources.default_train_config(len(dataset.train))
+standard = resources.default_train_config(len(dataset.train), dataset.image_shape)
 status = resources.zoo(dataset, standard)
 table = pd.DataFrame([{
     "model": z.label, "latent size": z.model.latent_dim, "cached": z.trained,
@@ -80,7 +80,7 @@ with st.container(border=True):
     budget = None
     if length == "time budget":
         budget = st.slider("Seconds per model", 10, 600, 60 if large else 20, step=10, key=f"zoo_budget_{dataset.name}")
-    train_config = resources.default_train_config(len(dataset.train), time_budget=budget)
+    train_config = resources.default_train_config(len(dataset.train), dataset.image_shape, time_budget=budget)
     label = f"Train the default models ({len(missing)} to train)" if missing else "Default models trained"
     forbidden = bool(missing) and ui.refused("train")
     if st.button(label, type="primary" if missing else "secondary", disabled=not missing or forbidden, key="train_zoo"):

@@ -20,7 +20,7 @@ EXPLAINER = (
 )
 dataset = ui.page("Train a model", EXPLAINER).dataset
 n_train = len(dataset.train)
-defaults = resources.default_train_config(n_train)
+defaults = resources.default_train_config(n_train, dataset.image_shape)
 large = n_train > 5000
 
 with st.form("train_form"):
@@ -50,7 +50,7 @@ def configs_from_form():
     model = default_model_config(family, int(latent), loss=None if loss == "default" else loss)
     noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
     train = resources.default_train_config(
-        n_train, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
+        n_train, dataset.image_shape, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
         time_budget=float(budget) if length == "time budget" else None)
     return model, train
 

@@ -13,4 +13,9 @@ PARTS: dict[str, str] = {
     "classroom": "bench.classroom",
     "live": "bench.live_decode",
     "fuzz": "bench.fuzz_uploads",
+    "coldpages": "bench.cold_pages",
+    "upload": "bench.upload_zip",
+    "bigfolder": "bench.big_folder",
+    "colour": "bench.colour_pages",
+    "map": "bench.map_scale",
 }

@@ -91,8 +91,3 @@ class Pixels:
 
     def __repr__(self) -> str:
         return f"Pixels({self.raw.shape}, uint8 / {self.scale:g})"
-
-
-def as_float(images) -> np.ndarray:
-    """Images of shape (N, C, H, W) as one float32 array (a :class:`Pixels` view is converted)."""
-    return np.asarray(images, dtype=np.float32)

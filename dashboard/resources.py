@@ -17,6 +17,7 @@ architecture tables (so the Train page need not import torch). In classroom mode
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -219,7 +220,9 @@ def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: 
     scores = _data_derived(config).values(
         "pixel-map-scores", {"max_points": max_points, "n_components": n_components, "all_train": all_train},
         lambda: embedding_scores(emb, dataset))
-    return emb, scores
+    # the baseline's "codes" are the flattened test pixels (31 MB on MNIST), needed only for the scores
+    # above: st.cache_data would copy them into every rerun of the page
+    return dataclasses.replace(emb, test_codes=emb.test_codes[:, :0]), scores
 
 
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
@@ -237,7 +240,6 @@ def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str,
 def code_stats(config: DataConfig, data_dir: str, ref: ModelRef):
     """LatentStats of a reducer's codes over the training images (principal directions for long codes),
     kept on disk (it encodes thousands of training images)."""
-    import dataclasses
 
     from core.analysis import LatentStats, latent_stats
     from core.analysis.latent import STATS_IMAGES

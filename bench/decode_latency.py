@@ -27,14 +27,17 @@ CASES = [  # (family, latent_dim, image shape): the MNIST-sized model and the di
 
 
 def reducers(family: str, latent: int, shape):
+    from core.autoencoder_reducer import AutoencoderReducer
     from core.config import TrainConfig
     from core.methods import default_model_config
     from core.models import build_model
-    from core.reducers import AutoencoderReducer, PCAReducer
+    from core.reducers import PCAReducer
 
     torch.manual_seed(0)
-    model = build_model(default_model_config(family, latent), shape).eval()
-    ae = AutoencoderReducer.from_model(model, TrainConfig(), [], 0.0)
+    config = default_model_config(family, latent)
+    model = build_model(config, shape).eval()
+    arrays = {k: v.numpy() for k, v in model.state_dict().items()}
+    ae = AutoencoderReducer.from_state(config, TrainConfig(), shape, arrays, [], 0.0)
     images = np.random.default_rng(0).random((max(200, latent + 1), *shape), dtype=np.float32)
     pca = PCAReducer(latent).fit(images)
     return model, ae, pca

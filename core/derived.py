@@ -2,9 +2,9 @@
 
 The pages reuse results that are expensive on MNIST and the same for every session and every server
 run: a built-in dataset's pixels (read without torchvision), the pixel PCA of the training split and
-PCA's error curve, a model's test codes, error row, code ranges and decoder as ONNX, the scores of a
-map. They are kept beside what they were computed from, so they are keyed and invalidated like
-checkpoints:
+PCA's error curve, a model's test codes, error row, code ranges and its encoder and decoder as ONNX
+(which the pages run instead of torch: :mod:`core.onnx_reducer`), the scores of a map. They are kept
+beside what they were computed from, so they are keyed and invalidated like checkpoints:
 
 * a model's files live in its checkpoint's version folder (``<root>/<name>/derived/``, i.e. inside
   ``.<name>.v-<id>``): a retrained model gets a new version folder and a deleted one loses its folder,
@@ -16,7 +16,8 @@ checkpoints:
   until the dataset folder is removed; nothing lists or loads it).
 
 :func:`precompute_model` (called by a checkpoint save) and :func:`precompute_dataset` (called by
-``python -m core zoo`` after training) write the first answers while the model or data is in memory.
+``python -m core zoo`` after training) write the first answers while the model or data is in memory;
+:func:`precompute_zoo` (``python -m core zoo``, every time) what the zoo's models need torch for.
 
 Each entry's file name holds a hash of (identity, analysis parameters, :data:`CODE_VERSION`), and
 the file repeats the full key, checked on read. Files are written to a temporary name and renamed
@@ -44,13 +45,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from core.analysis.pixel_pca import PixelPCA
-    from core.config import DataConfig
+    from core.checkpoints import CheckpointStore
+    from core.config import DataConfig, ModelConfig
     from core.datasets import Dataset
     from core.records import ModelRecord
     from core.reducers import Reducer
 
 #: bump when a derived computation changes what it returns: every older file is then ignored
-CODE_VERSION = 2  # 2: pixel PCA of images over 1,024 values fitted on a subsample
+CODE_VERSION = 3  # 2: pixel PCA of images over 1,024 values fitted on a subsample; 3: noise drawn by NumPy
 DERIVED = "derived"  # a model's folder inside its checkpoint version
 DATASETS = ".derived"  # dataset-level folders under the store root (hidden: never listed as a checkpoint)
 _KEY = "__derived_key__"
@@ -142,13 +144,10 @@ class Derived:
         dict of str to np.ndarray
             What ``compute()`` returned (or read back from disk: same names, dtypes and shapes).
         """
+        stored = self.stored_arrays(name, params)
+        if stored is not None:
+            return stored
         path, key = self.path(name, params, ".npz"), self.key(name, params)
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored[_KEY]) == key:
-                    return {k: stored[k] for k in stored.files if k != _KEY}
-        except Exception:  # noqa: BLE001 - absent, truncated, corrupt or foreign: compute it again
-            pass
         values = {k: np.asarray(v) for k, v in compute().items()}
 
         def write(tmp: Path) -> None:
@@ -157,6 +156,17 @@ class Derived:
 
         self._write(path, write)
         return values
+
+    def stored_arrays(self, name: str, params: Mapping | None) -> dict[str, np.ndarray] | None:
+        """What :meth:`arrays` would read from disk, or None when nothing valid is stored (nothing is computed)."""
+        path, key = self.path(name, params, ".npz"), self.key(name, params)
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                if str(stored[_KEY]) == key:
+                    return {k: stored[k] for k in stored.files if k != _KEY}
+        except Exception:  # noqa: BLE001 - absent, truncated, corrupt or foreign: compute it again
+            pass
+        return None
 
     def table(self, name: str, params: Mapping | None, compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
         """A DataFrame (parquet; the key is kept in the file's metadata)."""
@@ -299,6 +309,29 @@ def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reduce
                                                                               np.float32)})["codes"]
 
 
+def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None) -> dict[str, bytes] | None:
+    """The model's encoder and decoder as ONNX (:mod:`core.export`), ``{'encoder': bytes, 'decoder': bytes}``.
+
+    Keyed by the exporter (torch's version, the opset) besides the weights. With ``reducer=None``
+    only what is stored is read (None when absent): the caller decides whether to pay for torch.
+    """
+    from importlib.metadata import version
+
+    from core.export import OPSET, decoder_onnx, encoder_onnx
+
+    params = {**named, "torch": version("torch"), "opset": OPSET}
+    if reducer is None:
+        stored = derived.stored_arrays("onnx", params)
+    else:
+        def export() -> dict[str, np.ndarray]:
+            fitted = reducer()
+            return {"encoder": np.frombuffer(encoder_onnx(fitted), np.uint8),
+                    "decoder": np.frombuffer(decoder_onnx(fitted), np.uint8)}
+
+        stored = derived.arrays("onnx", params, export)
+    return None if stored is None else {part: stored[part].tobytes() for part in ("encoder", "decoder")}
+
+
 def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, reconstructions: np.ndarray) -> None:
     """What a just-trained model's pages will ask for first, written while the model is in memory
     (a save calls it on the new version folder, so the checkpoint appears with them)."""
@@ -306,12 +339,52 @@ def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, recon
     test_codes_of(derived, {}, lambda: reducer, dataset)
 
 
+def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: tuple[int, int, int],
+                    writable: bool = True) -> pd.DataFrame:
+    """A Keras-like summary of a model config on images of ``image_shape``: columns layer, type,
+    output shape, params (building the model needs torch; the Train page reads the stored table)."""
+    import pandas as pd
+
+    def summary() -> pd.DataFrame:
+        from core.models import build_model
+        from core.models.summary import layer_summary
+
+        frame = pd.DataFrame(layer_summary(build_model(config, image_shape), image_shape))
+        frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
+        return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
+
+    shelf = Derived(Path(root) / DATASETS / "architectures", "architecture", writable)
+    return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
+
+
+def precompute_zoo(store: CheckpointStore, data: DataConfig) -> None:
+    """What the pages ask of each zoo model and would need torch for, where it is not on disk yet
+    (``python -m core zoo``): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the pages run
+    them in ONNX Runtime, :mod:`core.onnx_reducer`) and its architecture table. Reading what is
+    already there costs milliseconds and imports no torch, so a cached zoo stays fast."""
+    from core.zoo import zoo_status
+
+    for entry in zoo_status(data, store.list().records):
+        if entry.record is not None:
+            folder = store.root / entry.record.name
+            onnx_graphs_of(Derived.of_model(store.root, entry.record), {}, lambda folder=folder: store.load(folder))
+            architecture_of(store.root, entry.record.model, entry.record.image_shape)
+
+
 def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:
-    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve),
-    for a dataset already in memory (``python -m core zoo`` after training)."""
+    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve, and
+    PCA's graphs at the zoo's latent sizes, which the playground's live decoder runs beside each
+    model), for a dataset already in memory (``python -m core zoo`` after training)."""
+    from core.methods import BASELINE
+    from core.zoo import default_zoo
+
     source = _source_identity(dataset.config, data_dir)
     derived = Derived.of_dataset(root, dataset.config)
     if source is not None:
         derived.arrays("dataset", {"source": source}, lambda: _dataset_arrays(dataset))
     pca = pixel_pca_of(derived, dataset.train.images)
     pca_curve_of(derived, dataset, lambda: pca)
+    for size in sorted({entry.model.latent_dim for entry in default_zoo()}):
+        if size <= pca.n_components:  # the dashboard's PCA-k (a fitted-on-the-spot reference: the dataset's folder)
+            onnx_graphs_of(derived, {"method": BASELINE, "latent_dim": size},
+                           lambda size=size: pca.reducer(size, dataset.image_shape))

@@ -75,7 +75,7 @@ def _load(path: str):
     return getattr(import_module(module), name)
 
 
-_AE = "core.reducers:AutoencoderReducer"
+_AE = "core.autoencoder_reducer:AutoencoderReducer"
 
 #: every method, in the order tables and pickers list them
 METHODS: dict[str, Method] = {m.name: m for m in [

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from core.config import NoiseConfig
+
+if TYPE_CHECKING:
+    import torch
 
 
 def corrupt(images: torch.Tensor, noise: NoiseConfig, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -24,6 +28,8 @@ def corrupt(images: torch.Tensor, noise: NoiseConfig, generator: torch.Generator
     -------
     torch.Tensor, same shape as ``images``
     """
+    import torch
+
     if noise.kind == "gaussian":
         sample = torch.randn(images.shape, generator=generator, dtype=images.dtype, device=images.device)
         return (images + noise.level * sample).clamp_(0.0, 1.0)
@@ -35,6 +41,14 @@ def corrupt(images: torch.Tensor, noise: NoiseConfig, generator: torch.Generator
 
 
 def corrupt_array(images: np.ndarray, noise: NoiseConfig, seed: int = 0) -> np.ndarray:
-    """NumPy front of :func:`corrupt` with a fixed seed. Shape (N, C, H, W) in and out."""
-    generator = torch.Generator().manual_seed(seed)
-    return corrupt(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)), noise, generator).numpy()
+    """The same corruption as :func:`corrupt`, in NumPy (what the pages show: no torch needed), from a
+    fixed seed. Shape (N, C, H, W) in and out, float32 in [0, 1]."""
+    rng = np.random.default_rng(seed)
+    images = np.asarray(images, dtype=np.float32)
+    if noise.kind == "gaussian":
+        return np.clip(images + np.float32(noise.level) * rng.standard_normal(images.shape, dtype=np.float32), 0.0, 1.0)
+    hit = rng.random(images.shape, dtype=np.float32) < noise.level
+    if noise.kind == "masking":
+        return np.where(hit, np.float32(0.0), images)
+    salt = rng.random(images.shape, dtype=np.float32) < 0.5
+    return np.where(hit, salt.astype(np.float32), images)

@@ -7,23 +7,30 @@ against PCA" is a loop over reducers and every page works for every model.
 Every reducer is built from a :class:`~core.config.ModelConfig` (``from_config``), knows its registry
 entry (``capabilities``), hands out its fitted state as named arrays (``state``) and is rebuilt from
 them (``from_state``): that is all the checkpoint store needs, for PCA and autoencoders alike.
+
+Three implementations: :class:`PCAReducer` (here), :class:`core.autoencoder_reducer.AutoencoderReducer`
+(a torch network: training and the CLI) and :class:`core.onnx_reducer.OnnxReducer` (a trained
+network's exported graphs run by ONNX Runtime: what the dashboard's pages use, without importing
+torch). This module imports neither torch nor the models.
 """
 
 from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from sklearn.exceptions import NotFittedError
 
 from core.config import ModelConfig, TrainConfig
 from core.methods import Capabilities, get_method, method_label
-from core.models import build_model
-from core.models.base import Autoencoder
 from core.pixels import Pixels
-from core.training import ProgressCallback, train
+
+if TYPE_CHECKING:
+    import torch
+
+    from core.training import ProgressCallback
 
 CHUNK = 1024  # images per forward pass in encode/decode: a conv model's activations for 1,024 MNIST images are ~40 MB
 
@@ -84,6 +91,9 @@ class Reducer(ABC):
     def _decode(self, codes: np.ndarray) -> np.ndarray: ...
 
     @abstractmethod
+    def _torch_encoder(self) -> torch.nn.Module: ...
+
+    @abstractmethod
     def _torch_decoder(self) -> torch.nn.Module: ...
 
     @property
@@ -134,6 +144,14 @@ class Reducer(ABC):
         """``decode(encode(images))``, shape (N, C, H, W)."""
         return self.decode(self.encode(images))
 
+    def torch_encoder(self) -> torch.nn.Module:
+        """The encoder as a torch module: images (N, C, H, W) -> codes (N, latent_dim_).
+
+        Exactly what :meth:`encode` computes, as one module, so it can be exported (ONNX).
+        """
+        self._check_fitted()
+        return self._torch_encoder().eval()
+
     def torch_decoder(self) -> torch.nn.Module:
         """The decoder as a torch module: codes (N, latent_dim_) -> images (N, C, H, W) in [0, 1].
 
@@ -144,9 +162,14 @@ class Reducer(ABC):
         return self._torch_decoder().eval()
 
     def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
-        """Random codes from the prior, shape (n, latent_dim_); only methods with ``capabilities.prior``."""
-        raise TypeError(f"{self.method} has no prior to sample from: only a VAE defines one; "
-                        "sample codes between the training codes' low and high percentiles instead")
+        """Random codes from the prior N(0, I), shape (n, latent_dim_), float32; only methods with
+        ``capabilities.prior``. Drawn by NumPy from ``seed``, so every runtime of one model (torch or
+        ONNX Runtime) draws the same codes."""
+        self._check_fitted()
+        if not self.capabilities.prior:
+            raise TypeError(f"{self.method} has no prior to sample from: only a VAE defines one; "
+                            "sample codes between the training codes' low and high percentiles instead")
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim_), dtype=np.float32)
 
     @property
     def label(self) -> str:
@@ -235,116 +258,12 @@ class PCAReducer(Reducer):
             np.clip(flat, 0.0, 1.0, out=flat)
         return flat.reshape(len(codes), *self.image_shape_)
 
-    def _torch_decoder(self):
-        return _LinearDecoder(self.components_, self.mean_, self.image_shape_, self.clip)
+    def _torch_encoder(self):
+        from core.export_modules import LinearEncoder
 
-
-class _LinearDecoder(torch.nn.Module):
-    """PCA's inverse transform as a module: ``codes @ components + mean``, clipped, reshaped."""
-
-    def __init__(self, components: np.ndarray, mean: np.ndarray, image_shape: tuple[int, ...], clip: bool):
-        super().__init__()
-        self.register_buffer("components", torch.from_numpy(np.asarray(components, np.float32)))
-        self.register_buffer("mean", torch.from_numpy(np.asarray(mean, np.float32)))
-        self.image_shape = tuple(int(s) for s in image_shape)
-        self.clip = clip
-
-    def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        flat = codes @ self.components + self.mean
-        if self.clip:
-            flat = flat.clamp(0.0, 1.0)
-        return flat.reshape(-1, *self.image_shape)
-
-
-class _ModelDecoder(torch.nn.Module):
-    """An autoencoder's decode, clipped to [0, 1] for families without a sigmoid."""
-
-    def __init__(self, model: Autoencoder):
-        super().__init__()
-        self.model = model
-
-    def forward(self, codes: torch.Tensor) -> torch.Tensor:
-        images = self.model.decode(codes)
-        return images if self.model.sigmoid_output else images.clamp(0.0, 1.0)
-
-
-class AutoencoderReducer(Reducer):
-    """An autoencoder from ``core.models`` behind the Reducer contract.
-
-    Parameters
-    ----------
-    model_config : ModelConfig
-    train_config : TrainConfig
-    callback : callable, optional
-        Receives :class:`core.training.EpochStats` after each epoch of ``fit``.
-    device : torch.device, optional
-        Where to train (default: CUDA when present).
-
-    Attributes
-    ----------
-    model_ : Autoencoder
-    history_ : list of dict, one per epoch
-    train_seconds_ : float
-    """
-
-    def __init__(self, model_config: ModelConfig, train_config: TrainConfig | None = None,
-                 callback: ProgressCallback | None = None, device: torch.device | None = None):
-        self.model_config = model_config
-        self.train_config = train_config or TrainConfig()
-        self.callback = callback
-        self.device = device
-
-    @classmethod
-    def from_config(cls, model_config, train_config=None, callback=None):
-        return cls(model_config, train_config, callback)
-
-    def fit(self, images):
-        images = _as_images(images)  # a uint8 dataset view stays uint8: the trainer converts per batch
-        torch.manual_seed(self.train_config.seed)  # the weights' initialisation is part of the seed
-        model = build_model(self.model_config, images.shape[1:])
-        start = time.perf_counter()
-        history = train(model, images, self.train_config, self.callback, self.device)
-        self._set_fitted(model, history, time.perf_counter() - start)
-        return self
-
-    def state(self):
-        self._check_fitted()
-        return {k: v.detach().cpu().contiguous().numpy() for k, v in self.model_.state_dict().items()}
-
-    @classmethod
-    def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
-        model = build_model(model_config, tuple(image_shape))
-        model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})
-        reducer = cls(model_config, train_config)
-        reducer._set_fitted(model, history, train_seconds)
-        return reducer
-
-    def _set_fitted(self, model: Autoencoder, history: list[dict], seconds: float):
-        self.model_ = model.eval()
-        self._set_shape(model.image_shape, model.latent_dim, history, seconds)
-
-    def _device(self) -> torch.device:
-        return next(self.model_.parameters()).device
-
-    def _run(self, fn, array: np.ndarray) -> np.ndarray:
-        device = self._device()
-        with torch.inference_mode():
-            parts = [fn(torch.from_numpy(array[i:i + CHUNK]).to(device)).cpu().numpy()
-                     for i in range(0, len(array), CHUNK)]
-        return np.concatenate(parts) if parts else np.zeros((0,), np.float32)
-
-    def _encode(self, images):
-        return self._run(self.model_.encode, images)
-
-    def _decode(self, codes):
-        decoded = self._run(self.model_.decode, codes)
-        return decoded if self.model_.sigmoid_output else np.clip(decoded, 0.0, 1.0)
+        return LinearEncoder(self.components_, self.mean_)
 
     def _torch_decoder(self):
-        return _ModelDecoder(self.model_)
+        from core.export_modules import LinearDecoder
 
-    def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
-        self._check_fitted()
-        if not self.capabilities.prior:
-            return super().sample_prior(n, seed)
-        return self.model_.sample_prior(n, torch.Generator().manual_seed(seed)).numpy()
+        return LinearDecoder(self.components_, self.mean_, self.image_shape_, self.clip)

@@ -10,9 +10,10 @@ What is expensive and the same for every session and every server run is also ke
 built-in datasets' pixels (so a new server reads MNIST without importing torchvision), the pixel PCA
 (fitted once for every size: maps, the error curve and PCA baselines share it) and the pixel map's
 scores, the PCA error curve, each model's error row, test codes, code ranges, class means and
-decoder as ONNX, the denoising and rate-distortion tables (keyed by every model's weights), and the
-architecture tables (so the Train page need not import torch). In classroom mode nothing is written
-(the store is read-only to the room): what is on disk is read, the rest computed in memory.
+encoder and decoder as ONNX (the pages run models in ONNX Runtime, not torch), the denoising and
+rate-distortion tables (keyed by every model's weights), and the architecture tables (so the Train
+page need not import torch). In classroom mode nothing is written (the store is read-only to the
+room): what is on disk is read, the rest computed in memory.
 """
 
 from __future__ import annotations
@@ -27,9 +28,19 @@ import streamlit as st
 from core.checkpoints import CheckpointStore
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
 from core.datasets import Dataset, resolve_data_config, resolve_data_dir
-from core.derived import DATASETS, Derived, error_row_of, load_dataset_cached, pca_curve_of, pixel_pca_of, test_codes_of
+from core.derived import (
+    Derived,
+    architecture_of,
+    error_row_of,
+    load_dataset_cached,
+    onnx_graphs_of,
+    pca_curve_of,
+    pixel_pca_of,
+    test_codes_of,
+)
 from core.jobs import Job, TrainingJobs
 from core.methods import BASELINE, build_reducer, default_model_config, get_method
+from core.onnx_reducer import runnable_checkpoint
 from core.records import ModelRecord, ModelRef
 from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
 
@@ -104,7 +115,8 @@ def cached_models(config: DataConfig) -> list[ModelRecord]:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
 def _checkpoint(root: str, name: str, created: str):
-    return CheckpointStore(root).load(CheckpointStore(root).root / name)
+    # the model's exported graphs in ONNX Runtime: no page waits for torch (core.onnx_reducer)
+    return runnable_checkpoint(CheckpointStore(root), CheckpointStore(root).root / name, _writable())
 
 
 @st.cache_resource(show_spinner="Fitting PCA to the training images...", max_entries=8)
@@ -165,16 +177,7 @@ def delete_model(record: ModelRecord) -> None:
 def architecture(config: ModelConfig, image_shape: tuple[int, int, int]) -> pd.DataFrame:
     """A Keras-like summary table: layer, type, output shape, parameters (kept on disk: building the
     model needs torch, which the Train page need not wait for when the table is known)."""
-    def summary() -> pd.DataFrame:
-        from core.models import build_model
-        from core.models.summary import layer_summary
-
-        frame = pd.DataFrame(layer_summary(build_model(config, image_shape), image_shape))
-        frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
-        return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
-
-    shelf = Derived(store().root / DATASETS / "architectures", "architecture", _writable())
-    return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
+    return architecture_of(store().root, config, image_shape, _writable())
 
 
 # --- computed tables and arrays ---------------------------------------------------------------------
@@ -340,15 +343,9 @@ def browser_id(config: DataConfig, ref: ModelRef) -> str:
 @st.cache_data(show_spinner="Preparing the decoder for your browser...", max_entries=32)
 def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
     """The model's decoder as ONNX bytes (for the live decoder and the download), once per model."""
-    from importlib.metadata import version
-
-    from core.export import decoder_onnx as export
-
     # kept in the checkpoint: exporting costs seconds (and torch.onnx's import) on every new server
     derived, named = _derived(config, ref)
-    stored = derived.arrays("decoder-onnx", {**named, "torch": version("torch")},
-                            lambda: {"onnx": np.frombuffer(export(reducer(config, data_dir, ref)), np.uint8)})
-    return stored["onnx"].tobytes()
+    return onnx_graphs_of(derived, named, lambda: reducer(config, data_dir, ref))["decoder"]
 
 
 def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:

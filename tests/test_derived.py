@@ -181,8 +181,12 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     trained = subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
     assert trained.returncode == 0, trained.stderr
     assert not any(row["cached"] for row in json.loads(trained.stdout))
-    [data_folder] = (tmp_path / derived_module.DATASETS).iterdir()
-    assert {p.name.rsplit("-", 1)[0] for p in data_folder.iterdir()} == {"dataset", "pixel-pca", "pca-error-curve"}
+    folders = {p.name.split("-")[0]: p for p in (tmp_path / derived_module.DATASETS).iterdir()}
+    assert set(folders) == {"digits", "architectures"}  # the dataset's values; each zoo model's layer table
+    assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx"}
+    assert len(list(folders["architectures"].iterdir())) == 5  # 6 models; the denoiser shares conv d=8's layers
+    for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs for the pages
+        assert any(f.name.startswith("onnx-") for f in (model / derived_module.DERIVED).iterdir()), model.name
 
     check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
              "try:\n    runpy.run_module('core', run_name='__main__')\n"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from sklearn.exceptions import NotFittedError
 
 from core.config import TrainConfig
-from core.export import INPUT_NAME, OUTPUT_NAME, decoder_onnx
+from core.export import CODE_NAME, IMAGE_NAME, decoder_onnx
 from core.methods import METHODS, build_reducer, default_model_config
-
-ort = pytest.importorskip("onnxruntime", reason="pip install -r requirements-dev.txt for the onnxruntime check")
 
 
 def fitted(name: str, images: np.ndarray, latent_dim: int = 3):
@@ -20,7 +19,7 @@ def fitted(name: str, images: np.ndarray, latent_dim: int = 3):
 
 def run_onnx(blob: bytes, codes: np.ndarray) -> np.ndarray:
     session = ort.InferenceSession(blob, providers=["CPUExecutionProvider"])
-    return session.run([OUTPUT_NAME], {INPUT_NAME: codes.astype(np.float32)})[0]
+    return session.run([IMAGE_NAME], {CODE_NAME: codes.astype(np.float32)})[0]
 
 
 @pytest.mark.parametrize("name", list(METHODS))
@@ -29,8 +28,8 @@ def test_exported_decoder_is_valid_and_matches_torch(name, small_digits):
     blob = decoder_onnx(reducer)
     model = onnx.load_from_string(blob)
     onnx.checker.check_model(model, full_check=True)
-    assert [i.name for i in model.graph.input] == [INPUT_NAME]
-    assert [o.name for o in model.graph.output] == [OUTPUT_NAME]
+    assert [i.name for i in model.graph.input] == [CODE_NAME]
+    assert [o.name for o in model.graph.output] == [IMAGE_NAME]
     batch_axis = model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch_axis.dim_param and not batch_axis.dim_value  # symbolic: any batch size
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
+from core.autoencoder_reducer import AutoencoderReducer
 from core.config import ConfigError, NoiseConfig, TrainConfig
 from core.errors import TrainingDiverged
 from core.methods import default_model_config
 from core.noise import corrupt, corrupt_array
-from core.reducers import AutoencoderReducer
 from core.training import cosine_lr
 
 

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import torch
 
+from core.autoencoder_reducer import AutoencoderReducer
 from core.config import ConfigError, TrainConfig
 from core.methods import default_model_config
 from core.models import build_model
-from core.reducers import AutoencoderReducer
 from core.training import to_channels_last, train, uses_convolutions
 
 

@@ -45,7 +45,7 @@ def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_im
         ``psnr`` (mean dB over images), ``ssim`` (mean over images). One 'noisy' row and one row per
         reducer for each noise, in that order.
     """
-    from core.noise import corrupt_array  # imports torch: only when the table is made
+    from core.noise import corrupt_array
 
     clean = dataset.test.images[subset_index(len(dataset.test), n_images, seed)]
     rows = []

@@ -87,7 +87,7 @@ class PixelPCA:
         return pca
 
     def reducer(self, k: int, image_shape: tuple[int, int, int]):
-        """A fitted :class:`core.reducers.PCAReducer` of latent size ``k`` (imports torch: the reducers do)."""
+        """A fitted :class:`core.reducers.PCAReducer` of latent size ``k``."""
         from core.config import TrainConfig
         from core.methods import default_model_config
         from core.reducers import PCAReducer

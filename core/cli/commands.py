@@ -129,6 +129,9 @@ def cmd_zoo(args) -> int:
         from core.derived import precompute_dataset
 
         precompute_dataset(store.root, dataset(), args.data_dir)
+    from core.derived import precompute_zoo
+
+    precompute_zoo(store, data_config_from_args(args))
     print_rows(rows, args.json, TABLE_COLUMNS)
     return 0
 

@@ -51,7 +51,3 @@ class VariationalAutoencoder(Autoencoder):
         mu, logvar = out["mu"], out["logvar"]
         kl = 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1).mean()
         return self.config.beta * kl
-
-    def sample_prior(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """n codes from N(0, I), shape (n, latent_dim)."""
-        return torch.randn(n, self.latent_dim, generator=generator)

@@ -1,0 +1,137 @@
+"""A trained model run by ONNX Runtime from its exported encoder and decoder: what the dashboard's
+pages use, so that viewing models never imports torch.
+
+Importing torch costs a dashboard process ~520 MB of memory and 2-3 s on a fresh server (bench part
+``memory``); ONNX Runtime costs ~20 MB and encodes the 10,000 MNIST test images through the conv
+model faster on one thread than torch on two. A model's graphs are exported once
+(:func:`core.derived.onnx_graphs_of`: by ``python -m core zoo``, or by the first server that opens the
+model) and kept inside its checkpoint version folder, keyed by its weights, so a retrained model
+never runs an old graph. Training, the CLI and export itself stay in torch
+(:class:`core.autoencoder_reducer.AutoencoderReducer`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from core.config import ModelConfig, TrainConfig
+from core.export import CODE_NAME, IMAGE_NAME
+from core.reducers import CHUNK, Reducer
+
+if TYPE_CHECKING:
+    from core.checkpoints import CheckpointStore
+    from core.records import ModelRecord
+
+
+def _session(graph: bytes, threads: int):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    # one thread, no spinning: a classroom server runs many sessions' requests side by side, and
+    # spinning threads would take the cores from the others (1 thread measured faster than torch on 2)
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # warnings about unused initialisers are noise here
+    return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+
+class OnnxReducer(Reducer):
+    """A fitted reducer whose ``encode`` and ``decode`` run exported ONNX graphs.
+
+    It answers everything a page asks of a reducer (encode, decode, reconstruct, sample_prior,
+    label, capabilities) with the same numbers as the torch model it was exported from (to float32
+    rounding: tests/test_onnx_reducer.py). It cannot be trained or saved: that is the torch reducer's job.
+
+    Parameters
+    ----------
+    model_config, train_config : ModelConfig, TrainConfig
+        The configs of the model the graphs were exported from.
+    image_shape : tuple of int
+        (C, H, W).
+    encoder, decoder : bytes
+        :func:`core.export.encoder_onnx` and :func:`core.export.decoder_onnx` of that model.
+    history : list of dict, optional
+    train_seconds : float, optional
+    threads : int
+        ONNX Runtime's threads per call.
+    """
+
+    def __init__(self, model_config: ModelConfig, train_config: TrainConfig, image_shape: tuple[int, int, int],
+                 encoder: bytes, decoder: bytes, history: list[dict] | tuple = (), train_seconds: float = 0.0,
+                 threads: int = 1):
+        self.model_config, self.train_config = model_config, train_config
+        self.encoder_onnx, self.decoder_onnx = bytes(encoder), bytes(decoder)
+        self._encoder, self._decoder = _session(self.encoder_onnx, threads), _session(self.decoder_onnx, threads)
+        self._set_shape(image_shape, model_config.latent_dim, list(history), train_seconds)
+
+    @classmethod
+    def from_record(cls, record: ModelRecord, graphs: dict[str, bytes]) -> OnnxReducer:
+        """The reducer of a cached model from its record and its graphs (``{'encoder', 'decoder'}``)."""
+        return cls(record.model, record.train, record.image_shape, graphs["encoder"], graphs["decoder"],
+                   list(record.history), record.train_seconds)
+
+    # --- inference -------------------------------------------------------------------------------
+    def _encode(self, images):
+        return self._encoder.run([CODE_NAME], {IMAGE_NAME: np.ascontiguousarray(images, np.float32)})[0]
+
+    def _decode(self, codes):
+        parts = [self._decoder.run([IMAGE_NAME], {CODE_NAME: np.ascontiguousarray(codes[i:i + CHUNK])})[0]
+                 for i in range(0, len(codes), CHUNK)]
+        return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape_), np.float32)
+
+    # --- what only the torch reducer does ----------------------------------------------------------
+    @classmethod
+    def from_config(cls, model_config, train_config=None, callback=None):
+        raise TypeError("an OnnxReducer runs a trained model's exported graphs; build_reducer() makes one to train")
+
+    def fit(self, images):
+        raise TypeError(f"{self.label} runs exported graphs and cannot be trained: train it with `python -m core train`")
+
+    def state(self):
+        raise TypeError(f"{self.label} runs exported graphs: its weights are in its checkpoint (CheckpointStore.load)")
+
+    @classmethod
+    def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
+        raise TypeError("an OnnxReducer is built from exported graphs (OnnxReducer.from_record), not from weights")
+
+    def _torch_encoder(self):
+        raise TypeError(f"{self.label} has no torch module: its encoder is already ONNX (the encoder_onnx attribute)")
+
+    def _torch_decoder(self):
+        raise TypeError(f"{self.label} has no torch module: its decoder is already ONNX (the decoder_onnx attribute)")
+
+
+def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bool = True) -> Reducer:
+    """The reducer a page runs for one cached model: ONNX Runtime on its stored graphs, without torch.
+
+    When the graphs are not on disk yet (a model trained before they existed, or by a training that
+    did not export them), the checkpoint is loaded in torch and, if the store may be written, its
+    graphs are exported and kept for the next server; that first call returns the torch reducer,
+    already in memory.
+
+    Raises
+    ------
+    core.errors.CheckpointError
+        When the checkpoint is missing, corrupt or does not match its record.
+    """
+    from core.derived import Derived, onnx_graphs_of
+
+    record = store.verified_record(folder)
+    derived = Derived.of_model(store.root, record, writable)
+    graphs = onnx_graphs_of(derived, {}, None)
+    if graphs is not None:
+        try:
+            return OnnxReducer.from_record(record, graphs)
+        except Exception:  # noqa: BLE001 - a graph this runtime cannot load: the weights still can
+            pass
+    reducer = store.load(folder)
+    if writable:
+        onnx_graphs_of(derived, {}, lambda: reducer)
+    return reducer
+
+
+__all__ = ["OnnxReducer", "runnable_checkpoint"]

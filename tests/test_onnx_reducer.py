@@ -1,0 +1,173 @@
+"""core.onnx_reducer: the pages run a trained model's exported graphs in ONNX Runtime, with the same
+numbers as torch, and without importing torch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.autoencoder_reducer import AutoencoderReducer
+from core.checkpoints import load_or_train
+from core.config import TrainConfig
+from core.derived import Derived, onnx_graphs_of
+from core.methods import AUTOENCODERS, default_model_config
+from core.onnx_reducer import OnnxReducer, runnable_checkpoint
+from tests.e2e.support import REPO
+
+TRAIN = TrainConfig(epochs=1, batch_size=64, seed=0)
+
+
+def exported(reducer) -> OnnxReducer:
+    from core.export import decoder_onnx, encoder_onnx
+
+    return OnnxReducer(reducer.model_config, reducer.train_config, reducer.image_shape_,
+                       encoder_onnx(reducer), decoder_onnx(reducer), reducer.history_, reducer.train_seconds_)
+
+
+@pytest.mark.parametrize("name", AUTOENCODERS)
+def test_every_family_gives_torchs_codes_images_and_samples(name, every_reducer, small_digits):
+    torch_reducer = every_reducer[name]
+    onnx_reducer = exported(torch_reducer)
+    images = small_digits.test.images[:50]
+    codes = torch_reducer.encode(images)
+    np.testing.assert_allclose(onnx_reducer.encode(images), codes, atol=1e-4, rtol=1e-4)
+    off_data = np.random.default_rng(0).normal(0, 3, (7, 3)).astype(np.float32)  # far from the training codes
+    for some in (codes, codes[:1], off_data):
+        np.testing.assert_allclose(onnx_reducer.decode(some), torch_reducer.decode(some), atol=1e-4, rtol=0)
+    np.testing.assert_allclose(onnx_reducer.reconstruct(images), torch_reducer.reconstruct(images), atol=1e-4)
+    assert (onnx_reducer.label, onnx_reducer.capabilities) == (torch_reducer.label, torch_reducer.capabilities)
+    if torch_reducer.capabilities.prior:  # both runtimes draw the same prior samples from a seed
+        np.testing.assert_array_equal(onnx_reducer.sample_prior(6, seed=3), torch_reducer.sample_prior(6, seed=3))
+
+
+def test_large_batches_and_colour_images_go_through_in_chunks():
+    images = np.random.default_rng(1).random((2100, 3, 10, 12), dtype=np.float32)  # more than one CHUNK
+    torch_reducer = AutoencoderReducer(default_model_config("conv", 4), TRAIN).fit(images[:256])
+    onnx_reducer = exported(torch_reducer)
+    codes = onnx_reducer.encode(images)
+    assert codes.shape == (2100, 4)
+    np.testing.assert_allclose(codes, torch_reducer.encode(images), atol=1e-4, rtol=1e-4)
+    decoded = onnx_reducer.decode(codes)
+    assert decoded.shape == (2100, 3, 10, 12) and decoded.min() >= 0 and decoded.max() <= 1
+    with pytest.raises(ValueError, match="fitted on images of shape"):
+        onnx_reducer.encode(images[:, :1])
+
+
+def test_it_says_it_cannot_be_trained_or_saved(every_reducer):
+    onnx_reducer = exported(every_reducer["dense"])
+    with pytest.raises(TypeError, match="python -m core train"):
+        onnx_reducer.fit(np.zeros((4, 1, 8, 8), np.float32))
+    with pytest.raises(TypeError, match="checkpoint"):
+        onnx_reducer.state()
+
+
+def test_a_page_gets_onnx_once_the_graphs_are_kept_and_torch_before(store, small_digits):
+    trained = load_or_train(small_digits, default_model_config("conv", 2), TRAIN, store=store)
+    folder = store.root / trained.record.name
+    first = runnable_checkpoint(store, folder)  # no graphs yet: torch loads it and exports them for next time
+    assert isinstance(first, AutoencoderReducer)
+    derived = Derived.of_model(store.root, trained.record)
+    assert onnx_graphs_of(derived, {}, None) is not None
+    second = runnable_checkpoint(store, folder)
+    assert isinstance(second, OnnxReducer)
+    images = small_digits.test.images[:20]
+    np.testing.assert_allclose(second.reconstruct(images), first.reconstruct(images), atol=1e-4)
+    assert second.history_ == list(trained.record.history)
+
+
+def test_a_retrained_model_never_runs_the_old_graphs(store, small_digits):
+    model = default_model_config("dense", 2)
+    old = load_or_train(small_digits, model, TRAIN, store=store)
+    folder = store.root / old.record.name
+    runnable_checkpoint(store, folder)
+    assert isinstance(runnable_checkpoint(store, folder), OnnxReducer)
+    new = load_or_train(small_digits, model, TRAIN, store=store, retrain=True)
+    assert new.record.created != old.record.created
+    # the retrained model's version folder starts without graphs: they are exported from its own weights
+    assert isinstance(runnable_checkpoint(store, folder), AutoencoderReducer)
+    # and graphs are keyed by the weights: another model's graphs are never read for this one
+    assert onnx_graphs_of(Derived(Derived.of_model(store.root, new.record).folder, "model:x:other-weights"), {}, None) is None
+    assert isinstance(runnable_checkpoint(store, folder), OnnxReducer)
+
+
+def test_a_read_only_store_loads_torch_and_writes_nothing(store, small_digits):
+    trained = load_or_train(small_digits, default_model_config("dense", 2), TRAIN, store=store)
+    folder = store.root / trained.record.name
+    before = sorted(p.name for p in Derived.of_model(store.root, trained.record).files())
+    assert isinstance(runnable_checkpoint(store, folder, writable=False), AutoencoderReducer)
+    assert sorted(p.name for p in Derived.of_model(store.root, trained.record).files()) == before
+
+
+def test_a_corrupt_graph_file_falls_back_to_the_weights(store, small_digits):
+    trained = load_or_train(small_digits, default_model_config("dense", 2), TRAIN, store=store)
+    folder = store.root / trained.record.name
+    runnable_checkpoint(store, folder)
+    for path in Derived.of_model(store.root, trained.record).files():
+        if path.name.startswith("onnx-"):
+            path.write_bytes(b"not an npz")
+    reducer = runnable_checkpoint(store, folder)  # read again from the weights (and exported again)
+    np.testing.assert_allclose(reducer.encode(small_digits.test.images[:5]), trained.reducer.encode(small_digits.test.images[:5]),
+                               atol=1e-5)
+    assert isinstance(runnable_checkpoint(store, folder), OnnxReducer)
+
+
+def test_running_a_kept_model_never_imports_torch(store, small_digits, tmp_path):
+    """What the memory and cold-start figures rest on: a process that only views models has no torch."""
+    trained = load_or_train(small_digits, default_model_config("vae", 2), TRAIN, store=store)
+    folder = store.root / trained.record.name
+    runnable_checkpoint(store, folder)  # exports the graphs
+    script = f"""
+import json, sys
+import numpy as np
+from core.checkpoints import CheckpointStore
+from core.onnx_reducer import runnable_checkpoint
+from core.analysis import sample_prior
+store = CheckpointStore({str(store.root)!r})
+reducer = runnable_checkpoint(store, store.root / {trained.record.name!r})
+codes = reducer.encode(np.zeros((3, 1, 8, 8), np.float32))
+images = sample_prior(reducer, n=4, seed=0)
+print(json.dumps({{"type": type(reducer).__name__, "codes": list(codes.shape), "images": list(images.shape),
+                   "torch": "torch" in sys.modules}}))
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == {"type": "OnnxReducer", "codes": [3, 2], "images": [4, 1, 8, 8],
+                                                        "torch": False}
+
+
+PAGES = ["train", "compare", "latent_map", "playground", "explore", "denoising", "compression"]
+
+
+@pytest.mark.slow
+def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, tmp_path):
+    """After `python -m core zoo` (which keeps each model's graphs and architecture, and PCA's), a new server's
+    first visit of every page never imports torch: the ~520 MB and 2-3 s it costs are not paid."""
+    import shutil
+
+    from core.checkpoints import CheckpointStore
+    from core.datasets import load_dataset
+    from core.derived import DATASETS, precompute_dataset, precompute_zoo
+
+    root = tmp_path / "zoo"
+    shutil.copytree(zoo_dir, root, symlinks=True, ignore=shutil.ignore_patterns(DATASETS))  # no dataset-level values
+    digits = load_dataset("digits")
+    precompute_dataset(root, digits)  # what `python -m core zoo` does after it trained
+    precompute_zoo(CheckpointStore(root), digits.config)
+    script = f"""
+import json, os, sys
+os.environ["LATENT_LAB_CHECKPOINTS"] = {str(root)!r}
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(REPO / "dashboard" / "app.py")!r}, default_timeout=180).run()
+seen = {{"home": ["torch" in sys.modules, len(at.exception)]}}
+for page in {PAGES!r}:
+    at.switch_page(f"views/{{page}}.py").run()
+    seen[page] = ["torch" in sys.modules, len(at.exception)]
+print(json.dumps(seen))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen == {page: [False, 0] for page in ["home", *PAGES]}

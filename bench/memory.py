@@ -12,6 +12,11 @@ whether memory keeps growing once every cache is filled). VmRSS and VmHWM (the p
 ``/proc/<pid>/status`` of the Streamlit process after each page, plus the RSS of any child process.
 Beside it, in the same run: the bare Streamlit + torch app (``bench/bare_app.py``) after one page
 load, and the dashboard on digits before MNIST is picked.
+
+The zoo command keeps each model's ONNX graphs, so the pages run them in ONNX Runtime and the
+dashboard process never imports torch (~520 MB of it). The derived values the pages compute
+themselves (maps, tables) are kept in the zoo's folder too: a second run of this part is a second
+server's visit, the first one after ``python -m core zoo`` a first server's.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ NAME = "memory"
 TITLE = "6. Peak memory (RSS) of the dashboard process after visiting every page on MNIST"
 
 BUDGET_S = 20  # training seconds per zoo model (quick: 5)
+GOAL_MIB = 1024  # issue 11: <= 1 GiB (it was 1,987 MiB)
 
 
 def children_rss_kib(pid: int) -> tuple[int, int]:
@@ -138,6 +144,7 @@ def run(options: Options) -> PartResult:
         notes.append(f"VmRSS after pass 1 {first_end:.0f} MiB, after pass 2 {last_pass[-1]['VmRSS MiB']:.0f} MiB "
                      f"(growth {last_pass[-1]['VmRSS MiB'] - first_end:+.0f} MiB with every cache warm)")
     notes += [f"exception on screen: {p}" for p in problems]
-    goals = [f"peak RSS (VmHWM) of the dashboard process after every page on MNIST: {peak:.0f} MiB "
-             f"({peak / floor:.1f}x the bare Streamlit + torch app's {floor:.0f} MiB); no numeric goal was set"]
+    verdict = "met" if peak <= GOAL_MIB else "NOT met"
+    goals = [f"peak RSS (VmHWM) of the dashboard process after every page on MNIST: {peak:.0f} MiB, goal <= {GOAL_MIB} MiB: "
+             f"{verdict} ({peak / floor:.1f}x the bare Streamlit + torch app's {floor:.0f} MiB)"]
     return PartResult(NAME, TITLE, rows, goals=goals, notes=notes)

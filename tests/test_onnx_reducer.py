@@ -45,7 +45,7 @@ def test_every_family_gives_torchs_codes_images_and_samples(name, every_reducer,
 
 
 def test_large_batches_and_colour_images_go_through_in_chunks():
-    images = np.random.default_rng(1).random((2100, 3, 10, 12), dtype=np.float32)  # more than one CHUNK
+    images = np.random.default_rng(1).random((2100, 3, 10, 12), dtype=np.float32)  # several chunks, and a rest
     torch_reducer = AutoencoderReducer(default_model_config("conv", 4), TRAIN).fit(images[:256])
     onnx_reducer = exported(torch_reducer)
     codes = onnx_reducer.encode(images)

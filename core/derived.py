@@ -294,18 +294,20 @@ def pca_curve_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]
                          lambda: pca_error_curve(dataset, None, SSIM_IMAGES, 0, pca=pca()))
 
 
-def error_row_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset,
+def error_row_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset],
                  reconstructions: np.ndarray | None = None) -> dict:
-    """One model's row of the error table (:func:`core.analysis.error_curve.reducer_error_row`)."""
+    """One model's row of the error table (:func:`core.analysis.error_curve.reducer_error_row`);
+    ``reducer`` and ``dataset`` are called only when the row is not on disk."""
     from core.analysis.error_curve import SSIM_IMAGES, reducer_error_row
 
     return derived.values("error-row", {**named, "ssim_images": SSIM_IMAGES, "seed": 0},
-                          lambda: reducer_error_row(reducer(), dataset, reconstructions=reconstructions))
+                          lambda: reducer_error_row(reducer(), dataset(), reconstructions=reconstructions))
 
 
-def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset) -> np.ndarray:
-    """(N_test, d) codes of the whole test split."""
-    return derived.arrays("test-codes", named, lambda: {"codes": np.asarray(reducer().encode(dataset.test.images),
+def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset]
+                  ) -> np.ndarray:
+    """(N_test, d) codes of the whole test split (computed only when not on disk)."""
+    return derived.arrays("test-codes", named, lambda: {"codes": np.asarray(reducer().encode(dataset().test.images),
                                                                               np.float32)})["codes"]
 
 
@@ -335,8 +337,8 @@ def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reduc
 def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, reconstructions: np.ndarray) -> None:
     """What a just-trained model's pages will ask for first, written while the model is in memory
     (a save calls it on the new version folder, so the checkpoint appears with them)."""
-    error_row_of(derived, {}, lambda: reducer, dataset, reconstructions)
-    test_codes_of(derived, {}, lambda: reducer, dataset)
+    error_row_of(derived, {}, lambda: reducer, lambda: dataset, reconstructions)
+    test_codes_of(derived, {}, lambda: reducer, lambda: dataset)
 
 
 def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: tuple[int, int, int],
@@ -357,18 +359,28 @@ def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: t
     return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
 
 
-def precompute_zoo(store: CheckpointStore, data: DataConfig) -> None:
-    """What the pages ask of each zoo model and would need torch for, where it is not on disk yet
-    (``python -m core zoo``): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the pages run
-    them in ONNX Runtime, :mod:`core.onnx_reducer`) and its architecture table. Reading what is
-    already there costs milliseconds and imports no torch, so a cached zoo stays fast."""
+def precompute_zoo(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
+    """What the pages ask of each zoo model first, where it is not on disk yet (``python -m core zoo``,
+    every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the pages run them in ONNX
+    Runtime, :mod:`core.onnx_reducer`, and never import torch), its architecture table, and what a
+    save keeps (:func:`precompute_model`: its error row and test codes) for a model saved before
+    those were kept. Reading what is already there costs milliseconds and imports no torch, and
+    ``dataset`` is called (and the model loaded) only when something is missing, so a cached zoo
+    stays fast."""
+    from functools import cache
+
     from core.zoo import zoo_status
 
+    dataset = cache(dataset)
     for entry in zoo_status(data, store.list().records):
-        if entry.record is not None:
-            folder = store.root / entry.record.name
-            onnx_graphs_of(Derived.of_model(store.root, entry.record), {}, lambda folder=folder: store.load(folder))
-            architecture_of(store.root, entry.record.model, entry.record.image_shape)
+        if entry.record is None:
+            continue
+        derived = Derived.of_model(store.root, entry.record)
+        reducer = cache(lambda folder=store.root / entry.record.name: store.load(folder))
+        onnx_graphs_of(derived, {}, reducer)
+        architecture_of(store.root, entry.record.model, entry.record.image_shape)
+        error_row_of(derived, {}, reducer, dataset)
+        test_codes_of(derived, {}, reducer, dataset)
 
 
 def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:

@@ -196,7 +196,7 @@ def error_table(config: DataConfig, data_dir: str, models: tuple[ModelRef, ...],
     rows = []
     for ref in models:
         derived, named = _derived(config, ref)
-        rows.append(error_row_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), dataset))
+        rows.append(error_row_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), lambda: dataset))
     if not rows:
         return curve
     return pd.concat([curve, pd.DataFrame(rows, columns=ERROR_COLUMNS)], ignore_index=True)
@@ -361,7 +361,7 @@ def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int
 def all_test_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
     """Codes (N_test, d) of the whole test split (what nearest neighbours search), kept on disk."""
     dataset = load_data(config, data_dir)
-    return test_codes_of(*_derived(config, ref), lambda: reducer(config, data_dir, ref), dataset)
+    return test_codes_of(*_derived(config, ref), lambda: reducer(config, data_dir, ref), lambda: dataset)
 
 
 @st.cache_data(show_spinner="Finding the nearest test images...", max_entries=64)

@@ -213,3 +213,26 @@ def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_d
     assert fitted.n_samples == 200, "a seeded subsample, not every image converted to float at once"
     overlap = np.abs(fitted.components @ basis.T)  # (3, 3): each found direction against the true ones
     assert overlap.max(axis=1).min() > 0.95, overlap
+
+
+def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loads_nothing(store, small_digits):
+    from core.checkpoints import load_or_train
+    from core.config import TrainConfig
+    from core.zoo import default_zoo
+
+    entry = default_zoo()[0]
+    trained = load_or_train(small_digits, entry.model, TrainConfig(epochs=1, noise=entry.train.noise), store=store)
+    derived = Derived.of_model(store.root, trained.record)
+    for path in derived.files():  # as a model saved before these were kept
+        path.unlink()
+    loads = []
+
+    def dataset():
+        loads.append(1)
+        return small_digits
+
+    derived_module.precompute_zoo(store, small_digits.config, dataset)
+    assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes"}
+    assert len(loads) == 1
+    derived_module.precompute_zoo(store, small_digits.config, dataset)  # all there: nothing loaded again
+    assert len(loads) == 1

@@ -155,7 +155,7 @@ def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, 
     shutil.copytree(zoo_dir, root, symlinks=True, ignore=shutil.ignore_patterns(DATASETS))  # no dataset-level values
     digits = load_dataset("digits")
     precompute_dataset(root, digits)  # what `python -m core zoo` does after it trained
-    precompute_zoo(CheckpointStore(root), digits.config)
+    precompute_zoo(CheckpointStore(root), digits.config, lambda: digits)
     script = f"""
 import json, os, sys
 os.environ["LATENT_LAB_CHECKPOINTS"] = {str(root)!r}

@@ -131,7 +131,7 @@ def cmd_zoo(args) -> int:
         precompute_dataset(store.root, dataset(), args.data_dir)
     from core.derived import precompute_zoo
 
-    precompute_zoo(store, data_config_from_args(args))
+    precompute_zoo(store, data_config_from_args(args), dataset)
     print_rows(rows, args.json, TABLE_COLUMNS)
     return 0
 

@@ -42,7 +42,7 @@ def tiny_zoo(root: Path) -> Path:
         if not stale.name.startswith(".") and stale.name not in wanted:
             store.delete(stale)
     store.clean()  # and what replaced saves left behind
-    precompute_zoo(store, dataset.config)  # as `python -m core zoo` does: the pages run ONNX, not torch
+    precompute_zoo(store, dataset.config, lambda: dataset)  # as `python -m core zoo` does: the pages run ONNX, not torch
     return root
 
 

@@ -13,7 +13,7 @@ page by page:
 * second server: that server is stopped, a new one started on the same folder (now holding what
   the first one kept on disk) and the same page loaded the same way.
 * after the zoo command: a fresh copy holding what ``python -m core zoo`` keeps when it has trained
-  the zoo (:func:`core.derived.precompute_dataset` and :func:`core.derived.precompute_zoo`: MNIST's
+  the zoo (:func:`core.derived.precompute_dataset` and :func:`core.derived.precompute_models`: MNIST's
   pixels, the pixel PCA, PCA's error curve, each model's error row, test codes, ONNX graphs and
   architecture), opened by a fresh server: the first visit after ``make zoo``, which the goal is about.
 
@@ -67,11 +67,12 @@ def after_zoo_template(source: Path, scratch: Path, data_dir: str) -> Path:
     script = ("import sys\n"
               "from core.checkpoints import CheckpointStore\n"
               "from core.datasets import load_dataset\n"
-              "from core.derived import precompute_dataset, precompute_zoo\n"
+              "from core.derived import precompute_dataset, precompute_maps, precompute_models\n"
               "root, data_dir = sys.argv[1:]\n"
               "data = load_dataset('mnist', data_dir=data_dir)\n"
               "precompute_dataset(root, data, data_dir)\n"
-              "precompute_zoo(CheckpointStore(root), data.config, lambda: data)\n")
+              "precompute_models(CheckpointStore(root), data.config, lambda: data)\n"
+              "precompute_maps(CheckpointStore(root), data)\n")
     subprocess.run([sys.executable, "-c", script, str(root), data_dir], cwd=REPO, check=True)
     return root
 

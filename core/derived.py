@@ -17,7 +17,7 @@ beside what they were computed from, so they are keyed and invalidated like chec
 
 :func:`precompute_model` (called by a checkpoint save) and :func:`precompute_dataset` (called by
 ``python -m core zoo`` after training) write the first answers while the model or data is in memory;
-:func:`precompute_zoo` (``python -m core zoo``, every time) what the zoo's models need torch for.
+:func:`precompute_models` (``python -m core zoo``, every time) what the zoo's models need torch for.
 
 Each entry's file name holds a hash of (identity, analysis parameters, :data:`CODE_VERSION`), and
 the file repeats the full key, checked on read. Files are written to a temporary name and renamed
@@ -44,6 +44,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from core.analysis.embedding import Embedding
     from core.analysis.pixel_pca import PixelPCA
     from core.checkpoints import CheckpointStore
     from core.config import DataConfig, ModelConfig
@@ -311,6 +312,51 @@ def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reduce
                                                                               np.float32)})["codes"]
 
 
+def pixel_map_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA], max_points: int,
+                 n_components: int = 2, all_train: bool = False) -> tuple[Embedding, dict]:
+    """The latent map's baseline, PCA-2 (or 3) of the pixels, and its scores (kept on disk: the
+    trustworthiness of 2,000 points against the pixels takes seconds on MNIST). The returned
+    embedding's ``test_codes`` (the flattened test pixels, 31 MB on MNIST) are dropped once scored."""
+    import dataclasses
+
+    from core.analysis import embedding_scores, pixel_pca_embedding
+
+    fitted = pca()
+    emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components, all_train=all_train,
+                              pca=fitted.sklearn(n_components) if n_components <= fitted.n_components else None)
+    scores = derived.values("pixel-map-scores", {"max_points": max_points, "n_components": n_components, "all_train": all_train},
+                            lambda: embedding_scores(emb, dataset))
+    return dataclasses.replace(emb, test_codes=emb.test_codes[:, :0]), scores
+
+
+def model_map_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset, projection: str,
+                 max_points: int, all_train: bool = False) -> tuple[Embedding, dict]:
+    """One model's latent map (:func:`core.analysis.embed`) and its scores (kept on disk)."""
+    from core.analysis import embed, embedding_scores
+
+    emb = embed(reducer(), dataset, projection=projection, max_points=max_points, all_train=all_train)
+    scores = derived.values("map-scores", {**named, "projection": projection, "max_points": max_points, "all_train": all_train},
+                            lambda: embedding_scores(emb, dataset))
+    return emb, scores
+
+
+def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
+    """The latent map's first answers for a dataset in memory (``python -m core zoo`` after it
+    trained): the scores of the pixel map and of every cached model's default map (every test image
+    up to :data:`core.analysis.embedding.DEFAULT_MAP_POINTS`, projection 'auto')."""
+    from core.analysis.embedding import DEFAULT_MAP_POINTS
+    from core.methods import get_method
+    from core.onnx_reducer import runnable_checkpoint
+
+    points = min(len(dataset.test), DEFAULT_MAP_POINTS)
+    data_derived = Derived.of_dataset(store.root, dataset.config)
+    pixel_map_of(data_derived, dataset, lambda: pixel_pca_of(data_derived, dataset.train.images), points)
+    for record in store.list().records:
+        if record.data == dataset.config and get_method(record.family).capabilities.learned:
+            model_map_of(Derived.of_model(store.root, record), {}, lambda record=record: runnable_checkpoint(
+                store, store.root / record.name), dataset, "auto", points)
+
+
 def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None) -> dict[str, bytes] | None:
     """The model's encoder and decoder as ONNX (:mod:`core.export`), ``{'encoder': bytes, 'decoder': bytes}``.
 
@@ -359,26 +405,27 @@ def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: t
     return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
 
 
-def precompute_zoo(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
-    """What the pages ask of each zoo model first, where it is not on disk yet (``python -m core zoo``,
-    every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the pages run them in ONNX
-    Runtime, :mod:`core.onnx_reducer`, and never import torch), its architecture table, and what a
-    save keeps (:func:`precompute_model`: its error row and test codes) for a model saved before
-    those were kept. Reading what is already there costs milliseconds and imports no torch, and
-    ``dataset`` is called (and the model loaded) only when something is missing, so a cached zoo
-    stays fast."""
+def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
+    """What the pages ask of each cached model of this data first, where it is not on disk yet
+    (``python -m core zoo``, every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the
+    pages run them in ONNX Runtime, :mod:`core.onnx_reducer`, and never import torch), its
+    architecture table, and what a save keeps (:func:`precompute_model`: its error row and test
+    codes) for a model saved before those were kept. Every learned model of the data, not only the
+    zoo's: the pages show them all. Reading what is already there costs milliseconds and imports no
+    torch, and ``dataset`` is called (and a model loaded) only when something is missing, so a
+    cached zoo stays fast."""
     from functools import cache
 
-    from core.zoo import zoo_status
+    from core.methods import get_method
 
     dataset = cache(dataset)
-    for entry in zoo_status(data, store.list().records):
-        if entry.record is None:
+    for record in store.list().records:
+        if record.data != data or not get_method(record.family).capabilities.learned:
             continue
-        derived = Derived.of_model(store.root, entry.record)
-        reducer = cache(lambda folder=store.root / entry.record.name: store.load(folder))
+        derived = Derived.of_model(store.root, record)
+        reducer = cache(lambda folder=store.root / record.name: store.load(folder))
         onnx_graphs_of(derived, {}, reducer)
-        architecture_of(store.root, entry.record.model, entry.record.image_shape)
+        architecture_of(store.root, record.model, record.image_shape)
         error_row_of(derived, {}, reducer, dataset)
         test_codes_of(derived, {}, reducer, dataset)
 

@@ -33,8 +33,10 @@ from core.derived import (
     architecture_of,
     error_row_of,
     load_dataset_cached,
+    model_map_of,
     onnx_graphs_of,
     pca_curve_of,
+    pixel_map_of,
     pixel_pca_of,
     test_codes_of,
 )
@@ -213,30 +215,18 @@ def reconstructions(config: DataConfig, data_dir: str, models: dict[str, ModelRe
 @st.cache_data(show_spinner="Placing the test images on the pixel-PCA map...", max_entries=16)
 def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: int = 2, all_train: bool = False):
     """(Embedding, scores) of PCA-2 (or PCA-3, for the 3-D view) on raw pixels; ``all_train`` places
-    every training image too."""
-    from core.analysis import embedding_scores, pixel_pca_embedding
-
-    dataset = load_data(config, data_dir)
-    fitted = pixel_pca(config, data_dir)  # kept on disk: the fit on 60k MNIST images is the slow part
-    emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components, all_train=all_train,
-                              pca=fitted.sklearn(n_components) if n_components <= fitted.n_components else None)
-    scores = _data_derived(config).values(
-        "pixel-map-scores", {"max_points": max_points, "n_components": n_components, "all_train": all_train},
-        lambda: embedding_scores(emb, dataset))
-    # the baseline's "codes" are the flattened test pixels (31 MB on MNIST), needed only for the scores
-    # above: st.cache_data would copy them into every rerun of the page
-    return dataclasses.replace(emb, test_codes=emb.test_codes[:, :0]), scores
+    every training image too (the PCA fit and the scores are kept on disk)."""
+    return pixel_map_of(_data_derived(config), load_data(config, data_dir), lambda: pixel_pca(config, data_dir),
+                        max_points, n_components, all_train)
 
 
 @st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
 def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int, all_train: bool = False):
     """(Embedding, scores) of one model's codes (2-D codes directly, else projected); ``all_train``
-    places every training image too."""
-    from core.analysis import embed, embedding_scores
-
-    dataset = load_data(config, data_dir)
-    emb = embed(reducer(config, data_dir, ref), dataset, projection=projection, max_points=max_points, all_train=all_train)
-    return emb, embedding_scores(emb, dataset)
+    places every training image too (the scores are kept on disk)."""
+    derived, named = _derived(config, ref)
+    return model_map_of(derived, named, lambda: reducer(config, data_dir, ref), load_data(config, data_dir),
+                        projection, max_points, all_train)
 
 
 @st.cache_data(show_spinner="Measuring the code's range on the training images...", max_entries=32)

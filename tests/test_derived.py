@@ -183,10 +183,12 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     assert not any(row["cached"] for row in json.loads(trained.stdout))
     folders = {p.name.split("-")[0]: p for p in (tmp_path / derived_module.DATASETS).iterdir()}
     assert set(folders) == {"digits", "architectures"}  # the dataset's values; each zoo model's layer table
-    assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx"}
+    assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
+                                                                            "pixel-map-scores"}
     assert len(list(folders["architectures"].iterdir())) == 5  # 6 models; the denoiser shares conv d=8's layers
-    for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs for the pages
-        assert any(f.name.startswith("onnx-") for f in (model / derived_module.DERIVED).iterdir()), model.name
+    for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
+        kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
+        assert {"onnx", "map-scores", "error-row", "test-codes"} <= kept, model.name
 
     check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
              "try:\n    runpy.run_module('core', run_name='__main__')\n"
@@ -231,8 +233,8 @@ def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loa
         loads.append(1)
         return small_digits
 
-    derived_module.precompute_zoo(store, small_digits.config, dataset)
+    derived_module.precompute_models(store, small_digits.config, dataset)
     assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes"}
     assert len(loads) == 1
-    derived_module.precompute_zoo(store, small_digits.config, dataset)  # all there: nothing loaded again
+    derived_module.precompute_models(store, small_digits.config, dataset)  # all there: nothing loaded again
     assert len(loads) == 1

@@ -149,13 +149,14 @@ def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, 
 
     from core.checkpoints import CheckpointStore
     from core.datasets import load_dataset
-    from core.derived import DATASETS, precompute_dataset, precompute_zoo
+    from core.derived import DATASETS, precompute_dataset, precompute_maps, precompute_models
 
     root = tmp_path / "zoo"
     shutil.copytree(zoo_dir, root, symlinks=True, ignore=shutil.ignore_patterns(DATASETS))  # no dataset-level values
     digits = load_dataset("digits")
     precompute_dataset(root, digits)  # what `python -m core zoo` does after it trained
-    precompute_zoo(CheckpointStore(root), digits.config, lambda: digits)
+    precompute_models(CheckpointStore(root), digits.config, lambda: digits)
+    precompute_maps(CheckpointStore(root), digits)
     script = f"""
 import json, os, sys
 os.environ["LATENT_LAB_CHECKPOINTS"] = {str(root)!r}

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 PROJECTIONS = ("auto", "code", "pca", "tsne")
 KNN_NEIGHBORS = 5  # k of the k-NN classifier that scores a map
 TRUST_NEIGHBORS = 5  # neighbourhood size of scikit-learn's trustworthiness
+DEFAULT_MAP_POINTS = 10_000  # test images a latent map places by default: every one of MNIST's
 MAX_TRAIN_POINTS = 5000  # training points that fit the PCA projection and the k-NN (all may be placed)
 TSNE_MAX_POINTS = 4000  # t-SNE embeds training and test points together; its cost grows faster than linearly
 TRUST_POINTS = 2000  # trustworthiness compares all pairs: scored on this many seeded test points

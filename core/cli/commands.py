@@ -126,12 +126,13 @@ def cmd_zoo(args) -> int:
         # something was trained, so the data is in memory: keep what every dashboard page of this dataset
         # asks for first (its pixels, the pixel PCA, PCA's error curve) on disk. A fully cached zoo skips
         # this and never loads the data; the dashboard computes anything missing when first asked.
-        from core.derived import precompute_dataset
+        from core.derived import precompute_dataset, precompute_maps
 
         precompute_dataset(store.root, dataset(), args.data_dir)
-    from core.derived import precompute_zoo
+        precompute_maps(store, dataset())
+    from core.derived import precompute_models
 
-    precompute_zoo(store, data_config_from_args(args), dataset)
+    precompute_models(store, data_config_from_args(args), dataset)
     print_rows(rows, args.json, TABLE_COLUMNS)
     return 0
 

@@ -9,7 +9,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
-from core.analysis.embedding import SILHOUETTE_POINTS, TRUST_POINTS, TSNE_MAX_POINTS
+from core.analysis.embedding import DEFAULT_MAP_POINTS, SILHOUETTE_POINTS, TRUST_POINTS, TSNE_MAX_POINTS
 from core.analysis.embedding3d import UMAP_INSTALL
 from dashboard import figures, live, resources, share, ui
 
@@ -39,7 +39,7 @@ HELP = {
     "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed). "
                   f"Measured on at most {SILHOUETTE_POINTS:,} seeded test images however many are drawn.",
 }
-DEFAULT_POINTS = 10_000  # every test image of MNIST-size data; a seeded sample of bigger test sets
+DEFAULT_POINTS = DEFAULT_MAP_POINTS  # every test image of MNIST-size data; a seeded sample of bigger test sets
 MAX_ALL_POINTS = 100_000  # "train + test" offered up to this many: 70,000 WebGL points open in ~4 s and hover in
 # ~40 ms in headless Chromium (bench/map_scale.py); the figure grows by ~19 KB per 1,000 points
 PAD_POINTS = 2_000  # faint dots on the hover pad (it redraws them all on every pointer move)

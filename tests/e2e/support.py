@@ -25,7 +25,7 @@ def tiny_zoo(root: Path) -> Path:
     from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
     from core.datasets import load_dataset
-    from core.derived import precompute_zoo
+    from core.derived import precompute_models
     from core.errors import CheckpointError
     from core.zoo import default_zoo
 
@@ -42,7 +42,7 @@ def tiny_zoo(root: Path) -> Path:
         if not stale.name.startswith(".") and stale.name not in wanted:
             store.delete(stale)
     store.clean()  # and what replaced saves left behind
-    precompute_zoo(store, dataset.config, lambda: dataset)  # as `python -m core zoo` does: the pages run ONNX, not torch
+    precompute_models(store, dataset.config, lambda: dataset)  # as `python -m core zoo` does: the pages run ONNX, not torch
     return root
 
 

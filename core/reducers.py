@@ -21,7 +21,6 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.exceptions import NotFittedError
 
 from core.config import ModelConfig, TrainConfig
 from core.methods import Capabilities, get_method, method_label
@@ -112,6 +111,8 @@ class Reducer(ABC):
 
     def _check_fitted(self):
         if not self.is_fitted:
+            from sklearn.exceptions import NotFittedError  # scikit-learn's own: not imported until needed
+
             raise NotFittedError(f"this {type(self).__name__} is not fitted yet: call fit(images) first")
 
     def _set_shape(self, image_shape, latent_dim: int, history: list[dict], seconds: float) -> None:

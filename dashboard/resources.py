@@ -42,7 +42,6 @@ from core.derived import (
 )
 from core.jobs import Job, TrainingJobs
 from core.methods import BASELINE, build_reducer, default_model_config, get_method
-from core.onnx_reducer import runnable_checkpoint
 from core.records import ModelRecord, ModelRef
 from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
 
@@ -117,6 +116,8 @@ def cached_models(config: DataConfig) -> list[ModelRecord]:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
 def _checkpoint(root: str, name: str, created: str):
+    from core.onnx_reducer import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
+
     # the model's exported graphs in ONNX Runtime: no page waits for torch (core.onnx_reducer)
     return runnable_checkpoint(CheckpointStore(root), CheckpointStore(root).root / name, _writable())
 

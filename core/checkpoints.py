@@ -333,11 +333,12 @@ class CheckpointStore:
 
 
 def _without_execution(train: TrainConfig) -> TrainConfig:
-    from dataclasses import replace
+    from dataclasses import fields, replace
 
     from core.config import EXECUTION_ONLY_FIELDS
 
-    return replace(train, **{name: None for name in EXECUTION_ONLY_FIELDS})
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.name in EXECUTION_ONLY_FIELDS}
+    return replace(train, **defaults)
 
 
 def load_or_train(

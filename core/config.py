@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
 LOSSES = ("mse", "bce")
+PRECISIONS = ("auto", "fp32", "bf16")
 SPARSITY_KINDS = ("l1", "kl")
 ACTIVATIONS = ("relu", "gelu")
 
@@ -165,6 +166,10 @@ class TrainConfig(_Hashable):
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     val_fraction: float = 0.1  # share of the training split held out for the validation curve
     threads: int | None = None  # CPU threads while training (None: torch's setting; 1 wins on a busy 2-core box)
+    # the forward pass's arithmetic: 'auto' is bfloat16 autocast where the device computes it natively
+    # (CPUs with AVX512-BF16 or AMX, GPUs that support it: 1.27x the images per second of a conv model on
+    # this EPYC, the same test error per epoch, bench/NOTES.md part 2), else float32; 'fp32' or 'bf16' force it
+    precision: str = "auto"
 
     def __post_init__(self):
         if self.epochs < 1:
@@ -183,6 +188,8 @@ class TrainConfig(_Hashable):
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
             raise ConfigError(f"threads must be a positive integer or None, got {self.threads!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}; got {self.precision!r}")
         if isinstance(self.noise, str):
             object.__setattr__(self, "noise", NoiseConfig.parse(self.noise))
         elif isinstance(self.noise, dict):
@@ -206,7 +213,8 @@ def data_config_from_dict(payload: dict) -> DataConfig:
 
 
 #: TrainConfig fields that change how fast a model trains, not which model comes out: not in the key
-EXECUTION_ONLY_FIELDS = ("threads",)
+# how a training runs, not what it trains: left out of the cache key (like the device and the process count)
+EXECUTION_ONLY_FIELDS = ("threads", "precision")
 
 
 def run_key(data: DataConfig, model: ModelConfig, train: TrainConfig) -> str:

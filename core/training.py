@@ -9,7 +9,9 @@ the model's family; progress leaves through a callback (the CLI passes a progres
 passes ``st.progress``).
 
 Speed (measured in ``bench/``): convolutional models and their data are put in channels_last
-layout (oneDNN's fast path on CPU), the optimiser is the fused AdamW kernel, and
+layout (oneDNN's fast path on CPU), forward passes run in bfloat16 autocast where the device computes
+it natively (``TrainConfig.precision``; weights, gradients and evaluation stay float32), the
+optimiser is the fused AdamW kernel, and
 ``config.threads`` can pin the CPU thread count for the run (1 is much faster when other processes
 share a 2-core machine: spinning OpenMP threads then wait on each other).
 
@@ -79,12 +81,39 @@ def cosine_lr(base_lr: float, progress: float) -> float:
     return floor + 0.5 * (base_lr - floor) * (1 + math.cos(math.pi * progress))
 
 
+# AdamW's second-moment decay: 0.99 rather than torch's 0.999 adapts the step sizes faster in these short
+# runs (a conv d=30 on MNIST after 3 epochs: lower test error on each of 3 seeds, by 0.15-0.27 SSE per image)
+BETAS = (0.9, 0.99)
+
+
 def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """AdamW with the fused kernel where torch has one for the device (fewer passes over weights)."""
     try:
-        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, fused=True)
+        return torch.optim.AdamW(model.parameters(), lr=config.lr, betas=BETAS, weight_decay=config.weight_decay, fused=True)
     except (RuntimeError, TypeError):
-        return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay, foreach=True)
+        return torch.optim.AdamW(model.parameters(), lr=config.lr, betas=BETAS, weight_decay=config.weight_decay, foreach=True)
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively: a GPU that supports it, or a CPU with AVX512-BF16
+    or AMX (where oneDNN's bf16 convolutions are faster than float32; elsewhere they are emulated)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line for line in cpuinfo if line.startswith("flags")), "").split()
+    except OSError:  # not Linux: float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def autocast_dtype(device: torch.device, precision: str) -> torch.dtype | None:
+    """The dtype of the forward pass's autocast for ``TrainConfig.precision`` on ``device`` (None: float32)."""
+    if precision == "bf16" or (precision == "auto" and native_bf16(device)):
+        return torch.bfloat16
+    return None
 
 
 def uses_convolutions(model: torch.nn.Module) -> bool:
@@ -190,6 +219,7 @@ def _train(model, images, config, callback, device) -> list[dict]:
         to_channels_last(model)
     net = distributed.wrap(model) if ddp else model  # DDP: trained forward passes go through the wrapper
     optimizer = make_optimizer(model, config)
+    cast = autocast_dtype(device, config.precision)  # bf16 forward passes where native; weights, grads, eval: fp32
     n, batch = len(x_train), min(config.batch_size, len(x_train))
     steps_per_epoch = math.ceil(n / batch)
     budget = config.time_budget
@@ -217,7 +247,9 @@ def _train(model, images, config, callback, device) -> list[dict]:
             if ddp:  # DDP: train on this rank's share (noise was drawn for the whole batch, keeping generators in step)
                 share, weight = distributed.share_of(size, rank, world)
                 target, inputs = target[share], inputs[share]
-            loss, _ = model.loss(net(inputs), target)
+            with torch.autocast(device.type, dtype=cast or torch.float32, enabled=cast is not None):
+                loss, _ = model.loss(net(inputs), target)
+            loss = loss.float()
             # DDP: the whole batch's mean loss, the same on every rank (so all ranks raise together)
             batch_loss = distributed.sum_all(loss.detach() * (len(target) * (weight > 0) / size)) if ddp else loss
             if not torch.isfinite(batch_loss):

@@ -88,3 +88,24 @@ def test_larger_images_get_a_gentler_default_learning_rate():
     assert default_train_config(1000, (1, 28, 28)).lr == 5e-3 == default_train_config(1000).lr
     assert default_train_config(1000, (3, 64, 64)).lr == 2e-3, "5e-3 collapsed 64x64 colour conv models"
     assert default_train_config(1000, (3, 64, 64), lr=1e-2).lr == 1e-2, "an explicit --lr wins"
+
+
+def test_bf16_forward_passes_train_float32_weights_as_well_and_share_the_cache_key(small_digits):
+    """Precision is how a training runs (bf16 autocast where native), not what it trains: same key."""
+    from core.config import DataConfig, run_key
+    from core.training import autocast_dtype
+
+    model = default_model_config("conv", 4)
+    fp32 = AutoencoderReducer(model, TrainConfig(epochs=4, seed=0, precision="fp32")).fit(small_digits.train.images)
+    bf16 = AutoencoderReducer(model, TrainConfig(epochs=4, seed=0, precision="bf16")).fit(small_digits.train.images)
+    assert all(p.dtype == torch.float32 for p in bf16.model_.parameters())
+    errors = {name: float(np.mean((r.reconstruct(small_digits.test.images) - small_digits.test.images) ** 2))
+              for name, r in (("fp32", fp32), ("bf16", bf16))}
+    assert errors["bf16"] < 1.1 * errors["fp32"], errors  # the same quality to within 10%
+    assert not np.array_equal(fp32.encode(small_digits.test.images[:5]), bf16.encode(small_digits.test.images[:5]))
+    data = DataConfig("digits")
+    assert run_key(data, model, TrainConfig(precision="bf16")) == run_key(data, model, TrainConfig(precision="fp32"))
+    assert autocast_dtype(torch.device("cpu"), "fp32") is None
+    assert autocast_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
+    with pytest.raises(ConfigError, match="precision"):
+        TrainConfig(precision="fp8")

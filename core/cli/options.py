@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 
-from core.config import ConfigError, DataConfig, NoiseConfig, TrainConfig
+from core.config import PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig
 from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
 from core.methods import METHODS
 from core.zoo import EPOCHS_ENV, default_train_config
@@ -85,6 +85,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--time-budget", type=float, help="train for this many seconds (overrides --epochs); "
                         "the cosine learning-rate schedule is fitted to the budget")
+    parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 "
+                        "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")
 
 
@@ -98,7 +100,8 @@ def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseCon
     training split's size, so the dataset is loaded (once, and only when a command needs them)."""
     data = dataset()
     return default_train_config(len(data.train), data.image_shape, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-                                seed=args.seed, noise=noise, time_budget=args.time_budget)
+                                seed=args.seed, noise=noise, time_budget=args.time_budget,
+                                precision=getattr(args, "precision", None))
 
 
 def data_config_from_args(args) -> DataConfig:

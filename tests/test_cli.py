@@ -117,3 +117,15 @@ def test_help_on_every_command():
     for command in ("train", "compare", "zoo", "list", "clean"):
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "usage: python -m core" in result.stdout
+
+
+def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, capsys):
+    from core.checkpoints import CheckpointStore
+
+    common = ["train", "--model", "conv", "--latent-dim", "2", "--epochs", "1", "--limit", "100",
+              "--checkpoints", str(tmp_path), "--json"]
+    main([*common])
+    main([*common, "--channels", "8,24"])
+    capsys.readouterr()
+    channels = sorted(r.model.channels for r in CheckpointStore(tmp_path).list().records)
+    assert channels == [(8, 24), (32, 64)]

@@ -298,11 +298,17 @@ def pca_curve_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]
 def error_row_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset],
                  reconstructions: np.ndarray | None = None) -> dict:
     """One model's row of the error table (:func:`core.analysis.error_curve.reducer_error_row`);
-    ``reducer`` and ``dataset`` are called only when the row is not on disk."""
-    from core.analysis.error_curve import SSIM_IMAGES, reducer_error_row
+    ``reducer`` and ``dataset`` are called only when the row is not on disk.
 
-    return derived.values("error-row", {**named, "ssim_images": SSIM_IMAGES, "seed": 0},
-                          lambda: reducer_error_row(reducer(), dataset(), reconstructions=reconstructions))
+    The key leaves out the row's SSIM sample size (``SSIM_IMAGES``, which changes with
+    :data:`CODE_VERSION`): reading a stored row then imports nothing of :mod:`core.analysis` (pandas,
+    pyarrow), which keeps a cached ``python -m core zoo`` (``make run``) at a fraction of a second."""
+    def compute() -> dict:
+        from core.analysis.error_curve import reducer_error_row
+
+        return reducer_error_row(reducer(), dataset(), reconstructions=reconstructions)
+
+    return derived.values("error-row", {**named, "seed": 0}, compute)
 
 
 def test_codes_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset]
@@ -401,8 +407,13 @@ def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: t
         frame["output_shape"] = frame["output_shape"].map(lambda s: "(" + ", ".join("N" if v is None else str(v) for v in s) + ")")
         return frame.rename(columns={"output_shape": "output shape"})[["layer", "type", "output shape", "params"]]
 
-    shelf = Derived(Path(root) / DATASETS / "architectures", "architecture", writable)
-    return shelf.table("architecture", {"model": config.key(), "image_shape": list(image_shape)}, summary)
+    shelf, params = _architecture_entry(root, config, image_shape, writable)
+    return shelf.table("architecture", params, summary)
+
+
+def _architecture_entry(root, config: ModelConfig, image_shape, writable: bool = True) -> tuple[Derived, dict]:
+    return (Derived(Path(root) / DATASETS / "architectures", "architecture", writable),
+            {"model": config.key(), "image_shape": list(image_shape)})
 
 
 def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
@@ -425,7 +436,9 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
         derived = Derived.of_model(store.root, record)
         reducer = cache(lambda folder=store.root / record.name: store.load(folder))
         onnx_graphs_of(derived, {}, reducer)
-        architecture_of(store.root, record.model, record.image_shape)
+        shelf, params = _architecture_entry(store.root, record.model, record.image_shape)
+        if not shelf.path("architecture", params, ".parquet").exists():  # reading it would import pandas and pyarrow
+            architecture_of(store.root, record.model, record.image_shape)
         error_row_of(derived, {}, reducer, dataset)
         test_codes_of(derived, {}, reducer, dataset)
 

@@ -121,7 +121,7 @@ def test_a_saved_model_comes_with_its_first_answers_and_retraining_drops_them(sm
     assert names == ["error-row", "test-codes"]
     asked = Counter({"x": np.zeros(1)})
     first.arrays("extra", {}, asked)  # something a page computed later for this model
-    row = first.values("error-row", {"ssim_images": 100, "seed": 0}, lambda: pytest.fail("precomputed"))
+    row = derived_module.error_row_of(first, {}, lambda: pytest.fail("precomputed"), lambda: pytest.fail("precomputed"))
     assert row["test_mse"] == pytest.approx(trained.record.metric("test_mse"), rel=1e-5)
 
     retrained = load_or_train(small_digits, model, tiny_train, store=store, retrain=True)
@@ -238,3 +238,23 @@ def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loa
     assert len(loads) == 1
     derived_module.precompute_models(store, small_digits.config, dataset)  # all there: nothing loaded again
     assert len(loads) == 1
+
+
+def test_a_cached_zoo_command_imports_no_torch_pandas_or_scikit_learn(zoo_dir, tmp_path):
+    """`make run` runs `python -m core zoo` before the dashboard: on a trained zoo it only reads."""
+    import shutil
+
+    root = tmp_path / "zoo"
+    shutil.copytree(zoo_dir, root, symlinks=True)
+    args = ["zoo", "--dataset", "digits", "--no-pca", "--checkpoints", str(root), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+                   check=True)  # fills in anything the copy lacks
+    check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
+             "try:\n    runpy.run_module('core', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print('HEAVY', [m for m in ('torch', 'pandas', 'pyarrow', 'sklearn', 'onnxruntime') if m in sys.modules])")
+    again = subprocess.run([sys.executable, "-c", check, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert all(row["cached"] for row in json.loads(again.stdout.splitlines()[0]))
+    assert again.stdout.splitlines()[-1] == "HEAVY []"

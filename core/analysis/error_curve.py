@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 ERROR_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"]
 DEFAULT_MAX_PCA_DIM = 64
 PCA_TITLE = METHODS["pca"].title  # the curve's rows are named as the registry names PCA
-SSIM_IMAGES = 100  # SSIM (scikit-image, one image at a time: the slow metric) is averaged over this fixed subsample
+# SSIM (scikit-image, one image at a time: the slow metric) is averaged over this fixed subsample; stored
+# error rows are not keyed by it (core.derived.error_row_of): changing it means bumping core.derived.CODE_VERSION
+SSIM_IMAGES = 100
 
 
 def _default_max_dim(dataset: Dataset, max_dim: int | None) -> int:

@@ -166,9 +166,10 @@ class TrainConfig(_Hashable):
     weight_decay: float = 0.0  # AdamW decoupled weight decay
     val_fraction: float = 0.1  # share of the training split held out for the validation curve
     threads: int | None = None  # CPU threads while training (None: torch's setting; 1 wins on a busy 2-core box)
-    # the forward pass's arithmetic: 'auto' is bfloat16 autocast where the device computes it natively
-    # (CPUs with AVX512-BF16 or AMX, GPUs that support it: 1.27x the images per second of a conv model on
-    # this EPYC, the same test error per epoch, bench/NOTES.md part 2), else float32; 'fp32' or 'bf16' force it
+    # the forward pass's arithmetic: 'auto' is bfloat16 autocast for convolutional models where the device
+    # computes it natively (CPUs with AVX512-BF16 or AMX, GPUs that support it: 1.27x the images per second
+    # of a conv model on this EPYC, the same test error per epoch, bench/NOTES.md part 2), else float32;
+    # 'fp32' or 'bf16' force it
     precision: str = "auto"
 
     def __post_init__(self):

@@ -107,5 +107,6 @@ def test_bf16_forward_passes_train_float32_weights_as_well_and_share_the_cache_k
     assert run_key(data, model, TrainConfig(precision="bf16")) == run_key(data, model, TrainConfig(precision="fp32"))
     assert autocast_dtype(torch.device("cpu"), "fp32") is None
     assert autocast_dtype(torch.device("cpu"), "bf16") == torch.bfloat16
+    assert autocast_dtype(torch.device("cpu"), "auto", convolutional=False) is None  # casts cost a small dense model more
     with pytest.raises(ConfigError, match="precision"):
         TrainConfig(precision="fp8")

@@ -85,7 +85,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--time-budget", type=float, help="train for this many seconds (overrides --epochs); "
                         "the cosine learning-rate schedule is fitted to the budget")
-    parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 "
+    parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")
 

@@ -175,6 +175,19 @@ def test_pixel_pca_is_scikit_learns_pca(digits):
     np.testing.assert_allclose(reducer.encode(digits.test.images[:5]), theirs.transform(test[:5])[:, :3], atol=1e-3)
 
 
+def cli_rows_and_imports(args: list[str], env: dict, modules: tuple[str, ...]) -> tuple[list[dict], list[str]]:
+    """Run ``python -m core *args --json`` in a fresh process: (its JSON rows, which of ``modules`` it imported)."""
+    check = ("import json, runpy, sys; modules = json.loads(sys.argv[1]); sys.argv = ['core', *sys.argv[2:]]\n"
+             "try:\n    runpy.run_module('core', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "print(json.dumps([m for m in modules if m in sys.modules]))")
+    done = subprocess.run([sys.executable, "-c", check, json.dumps(modules), *args], capture_output=True, text=True,
+                          env=env, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    return json.loads(lines[0]), json.loads(lines[-1])
+
+
 def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_without_torch(tmp_path):
     args = ["zoo", "--dataset", "digits", "--limit", "200", "--epochs", "1", "--no-pca", "--checkpoints", str(tmp_path), "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -190,15 +203,9 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
         assert {"onnx", "map-scores", "error-row", "test-codes"} <= kept, model.name
 
-    check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
-             "try:\n    runpy.run_module('core', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "print('TORCH', 'torch' in sys.modules)")
-    again = subprocess.run([sys.executable, "-c", check, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert again.returncode == 0, again.stderr
-    rows = json.loads(again.stdout.splitlines()[0])
+    rows, imported = cli_rows_and_imports(args, env, ("torch",))
     assert len(rows) == 6 and all(row["cached"] for row in rows)
-    assert again.stdout.splitlines()[-1] == "TORCH False"
+    assert imported == []
 
 
 def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_directions(monkeypatch):
@@ -250,11 +257,6 @@ def test_a_cached_zoo_command_imports_no_torch_pandas_or_scikit_learn(zoo_dir, t
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
                    check=True)  # fills in anything the copy lacks
-    check = ("import runpy, sys; sys.argv = ['core', *sys.argv[1:]]\n"
-             "try:\n    runpy.run_module('core', run_name='__main__')\n"
-             "except SystemExit:\n    pass\n"
-             "print('HEAVY', [m for m in ('torch', 'pandas', 'pyarrow', 'sklearn', 'onnxruntime') if m in sys.modules])")
-    again = subprocess.run([sys.executable, "-c", check, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
-    assert again.returncode == 0, again.stderr
-    assert all(row["cached"] for row in json.loads(again.stdout.splitlines()[0]))
-    assert again.stdout.splitlines()[-1] == "HEAVY []"
+    rows, imported = cli_rows_and_imports(args, env, ("torch", "pandas", "pyarrow", "sklearn", "onnxruntime"))
+    assert all(row["cached"] for row in rows)
+    assert imported == []

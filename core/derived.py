@@ -11,9 +11,9 @@ beside what they were computed from, so they are keyed and invalidated like chec
   so their derived files go with them; the record's weights SHA-256 is part of every key besides.
 * a dataset's files live under ``<root>/.derived/<dataset>-<data key>/``; the data key covers the
   config (a folder dataset's includes a fingerprint of its files), so changed data is a new key.
-  Tables over several models (denoising, rate-distortion) live there too, keyed by every model's
-  weights hash: a retrained or deleted model's rows are never served again (the stale file stays
-  until the dataset folder is removed; nothing lists or loads it).
+  Tables over several models (denoising, rate-distortion) are kept one method at a time, each
+  model's rows in its own folder (a fitted-on-the-spot PCA's, the noisy input's and JPEG's in the
+  dataset's), so any choice of models on a page is read, not computed.
 
 :func:`precompute_model` (called by a checkpoint save) and :func:`precompute_dataset` (called by
 ``python -m core zoo`` after training) write the first answers while the model or data is in memory;
@@ -34,7 +34,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -329,7 +329,7 @@ def pixel_map_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]
 
     fitted = pca()
     emb = pixel_pca_embedding(dataset, max_points=max_points, n_components=n_components, all_train=all_train,
-                              pca=fitted.sklearn(n_components) if n_components <= fitted.n_components else None)
+                              pca=fitted.projection(n_components) if n_components <= fitted.n_components else None)
     scores = derived.values("pixel-map-scores", {"max_points": max_points, "n_components": n_components, "all_train": all_train},
                             lambda: embedding_scores(emb, dataset))
     return dataclasses.replace(emb, test_codes=emb.test_codes[:, :0]), scores
@@ -393,6 +393,65 @@ def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, recon
     test_codes_of(derived, {}, lambda: reducer, lambda: dataset)
 
 
+#: test images (a seeded sample) behind the Denoising page's curve and the Compression page's table
+CURVE_IMAGES = 300
+RD_IMAGES = 300
+DEFAULT_CURVE_NOISE = "gaussian"  # the Denoising page's first choice: the curve the zoo command keeps
+
+
+def denoising_rows_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None,
+                      dataset: Callable[[], Dataset], kind: str, levels: Sequence[float] | None = None,
+                      n_images: int = CURVE_IMAGES) -> list[dict]:
+    """One method's rows of the Denoising page's curve (:func:`core.analysis.denoise.denoising_rows`):
+    PSNR and SSIM of its reconstructions of noisy test images at each level of ``kind`` (default
+    :func:`core.noise.curve_levels`). ``reducer`` None: the noisy images' own rows (kept with the
+    dataset). Kept per method, so a table over any choice of models is read, not computed, and a
+    retrained model's rows go with its old version folder.
+
+    Returns
+    -------
+    list of dict
+        One per level: ``noise``, ``level``, ``psnr``, ``ssim``.
+    """
+    from core.noise import curve_levels
+
+    levels = [float(v) for v in (curve_levels(kind) if levels is None else levels)]
+
+    def compute() -> dict:
+        from core.analysis.denoise import denoising_rows
+        from core.config import NoiseConfig
+
+        noises = [NoiseConfig(kind, level) for level in levels]
+        return {"rows": denoising_rows(dataset(), None if reducer is None else reducer(), noises, n_images)}
+
+    params = {**named, "kind": kind, "levels": levels, "n_images": n_images, "seed": 0}
+    return derived.values("denoising-rows", params, compute)["rows"]
+
+
+def rd_rows_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None, dataset: Callable[[], Dataset],
+               n_images: int = RD_IMAGES) -> list[dict]:
+    """One method's rows of the Compression page's rate-distortion table: its quantised codes at every
+    bit depth (:func:`core.analysis.compression.code_rd_rows`), or JPEG's at every quality when
+    ``reducer`` is None (kept with the dataset). Kept per method, as :func:`denoising_rows_of`.
+
+    Returns
+    -------
+    list of dict
+        ``setting``, ``bits_per_image``, ``entropy_bits_per_image``, ``psnr``, ``ssim`` (no ``method``).
+    """
+    def compute() -> dict:
+        from core.analysis import subset_index
+        from core.analysis.compression import DEFAULT_BITS, DEFAULT_JPEG_QUALITIES, code_rd_rows, jpeg_rd_rows
+
+        data = dataset()
+        images = data.test.images[subset_index(len(data.test), n_images, 0)]
+        rows = (jpeg_rd_rows(images, DEFAULT_JPEG_QUALITIES) if reducer is None
+                else code_rd_rows("", reducer(), images, data.train.images, DEFAULT_BITS, 0))
+        return {"rows": [{k: v for k, v in row.items() if k != "method"} for row in rows]}
+
+    return derived.values("rd-rows", {**named, "n_images": n_images, "seed": 0}, compute)["rows"]
+
+
 def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: tuple[int, int, int],
                     writable: bool = True) -> pd.DataFrame:
     """A Keras-like summary of a model config on images of ``image_shape``: columns layer, type,
@@ -420,8 +479,9 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     """What the pages ask of each cached model of this data first, where it is not on disk yet
     (``python -m core zoo``, every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the
     pages run them in ONNX Runtime, :mod:`core.onnx_reducer`, and never import torch), its
-    architecture table, and what a save keeps (:func:`precompute_model`: its error row and test
-    codes) for a model saved before those were kept. Every learned model of the data, not only the
+    architecture table, what a save keeps (:func:`precompute_model`: its error row and test
+    codes) for a model saved before those were kept, and its rows of the Compression page's table and
+    of the Denoising page's default curve (denoisers and the models of their sizes). Every learned model of the data, not only the
     zoo's: the pages show them all. Reading what is already there costs milliseconds and imports no
     torch, and ``dataset`` is called (and a model loaded) only when something is missing, so a
     cached zoo stays fast."""
@@ -430,9 +490,9 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     from core.methods import get_method
 
     dataset = cache(dataset)
-    for record in store.list().records:
-        if record.data != data or not get_method(record.family).capabilities.learned:
-            continue
+    records = [r for r in store.list().records if r.data == data and get_method(r.family).capabilities.learned]
+    denoiser_sizes = {r.latent_dim for r in records if r.train.noise is not None}
+    for record in records:
         derived = Derived.of_model(store.root, record)
         reducer = cache(lambda folder=store.root / record.name: store.load(folder))
         onnx_graphs_of(derived, {}, reducer)
@@ -441,12 +501,17 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
             architecture_of(store.root, record.model, record.image_shape)
         error_row_of(derived, {}, reducer, dataset)
         test_codes_of(derived, {}, reducer, dataset)
+        if record.train.noise is None:  # what the Compression page lists
+            rd_rows_of(derived, {}, reducer, dataset)
+        if record.train.noise is not None or record.latent_dim in denoiser_sizes:  # the Denoising page's columns
+            denoising_rows_of(derived, {}, reducer, dataset, DEFAULT_CURVE_NOISE)
 
 
 def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:
-    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve, and
-    PCA's graphs at the zoo's latent sizes, which the playground's live decoder runs beside each
-    model), for a dataset already in memory (``python -m core zoo`` after training)."""
+    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve; at
+    the zoo's latent sizes PCA's graphs, which the playground's live decoder runs beside each model,
+    and PCA's rows of the Compression and Denoising pages; JPEG's and the noisy input's rows), for a
+    dataset already in memory (``python -m core zoo`` after training)."""
     from core.methods import BASELINE
     from core.zoo import default_zoo
 
@@ -456,7 +521,15 @@ def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str 
         derived.arrays("dataset", {"source": source}, lambda: _dataset_arrays(dataset))
     pca = pixel_pca_of(derived, dataset.train.images)
     pca_curve_of(derived, dataset, lambda: pca)
+    denoiser_sizes = {entry.model.latent_dim for entry in default_zoo() if entry.train.noise is not None}
     for size in sorted({entry.model.latent_dim for entry in default_zoo()}):
-        if size <= pca.n_components:  # the dashboard's PCA-k (a fitted-on-the-spot reference: the dataset's folder)
-            onnx_graphs_of(derived, {"method": BASELINE, "latent_dim": size},
-                           lambda size=size: pca.reducer(size, dataset.image_shape))
+        if size > pca.n_components:
+            continue
+        # the dashboard's PCA-k beside the zoo's models (fitted on the spot: kept in the dataset's folder)
+        named, reducer = {"method": BASELINE, "latent_dim": size}, lambda size=size: pca.reducer(size, dataset.image_shape)
+        onnx_graphs_of(derived, named, reducer)
+        rd_rows_of(derived, named, reducer, lambda: dataset)
+        if size in denoiser_sizes:
+            denoising_rows_of(derived, named, reducer, lambda: dataset, DEFAULT_CURVE_NOISE)
+    rd_rows_of(derived, {"method": "jpeg"}, None, lambda: dataset)
+    denoising_rows_of(derived, {"method": "noisy"}, None, lambda: dataset, DEFAULT_CURVE_NOISE)

@@ -52,3 +52,13 @@ def corrupt_array(images: np.ndarray, noise: NoiseConfig, seed: int = 0) -> np.n
         return np.where(hit, np.float32(0.0), images)
     salt = rng.random(images.shape, dtype=np.float32) < 0.5
     return np.where(hit, salt.astype(np.float32), images)
+
+
+CURVE_POINTS = 7  # noise levels on the Denoising page's curve
+
+
+def curve_levels(kind: str) -> tuple[float, ...]:
+    """The levels the Denoising page's curve sweeps for a noise ``kind``: 7 from 0 to 0.6 (a gaussian
+    standard deviation) or to 0.8 (a share of the pixels hit), rounded to 3 decimals."""
+    top = 0.6 if kind == "gaussian" else 0.8
+    return tuple(float(v) for v in np.round(np.linspace(0.0, top, CURVE_POINTS), 3))

@@ -31,6 +31,7 @@ from core.datasets import Dataset, resolve_data_config, resolve_data_dir
 from core.derived import (
     Derived,
     architecture_of,
+    denoising_rows_of,
     error_row_of,
     load_dataset_cached,
     model_map_of,
@@ -38,6 +39,7 @@ from core.derived import (
     pca_curve_of,
     pixel_map_of,
     pixel_pca_of,
+    rd_rows_of,
     test_codes_of,
 )
 from core.jobs import Job, TrainingJobs
@@ -70,16 +72,6 @@ def _writable() -> bool:
 
 def _data_derived(config: DataConfig) -> Derived:
     return Derived.of_dataset(store().root, config, _writable())
-
-
-def _identities(config: DataConfig, models: dict[str, ModelRef]) -> dict[str, str]:
-    """label -> what the model's values are computed from (for a table over several models: a
-    retrained or deleted model's weights are no longer any key's, so its rows are never served)."""
-    out = {}
-    for label, ref in models.items():
-        derived, named = _derived(config, ref)
-        out[label] = derived.identity + (f":{ref.method}:{ref.latent_dim}" if named else "")
-    return out
 
 
 def _derived(config: DataConfig, ref: ModelRef) -> tuple[Derived, dict]:
@@ -295,24 +287,38 @@ def denoise_images(config: DataConfig, data_dir: str, models: dict[str, ModelRef
 
 
 @st.cache_data(show_spinner="Measuring every method at several noise levels...", max_entries=32)
-def denoising_curve(config: DataConfig, data_dir: str, models: dict[str, ModelRef], kind: str,
-                    levels: tuple[float, ...], n_images: int = 300) -> pd.DataFrame:
-    from core.analysis import denoising_table
+def denoising_curve(config: DataConfig, data_dir: str, models: dict[str, ModelRef], kind: str) -> pd.DataFrame:
+    """PSNR and SSIM of the noisy test images and of each model's reconstruction of them, at every
+    level of :func:`core.noise.curve_levels` (``kind``): each method's rows kept on disk with its
+    checkpoint (``python -m core zoo`` writes the default models' rows)."""
+    from core.analysis.denoise import denoising_frame
 
-    noises = [NoiseConfig(kind, float(level)) for level in levels]
-    return _data_derived(config).table(  # kept on disk: it runs every model on noisy images at every level
-        "denoising-table", {"models": _identities(config, models), "kind": kind, "levels": list(levels), "n_images": n_images},
-        lambda: denoising_table(load_data(config, data_dir), _reducers(config, data_dir, models), noises, n_images=n_images))
+    def dataset() -> Dataset:
+        return load_data(config, data_dir)
+
+    parts = {"noisy": denoising_rows_of(_data_derived(config), {"method": "noisy"}, None, dataset, kind)}
+    for label, ref in models.items():
+        derived, named = _derived(config, ref)
+        parts[label] = denoising_rows_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), dataset, kind)
+    return denoising_frame(parts)
 
 
 @st.cache_data(show_spinner="Compressing the test images at every setting...", max_entries=32)
-def rd_table(config: DataConfig, data_dir: str, models: dict[str, ModelRef], n_images: int = 300) -> pd.DataFrame:
-    """Rate-distortion rows of quantised codes (each model and PCA) and of JPEG on the same test images."""
-    from core.analysis import rate_distortion_table
+def rd_table(config: DataConfig, data_dir: str, models: dict[str, ModelRef]) -> pd.DataFrame:
+    """Rate-distortion rows of quantised codes (each model and PCA) and of JPEG on the same test
+    images, each method's rows kept on disk with its checkpoint."""
+    from core.analysis.compression import rd_frame
 
-    return _data_derived(config).table(  # kept on disk: every model and JPEG at every setting
-        "rd-table", {"models": _identities(config, models), "n_images": n_images},
-        lambda: rate_distortion_table(load_data(config, data_dir), _reducers(config, data_dir, models), n_images=n_images))
+    def dataset() -> Dataset:
+        return load_data(config, data_dir)
+
+    rows = []
+    for label, ref in models.items():
+        derived, named = _derived(config, ref)
+        rows += [{"method": label, **row}
+                 for row in rd_rows_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), dataset)]
+    rows += [{"method": "JPEG", **row} for row in rd_rows_of(_data_derived(config), {"method": "jpeg"}, None, dataset)]
+    return rd_frame(rows)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

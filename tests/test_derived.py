@@ -170,7 +170,9 @@ def test_pixel_pca_is_scikit_learns_pca(digits):
     np.testing.assert_allclose(ours.components, theirs.components_, atol=1e-4)  # same directions, same signs
     np.testing.assert_allclose(ours.explained_variance_ratio, theirs.explained_variance_ratio_, rtol=1e-4)
     test = np.asarray(digits.test.images).reshape(len(digits.test), -1)
-    np.testing.assert_allclose(ours.sklearn(2).transform(test), theirs.transform(test)[:, :2], atol=1e-3)
+    np.testing.assert_allclose(ours.projection(2).transform(test), theirs.transform(test)[:, :2], atol=1e-3)
+    back = ours.projection(2).inverse_transform(ours.projection(2).transform(test[:5]))
+    np.testing.assert_allclose(back, theirs.inverse_transform(np.pad(theirs.transform(test[:5])[:, :2], ((0, 0), (0, 8)))), atol=1e-3)
     reducer = ours.reducer(3, digits.image_shape)
     np.testing.assert_allclose(reducer.encode(digits.test.images[:5]), theirs.transform(test[:5])[:, :3], atol=1e-3)
 
@@ -197,15 +199,48 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     folders = {p.name.split("-")[0]: p for p in (tmp_path / derived_module.DATASETS).iterdir()}
     assert set(folders) == {"digits", "architectures"}  # the dataset's values; each zoo model's layer table
     assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
-                                                                            "pixel-map-scores"}
+                                                                            "pixel-map-scores", "rd-rows", "denoising-rows"}
     assert len(list(folders["architectures"].iterdir())) == 5  # 6 models; the denoiser shares conv d=8's layers
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
         assert {"onnx", "map-scores", "error-row", "test-codes"} <= kept, model.name
+        record = json.loads((model / "record.json").read_text())
+        # the Compression page's rows for plain models; the Denoising page's for the denoiser and conv d=8 beside it
+        assert ("rd-rows" in kept) == (record["train"]["noise"] is None), model.name
+        assert ("denoising-rows" in kept) == (record["model"]["latent_dim"] == 8), model.name
 
     rows, imported = cli_rows_and_imports(args, env, ("torch",))
     assert len(rows) == 6 and all(row["cached"] for row in rows)
     assert imported == []
+
+
+def test_denoising_and_compression_rows_kept_per_method_rebuild_the_whole_tables(tmp_path, small_digits):
+    """The pages assemble their tables from each method's stored rows: the same numbers as one table over all."""
+    from core.analysis.compression import DEFAULT_BITS, DEFAULT_JPEG_QUALITIES, rate_distortion_table, rd_frame
+    from core.analysis.denoise import denoising_frame, denoising_table
+    from core.config import NoiseConfig
+    from core.noise import curve_levels
+
+    pca = fit_pixel_pca(small_digits.train.images, 8).reducer(4, small_digits.image_shape)
+    shelf, calls = Derived(tmp_path / "kept", "data:test"), []
+
+    def dataset():
+        calls.append(1)
+        return small_digits
+
+    for _ in range(2):  # the second pass reads every row back: nothing is loaded or computed
+        noisy = derived_module.denoising_rows_of(shelf, {"method": "noisy"}, None, dataset, "salt_pepper", n_images=40)
+        cleaned = derived_module.denoising_rows_of(shelf, {"method": "pca"}, lambda: pca, dataset, "salt_pepper", n_images=40)
+        codes = derived_module.rd_rows_of(shelf, {"method": "pca"}, lambda: pca, dataset, n_images=40)
+        jpeg = derived_module.rd_rows_of(shelf, {"method": "jpeg"}, None, dataset, n_images=40)
+    assert len(calls) == 4
+    noises = [NoiseConfig("salt_pepper", level) for level in curve_levels("salt_pepper")]
+    pd.testing.assert_frame_equal(denoising_frame({"noisy": noisy, "PCA": cleaned}),
+                                  denoising_table(small_digits, {"PCA": pca}, noises, n_images=40), atol=1e-6)
+    whole = rate_distortion_table(small_digits, {"PCA": pca}, DEFAULT_BITS, DEFAULT_JPEG_QUALITIES, n_images=40)
+    kept = rd_frame([{"method": "PCA", **row} for row in codes] + [{"method": "JPEG", **row} for row in jpeg])
+    pd.testing.assert_frame_equal(kept, whole, atol=1e-6)
+    assert curve_levels("salt_pepper")[-1] == 0.8 and curve_levels("gaussian")[-1] == 0.6
 
 
 def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_directions(monkeypatch):
@@ -241,7 +276,7 @@ def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loa
         return small_digits
 
     derived_module.precompute_models(store, small_digits.config, dataset)
-    assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes"}
+    assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes", "rd-rows"}
     assert len(loads) == 1
     derived_module.precompute_models(store, small_digits.config, dataset)  # all there: nothing loaded again
     assert len(loads) == 1

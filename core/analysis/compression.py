@@ -204,6 +204,11 @@ def rate_distortion_table(dataset: Dataset, reducers: dict[str, Reducer], bits=D
     for name, reducer in reducers.items():
         rows += code_rd_rows(name, reducer, images, dataset.train.images, bits, seed)
     rows += jpeg_rd_rows(images, jpeg_qualities)
+    return rd_frame(rows)
+
+
+def rd_frame(rows: list[dict]) -> pd.DataFrame:
+    """The rate-distortion table from rows of :func:`code_rd_rows` and :func:`jpeg_rd_rows`."""
     return pd.DataFrame(rows, columns=RD_COLUMNS)
 
 
@@ -257,4 +262,4 @@ def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_b
 
 
 __all__ = ["RD_COLUMNS", "JPEG_SUBSAMPLING", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
-           "compressed_examples", "code_rd_rows", "jpeg_rd_rows"]
+           "compressed_examples", "code_rd_rows", "jpeg_rd_rows", "rd_frame"]

@@ -22,6 +22,33 @@ if TYPE_CHECKING:
 DENOISE_COLUMNS = ["method", "noise", "level", "psnr", "ssim"]
 
 
+def denoising_rows(dataset: Dataset, reducer: Reducer | None, noises, n_images: int | None = 500, seed: int = 0) -> list[dict]:
+    """One method's rows of :func:`denoising_table` (without ``method``): one per noise, in order.
+
+    ``reducer`` None gives the noisy input's own rows. Each method's rows are computed on their own
+    (the pages keep them per model, :func:`core.derived.denoising_rows_of`) and equal that method's
+    rows of the whole table: the same seeded images and, for one noise, the same corruption.
+    """
+    from core.noise import corrupt_array
+
+    clean = dataset.test.images[subset_index(len(dataset.test), n_images, seed)]
+    rows = []
+    for noise in noises:
+        noisy = corrupt_array(clean, noise, seed)
+        psnr, ssim = mean_quality(clean, noisy if reducer is None else reducer.reconstruct(noisy))
+        rows.append({"noise": noise.kind, "level": float(noise.level), "psnr": psnr, "ssim": ssim})
+    return rows
+
+
+def denoising_frame(rows_by_method: dict[str, list[dict]]) -> pd.DataFrame:
+    """The table from each method's :func:`denoising_rows` (all for the same noises): for each noise,
+    every method's row in the dict's order."""
+    parts = list(rows_by_method.items())
+    count = len(parts[0][1]) if parts else 0
+    rows = [{"method": name, **rows[i]} for i in range(count) for name, rows in parts]
+    return pd.DataFrame(rows, columns=DENOISE_COLUMNS)
+
+
 def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
     """PSNR and SSIM against the clean test images: of the noisy input, and of each reducer's
     reconstruction of the noisy input.
@@ -45,17 +72,8 @@ def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_im
         ``psnr`` (mean dB over images), ``ssim`` (mean over images). One 'noisy' row and one row per
         reducer for each noise, in that order.
     """
-    from core.noise import corrupt_array
-
-    clean = dataset.test.images[subset_index(len(dataset.test), n_images, seed)]
-    rows = []
-    for noise in noises:
-        noisy = corrupt_array(clean, noise, seed)
-        outputs = {"noisy": noisy, **{name: r.reconstruct(noisy) for name, r in reducers.items()}}
-        for name, images in outputs.items():
-            psnr, ssim = mean_quality(clean, images)
-            rows.append({"method": name, "noise": noise.kind, "level": float(noise.level), "psnr": psnr, "ssim": ssim})
-    return pd.DataFrame(rows, columns=DENOISE_COLUMNS)
+    methods = {"noisy": None, **reducers}
+    return denoising_frame({name: denoising_rows(dataset, r, noises, n_images, seed) for name, r in methods.items()})
 
 
 def denoise_examples(images: np.ndarray, reducers: dict[str, Reducer], noise, seed: int = 0) -> dict[str, np.ndarray]:

@@ -234,16 +234,18 @@ def pixel_pca_embedding(dataset: Dataset, max_points: int | None = 2000, seed: i
     Same fields as :func:`embed` (``all_train`` places every training image; the PCA is fitted on
     every training image either way); ``method`` is 'pixels', ``projection`` 'pixels-pca' (for 3
     components 'pixels-pca-3d'), ``latent_dim`` the pixel count, ``test_xy`` (N, n_components),
-    ``test_codes`` the flattened test pixels (N, C*H*W) and ``projector`` the fitted scikit-learn PCA.
-    ``pca``: that PCA already fitted on the training pixels (e.g. kept on disk), instead of fitting it here.
+    ``test_codes`` the flattened test pixels (N, C*H*W) and ``projector`` the fitted PCA.
+    ``pca``: that PCA already fitted on the training pixels (anything with ``transform`` and
+    ``inverse_transform``, e.g. :meth:`core.analysis.pixel_pca.PixelPCA.projection` of the one kept on
+    disk), instead of fitting a scikit-learn PCA here.
     """
-    from sklearn.decomposition import PCA
-
     start = time.perf_counter()
     test_index = subset_index(len(dataset.test), max_points, seed)
     train_index, train_fit = placed_train_rows(len(dataset.train), max_train, seed + 1, all_train)
     pixels = int(np.prod(dataset.image_shape))
     if pca is None:
+        from sklearn.decomposition import PCA
+
         pca = PCA(n_components=n_components, random_state=0).fit(np.asarray(dataset.train.images).reshape(len(dataset.train), pixels))
     test_codes = encode_rows(_Flatten, dataset.test.images, test_index)
     # placed a chunk at a time: 60,000 flattened MNIST images would be 188 MB of floats

@@ -6,6 +6,7 @@ import streamlit as st
 from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
 from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
+from core.derived import CURVE_IMAGES
 from core.errors import UploadError
 from core.records import ModelRef
 from dashboard import figures, resources, share, ui
@@ -71,9 +72,8 @@ cell = 72 if dataset.image_shape[1] <= 16 else 64
 columns(out, clean, cell)
 
 with st.expander("How each method copes as the noise grows"):
-    levels = tuple(np.round(np.linspace(0.0, 0.8 if kind != "gaussian" else 0.6, 7), 3))
-    curve = resources.denoising_curve(sel.config, sel.data_dir, models, kind, levels)
-    st.plotly_chart(figures.lines(curve, "level", "psnr", "method", f"PSNR against {kind} level (300 test images)",
+    curve = resources.denoising_curve(sel.config, sel.data_dir, models, kind)
+    st.plotly_chart(figures.lines(curve, "level", "psnr", "method", f"PSNR against {kind} level ({CURVE_IMAGES} test images)",
                                   "noise level", "PSNR (dB, higher is better)"), key="dn_curve")
     st.dataframe(curve, hide_index=True, width="stretch")
     st.download_button("Download (CSV)", curve.to_csv(index=False), "denoising.csv", "text/csv", key="dn_csv")

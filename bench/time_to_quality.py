@@ -79,6 +79,7 @@ def run(options: Options) -> PartResult:
                              f"{pca['test SSE/image']:.2f} ({row['x lower than PCA']:.1f}x lower)")
             notes.append(f"{dataset}: {len(history)} epochs, last val_mse {history[-1]['val_mse']:.5f} at "
                          f"{history[-1]['seconds']:.0f} s; record {json.dumps({k: record[k] for k in ('test_mse', 'test_psnr', 'test_ssim')})}")
-    notes.append("defaults in use: conv with GELU activations (core.methods), AdamW peak lr 5e-3 on a cosine fitted to "
-                 "the budget, batch 64, torch's default threads; see bench/NOTES.md part 2 for how they were chosen")
+    notes.append("defaults in use: conv with GELU activations and one 3x3 convolution each side at the 7x7 map "
+                 "(core.methods), AdamW (betas 0.9, 0.99) peak lr 5e-3 on a cosine fitted to the budget, batch 64, "
+                 "bf16 autocast where native, torch's default threads; see bench/NOTES.md part 2 for how they were chosen")
     return PartResult(NAME, TITLE, rows, goals, notes)

@@ -18,6 +18,7 @@ LOSSES = ("mse", "bce")
 PRECISIONS = ("auto", "fp32", "bf16")
 SPARSITY_KINDS = ("l1", "kl")
 ACTIVATIONS = ("relu", "gelu")
+MAX_GRID_CONVS = 4
 
 
 class ConfigError(ValueError):
@@ -114,6 +115,7 @@ class ModelConfig(_Hashable):
     channels: tuple[int, ...] = (32, 64)  # conv/vae/conv_pool: channels per down-sampling stage
     decoder: str = "transpose"  # conv/vae/conv_pool up-sampling: transpose | upsample
     activation: str = "relu"  # conv: the non-linearity between layers, relu | gelu (see core.methods)
+    grid_convs: int = 0  # conv/vae: stride-1 3x3 convolutions at the smallest feature map, each side (see core.methods)
     beta: float = 1.0  # vae: weight of the KL term (beta-VAE)
     sparsity: str = "l1"  # sparse: l1 (L1 on the code) | kl (KL to a target activation)
     sparsity_weight: float = 1e-3  # sparse: strength of the penalty
@@ -139,17 +141,21 @@ class ModelConfig(_Hashable):
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 flag = " (--beta)" if name == "beta" else ""
                 raise ConfigError(f"{name}{flag} must be a finite number >= 0, got {value!r}")
+        if not isinstance(self.grid_convs, int) or not 0 <= self.grid_convs <= MAX_GRID_CONVS:
+            raise ConfigError(f"grid_convs must be a whole number from 0 to {MAX_GRID_CONVS}, got {self.grid_convs!r}")
         if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels) or not self.channels:
             raise ConfigError("hidden widths and channels must be positive integers")
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
 
     def to_dict(self) -> dict:
-        """The fields, with ``activation`` left out while it is ReLU: models from before it existed keep
-        their cache keys."""
+        """The fields, with ``activation`` left out while it is ReLU and ``grid_convs`` while it is 0:
+        models from before they existed keep their cache keys."""
         payload = dataclasses.asdict(self)
         if payload["activation"] == "relu":
             del payload["activation"]
+        if payload["grid_convs"] == 0:
+            del payload["grid_convs"]
         return payload
 
 

@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from core.samples import CLASS_MEAN_IMAGES, CURVE_IMAGES, RD_IMAGES, STATS_IMAGES, stats_directions
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -393,10 +395,37 @@ def precompute_model(derived: Derived, reducer: Reducer, dataset: Dataset, recon
     test_codes_of(derived, {}, lambda: reducer, lambda: dataset)
 
 
-#: test images (a seeded sample) behind the Denoising page's curve and the Compression page's table
-CURVE_IMAGES = 300
-RD_IMAGES = 300
 DEFAULT_CURVE_NOISE = "gaussian"  # the Denoising page's first choice: the curve the zoo command keeps
+
+
+def code_stats_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset],
+                  latent_dim: int) -> dict[str, np.ndarray]:
+    """The fields of a model's :class:`core.analysis.LatentStats` over its training codes (the
+    playground's slider ranges, the explorer's traversals), with :func:`core.samples.stats_directions`
+    principal directions: it encodes thousands of training images, so it is kept."""
+    n_directions = stats_directions(latent_dim)
+
+    def compute() -> dict[str, np.ndarray]:
+        import dataclasses
+
+        from core.analysis import latent_stats
+
+        stats = latent_stats(reducer(), dataset().train.images, n_directions=n_directions)
+        return {k: v for k, v in dataclasses.asdict(stats).items() if v is not None}
+
+    return derived.arrays("code-stats", {**named, "n_directions": n_directions, "max_images": STATS_IMAGES, "seed": 0},
+                          compute)
+
+
+def class_means_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset]
+                   ) -> np.ndarray:
+    """(n_classes, d): each class's mean training code (:func:`core.analysis.class_means`), kept."""
+    def compute() -> dict[str, np.ndarray]:
+        from core.analysis import class_means
+
+        return {"means": class_means(reducer(), dataset())}
+
+    return derived.arrays("class-means", {**named, "max_images": CLASS_MEAN_IMAGES, "seed": 0}, compute)["means"]
 
 
 def denoising_rows_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None,
@@ -480,8 +509,9 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     (``python -m core zoo``, every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the
     pages run them in ONNX Runtime, :mod:`core.onnx_reducer`, and never import torch), its
     architecture table, what a save keeps (:func:`precompute_model`: its error row and test
-    codes) for a model saved before those were kept, and its rows of the Compression page's table and
-    of the Denoising page's default curve (denoisers and the models of their sizes). Every learned model of the data, not only the
+    codes) for a model saved before those were kept, its code statistics and class means (the
+    playground's and the explorer's sliders), and its rows of the Compression page's table and of the
+    Denoising page's default curve (denoisers and the models of their sizes). Every learned model of the data, not only the
     zoo's: the pages show them all. Reading what is already there costs milliseconds and imports no
     torch, and ``dataset`` is called (and a model loaded) only when something is missing, so a
     cached zoo stays fast."""
@@ -501,6 +531,8 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
             architecture_of(store.root, record.model, record.image_shape)
         error_row_of(derived, {}, reducer, dataset)
         test_codes_of(derived, {}, reducer, dataset)
+        code_stats_of(derived, {}, reducer, dataset, record.latent_dim)  # the playground's and explorer's sliders
+        class_means_of(derived, {}, reducer, dataset)
         if record.train.noise is None:  # what the Compression page lists
             rd_rows_of(derived, {}, reducer, dataset)
         if record.train.noise is not None or record.latent_dim in denoiser_sizes:  # the Denoising page's columns
@@ -510,7 +542,8 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
 def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:
     """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve; at
     the zoo's latent sizes PCA's graphs, which the playground's live decoder runs beside each model,
-    and PCA's rows of the Compression and Denoising pages; JPEG's and the noisy input's rows), for a
+    its code statistics, class means and test codes, and its rows of the Compression and Denoising pages; JPEG's
+    and the noisy input's rows), for a
     dataset already in memory (``python -m core zoo`` after training)."""
     from core.methods import BASELINE
     from core.zoo import default_zoo
@@ -528,6 +561,9 @@ def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str 
         # the dashboard's PCA-k beside the zoo's models (fitted on the spot: kept in the dataset's folder)
         named, reducer = {"method": BASELINE, "latent_dim": size}, lambda size=size: pca.reducer(size, dataset.image_shape)
         onnx_graphs_of(derived, named, reducer)
+        code_stats_of(derived, named, reducer, lambda: dataset, size)
+        class_means_of(derived, named, reducer, lambda: dataset)
+        test_codes_of(derived, named, reducer, lambda: dataset)  # the explorer's nearest neighbours in PCA's space
         rd_rows_of(derived, named, reducer, lambda: dataset)
         if size in denoiser_sizes:
             denoising_rows_of(derived, named, reducer, lambda: dataset, DEFAULT_CURVE_NOISE)

@@ -18,7 +18,6 @@ room): what is on disk is read, the rest computed in memory.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -31,6 +30,8 @@ from core.datasets import Dataset, resolve_data_config, resolve_data_dir
 from core.derived import (
     Derived,
     architecture_of,
+    class_means_of,
+    code_stats_of,
     denoising_rows_of,
     error_row_of,
     load_dataset_cached,
@@ -50,8 +51,6 @@ from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
 if TYPE_CHECKING:  # core.analysis imports scipy and scikit-image: not before a page computes something
     from core.analysis.pixel_pca import PixelPCA
 
-MAX_SLIDER_DIMS = 16  # up to this many code numbers: one slider each; beyond: principal directions
-N_DIRECTIONS = 8
 
 
 def store() -> CheckpointStore:
@@ -226,18 +225,11 @@ def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str,
 def code_stats(config: DataConfig, data_dir: str, ref: ModelRef):
     """LatentStats of a reducer's codes over the training images (principal directions for long codes),
     kept on disk (it encodes thousands of training images)."""
-
-    from core.analysis import LatentStats, latent_stats
-    from core.analysis.latent import STATS_IMAGES
-
-    n_dir = None if ref.latent_dim <= MAX_SLIDER_DIMS else min(N_DIRECTIONS, ref.latent_dim)
-
-    def compute() -> dict[str, np.ndarray]:
-        stats = latent_stats(reducer(config, data_dir, ref), load_data(config, data_dir).train.images, n_directions=n_dir)
-        return {k: v for k, v in dataclasses.asdict(stats).items() if v is not None}
+    from core.analysis import LatentStats
 
     derived, named = _derived(config, ref)
-    fields = derived.arrays("code-stats", {**named, "n_directions": n_dir, "max_images": STATS_IMAGES, "seed": 0}, compute)
+    fields = code_stats_of(derived, named, lambda: reducer(config, data_dir, ref), lambda: load_data(config, data_dir),
+                           ref.latent_dim)
     return LatentStats(**{k: int(v) if k == "n_codes" else v for k, v in fields.items()})
 
 
@@ -376,12 +368,8 @@ def neighbours(config: DataConfig, data_dir: str, ref: ModelRef, index: int, k: 
 @st.cache_data(show_spinner="Averaging the codes of each class...", max_entries=32)
 def class_mean_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
     """(n_classes, d): the mean training code of each class (kept on disk)."""
-    from core.analysis import class_means
-    from core.analysis.explore import CLASS_MEAN_IMAGES
-
     derived, named = _derived(config, ref)
-    return derived.arrays("class-means", {**named, "max_images": CLASS_MEAN_IMAGES, "seed": 0},
-                          lambda: {"means": class_means(reducer(config, data_dir, ref), load_data(config, data_dir))})["means"]
+    return class_means_of(derived, named, lambda: reducer(config, data_dir, ref), lambda: load_data(config, data_dir))
 
 
 @st.cache_data(show_spinner="Decoding the traversal grid...", max_entries=64)

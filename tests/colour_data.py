@@ -14,6 +14,9 @@ from pathlib import Path
 import numpy as np
 
 SIZE = 32
+# epochs of the test zoo: enough steps (a handful a pass) for the conv models, one layer deeper since the 7x7
+# convolution, to draw colours rather than a grey mean (2 left them grey)
+ZOO_EPOCHS = 4
 #: class folder -> (shape, its RGB colour, the background's RGB colour)
 CLASSES = {
     "red_disc": ("disc", (220, 30, 30), (20, 30, 90)),
@@ -58,7 +61,7 @@ def colour_config(root: str | Path):
     return DataConfig(f"folder:{Path(root)}", image_size=SIZE, grayscale=False)
 
 
-def colour_zoo(folder: str | Path, checkpoints: str | Path, epochs: int = 2) -> Path:
+def colour_zoo(folder: str | Path, checkpoints: str | Path, epochs: int = ZOO_EPOCHS) -> Path:
     """Train (or find) the default zoo on the colour folder into ``checkpoints``; returns ``checkpoints``."""
     from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
@@ -76,4 +79,4 @@ if __name__ == "__main__":  # python -m tests.colour_data FOLDER CHECKPOINTS [EP
     import sys
 
     write_rgb_folder(sys.argv[1], per_class=int(sys.argv[4]) if len(sys.argv) > 4 else 40)
-    colour_zoo(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 2)
+    colour_zoo(sys.argv[1], sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else ZOO_EPOCHS)

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.colour_data import ZOO_EPOCHS
 from tests.e2e.support import REPO
 
 PAGES = ["home", "train", "compare", "latent_map", "playground", "explore", "denoising", "compression"]
@@ -59,7 +60,7 @@ def test_png_and_mosaic_keep_the_channels_in_order(channels):
 # --- every page on the colour folder ----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def colour_zoo(request, tmp_path_factory):
-    """(folder, checkpoints): the colour folder and its zoo (2 epochs), kept in pytest's cache between runs
+    """(folder, checkpoints): the colour folder and its zoo (``ZOO_EPOCHS``), kept in pytest's cache between runs
     (the folder's identity includes its files' times, so it is written once and then left alone)."""
     from tests.colour_data import colour_zoo as train
     from tests.colour_data import write_rgb_folder
@@ -84,7 +85,7 @@ def colour_app(colour_zoo, monkeypatch):
 
     folder, checkpoints = colour_zoo
     monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(checkpoints))
-    monkeypatch.setenv("LATENT_LAB_EPOCHS", "2")
+    monkeypatch.setenv("LATENT_LAB_EPOCHS", str(ZOO_EPOCHS))
     drawn: list[bytes] = []
     original = ui.picture
 

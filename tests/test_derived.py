@@ -199,11 +199,12 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     folders = {p.name.split("-")[0]: p for p in (tmp_path / derived_module.DATASETS).iterdir()}
     assert set(folders) == {"digits", "architectures"}  # the dataset's values; each zoo model's layer table
     assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
-                                                                            "pixel-map-scores", "rd-rows", "denoising-rows"}
+                                                                            "pixel-map-scores", "rd-rows", "denoising-rows",
+                                                                            "code-stats", "class-means", "test-codes"}
     assert len(list(folders["architectures"].iterdir())) == 5  # 6 models; the denoiser shares conv d=8's layers
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
-        assert {"onnx", "map-scores", "error-row", "test-codes"} <= kept, model.name
+        assert {"onnx", "map-scores", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
         record = json.loads((model / "record.json").read_text())
         # the Compression page's rows for plain models; the Denoising page's for the denoiser and conv d=8 beside it
         assert ("rd-rows" in kept) == (record["train"]["noise"] is None), model.name
@@ -276,7 +277,8 @@ def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loa
         return small_digits
 
     derived_module.precompute_models(store, small_digits.config, dataset)
-    assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes", "rd-rows"}
+    assert {p.name.rsplit("-", 1)[0] for p in derived.files()} == {"onnx", "error-row", "test-codes", "rd-rows", "code-stats",
+                                                                    "class-means"}
     assert len(loads) == 1
     derived_module.precompute_models(store, small_digits.config, dataset)  # all there: nothing loaded again
     assert len(loads) == 1

@@ -84,3 +84,23 @@ def test_conv_uses_gelu_by_default_and_relu_models_keep_their_cache_keys():
     assert not any(isinstance(m, nn.GELU) for m in build_model(relu, (1, 28, 28)).modules())
     with pytest.raises(ConfigError, match="activation must be one of relu, gelu"):
         ModelConfig(family="conv", activation="tanh")
+
+
+def test_conv_adds_a_grid_convolution_each_side_by_default_and_older_models_keep_their_keys_and_layers():
+    from torch import nn
+
+    def grid_convs(model) -> int:  # stride-1 3x3 convolutions: only the grid layers have stride 1 in the trunk
+        return sum(isinstance(m, nn.Conv2d) and m.stride == (1, 1) for m in model.trunk.modules())
+
+    conv = build_model(default_model_config("conv", 4), (1, 28, 28))
+    assert grid_convs(conv) == 2, "one in the encoder and one in the decoder, at the 7x7 map"
+    x = torch.rand(3, 1, 28, 28)
+    assert conv(x)["logits"].shape == x.shape and conv.encode(x).shape == (3, 4)
+    before = ModelConfig(family="conv", latent_dim=4, activation="gelu")  # as saved before the option existed
+    assert "grid_convs" not in before.to_dict() and before.key() != default_model_config("conv", 4).key()
+    assert grid_convs(build_model(before, (1, 28, 28))) == 0, "its weights load into the layers it was trained with"
+    assert grid_convs(build_model(default_model_config("vae", 4), (1, 28, 28))) == 0
+    odd = build_model(default_model_config("conv", 3, grid_convs=2), (3, 30, 26))
+    assert grid_convs(odd) == 4 and odd(torch.rand(2, 3, 30, 26))["logits"].shape == (2, 3, 30, 26)
+    with pytest.raises(ConfigError, match="grid_convs must be a whole number from 0 to 4"):
+        ModelConfig(family="conv", grid_convs=-1)

@@ -141,10 +141,15 @@ print(json.dumps({{"type": type(reducer).__name__, "codes": list(codes.shape), "
 PAGES = ["train", "compare", "latent_map", "playground", "explore", "denoising", "compression"]
 
 
+#: pages whose first visit after the zoo command computes nothing worth keeping: every answer is read from disk
+READ_ONLY_PAGES = PAGES
+
+
 @pytest.mark.slow
 def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, tmp_path):
-    """After `python -m core zoo` (which keeps each model's graphs and architecture, and PCA's), a new server's
-    first visit of every page never imports torch: the ~520 MB and 2-3 s it costs are not paid."""
+    """After `python -m core zoo` (which keeps each model's graphs, architecture and table rows, and PCA's),
+    a new server's first visit of every page never imports torch (the ~520 MB and 2-3 s it costs are not
+    paid), the latent map needs no scikit-learn, and the pages with the costly tables only read them."""
     import shutil
 
     from core.checkpoints import CheckpointStore
@@ -159,16 +164,27 @@ def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, 
     precompute_maps(CheckpointStore(root), digits)
     script = f"""
 import json, os, sys
+from pathlib import Path
 os.environ["LATENT_LAB_CHECKPOINTS"] = {str(root)!r}
 from streamlit.testing.v1 import AppTest
+
+def kept():  # every derived file (a checkpoint's own files are record.json and model.safetensors)
+    return {{str(p) for p in Path({str(root)!r}).rglob("*")
+             if p.suffix in (".json", ".npz", ".parquet") and p.name != "record.json" and not p.name.startswith(".")}}
+
+before = kept()
 at = AppTest.from_file({str(REPO / "dashboard" / "app.py")!r}, default_timeout=180).run()
-seen = {{"home": ["torch" in sys.modules, len(at.exception)]}}
+seen = {{"home": ["torch" in sys.modules, "sklearn" in sys.modules, len(at.exception), sorted(kept() - before)]}}
 for page in {PAGES!r}:
+    before = kept()
     at.switch_page(f"views/{{page}}.py").run()
-    seen[page] = ["torch" in sys.modules, len(at.exception)]
+    seen[page] = ["torch" in sys.modules, "sklearn" in sys.modules, len(at.exception), sorted(kept() - before)]
 print(json.dumps(seen))
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
-    assert seen == {page: [False, 0] for page in ["home", *PAGES]}
+    assert {page: torch for page, (torch, *_) in seen.items()} == {page: False for page in ["home", *PAGES]}
+    assert {page: errors for page, (_, _, errors, _) in seen.items()} == {page: 0 for page in ["home", *PAGES]}
+    assert not any(seen[page][1] for page in ["home", "train", "compare", "latent_map"]), "scikit-learn is imported"
+    assert {page: seen[page][3] for page in READ_ONLY_PAGES} == {page: [] for page in READ_ONLY_PAGES}

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysis._common import subset_index
+from core.samples import CLASS_MEAN_IMAGES  # training images class_means encodes at most
 
 if TYPE_CHECKING:
     from core.analysis.latent import LatentStats
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 #: the three spaces :func:`nearest_neighbours` searches, in the order a page shows them
 SPACES = ("code", "pixels", "pca")
 MAX_TRAVERSAL_DIMS = 8  # codes up to this long: one traversal row per number; longer: principal directions
-CLASS_MEAN_IMAGES = 10_000  # class_means encodes at most this many training images (seeded subsample)
 
 
 # --- 1. nearest neighbours ---------------------------------------------------------------------------

@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.analysis._common import subset_index
+from core.samples import DEFAULT_DIRECTIONS, STATS_IMAGES  # sliders for a wide code; training images encoded
 
 if TYPE_CHECKING:
     from core.reducers import Reducer
 
 LOW_PCT, HIGH_PCT = 1.0, 99.0  # the "training range" of a coordinate: its 1st..99th percentile
-DEFAULT_DIRECTIONS = 8  # sliders a playground shows for a wide code
-STATS_IMAGES = 5000  # latent_stats encodes at most this many images (seeded subsample)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from core.models.conv import ConvTrunk, activation_layer
 class VariationalAutoencoder(Autoencoder):
     def __init__(self, config, image_shape):
         super().__init__(config, image_shape)
-        self.trunk = ConvTrunk(self.image_shape, config.channels, config.decoder, config.activation)
+        self.trunk = ConvTrunk(self.image_shape, config.channels, config.decoder, config.activation, config.grid_convs)
         self.to_mu = nn.Linear(self.trunk.flat, config.latent_dim)
         self.to_logvar = nn.Linear(self.trunk.flat, config.latent_dim)
         self.from_code = nn.Sequential(nn.Linear(config.latent_dim, self.trunk.flat), activation_layer(config.activation))

@@ -6,9 +6,9 @@ import streamlit as st
 from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
 from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
-from core.derived import CURVE_IMAGES
 from core.errors import UploadError
 from core.records import ModelRef
+from core.samples import CURVE_IMAGES
 from dashboard import figures, resources, share, ui
 from dashboard.policy import policy
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
 from core.records import ModelRef
+from core.samples import MAX_SLIDER_DIMS
 from core.zoo import first_choice
 from dashboard import figures, live, resources, share, ui
 
@@ -67,7 +68,7 @@ else:
     start_id = "sent" + str(abs(hash(tuple(np.round(base, 4)))))
     start_image = decoded[0]
     start_caption = f"start: the code sent from {sent['source']}, decoded"
-by_dimension = entry.latent_dim <= resources.MAX_SLIDER_DIMS
+by_dimension = entry.latent_dim <= MAX_SLIDER_DIMS
 base_projection = stats.project(base)  # where the start sits along each principal direction
 
 

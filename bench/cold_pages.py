@@ -168,8 +168,9 @@ def run(options: Options) -> PartResult:
              f"each page: its own copy of the zoo without derived files (cold), then a second server on that copy, then "
              f"a fresh copy of what the zoo command keeps with a fresh server; "
              f"{rounds} round(s), median; load average at start and end: {loads}",
-             "`python -m core zoo` keeps the dataset-level values (MNIST's pixels, the pixel PCA, PCA's error curve) "
-             "when it trains, and a save keeps each new model's error row and test codes: after `make zoo` on MNIST "
-             "the cold case happens only for a zoo trained before this change"]
+             "`python -m core zoo` keeps what every page's first visit reads (core.derived: MNIST's pixels, the pixel "
+             "PCA and PCA's error curve; each model's ONNX graphs, architecture, error row, test codes, code statistics, "
+             "class means, map scores and rows of the Denoising and Compression tables; PCA's, JPEG's and the noisy "
+             "input's rows): after `make zoo` on MNIST the cold case happens only for a zoo trained before it kept them"]
     notes += problems
     return PartResult(NAME, TITLE, rows, goals=goals, notes=notes)

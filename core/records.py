@@ -105,12 +105,12 @@ class ModelRecord:
 
     @property
     def trained_with(self) -> str:
-        """'60 epochs', 'time budget 30 s' or 'fitted' (PCA)."""
+        """'60 epochs' ('1 epoch'), 'time budget 30 s' or 'fitted' (PCA)."""
         if not get_method(self.family).capabilities.learned:
             return "fitted"
         if self.train.time_budget:
             return f"time budget {self.train.time_budget:g} s"
-        return f"{self.train.epochs} epochs"
+        return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s")
 
     @property
     def label(self) -> str:

@@ -176,3 +176,11 @@ def test_stores_are_independent(small_digits, tmp_path, tiny_train):
     a, b = checkpoints.CheckpointStore(tmp_path / "a"), checkpoints.CheckpointStore(tmp_path / "b")
     load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=a)
     assert len(a.list().records) == 1 and b.list().records == []
+
+
+def test_a_model_trained_for_one_epoch_is_labelled_one_epoch(small_digits, store):
+    from dataclasses import replace
+
+    record = load_or_train(small_digits, default_model_config("dense", 2), TrainConfig(epochs=1), store=store).record
+    assert record.label == "dense d=2 (1 epoch)"
+    assert replace(record, train=replace(record.train, epochs=3)).label == "dense d=2 (3 epochs)"

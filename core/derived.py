@@ -504,15 +504,30 @@ def _architecture_entry(root, config: ModelConfig, image_shape, writable: bool =
             {"model": config.key(), "image_shape": list(image_shape)})
 
 
+def _precompute_method(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Callable[[], Dataset],
+                       latent_dim: int, compression: bool, denoising: bool) -> None:
+    """What the pages ask of any method (a cached model or PCA-k) on their first visit: its ONNX graphs,
+    test codes, code statistics (the playground's and the explorer's sliders) and class means, its
+    rows of the Compression table (``compression``) and of the Denoising page's default curve
+    (``denoising``). Each is read when kept, else computed and kept."""
+    onnx_graphs_of(derived, named, reducer)
+    test_codes_of(derived, named, reducer, dataset)
+    code_stats_of(derived, named, reducer, dataset, latent_dim)
+    class_means_of(derived, named, reducer, dataset)
+    if compression:
+        rd_rows_of(derived, named, reducer, dataset)
+    if denoising:
+        denoising_rows_of(derived, named, reducer, dataset, DEFAULT_CURVE_NOISE)
+
+
 def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
     """What the pages ask of each cached model of this data first, where it is not on disk yet
     (``python -m core zoo``, every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the
     pages run them in ONNX Runtime, :mod:`core.onnx_reducer`, and never import torch), its
-    architecture table, what a save keeps (:func:`precompute_model`: its error row and test
-    codes) for a model saved before those were kept, its code statistics and class means (the
-    playground's and the explorer's sliders), and its rows of the Compression page's table and of the
-    Denoising page's default curve (denoisers and the models of their sizes). Every learned model of the data, not only the
-    zoo's: the pages show them all. Reading what is already there costs milliseconds and imports no
+    architecture table, its error row (kept by a save, missing for a model saved before), and what
+    :func:`_precompute_method` lists (Compression rows for plain models, Denoising rows for denoisers
+    and the models of their sizes). Every learned model of the data, not only the zoo's: the pages
+    show them all. Reading what is already there costs milliseconds and imports no
     torch, and ``dataset`` is called (and a model loaded) only when something is missing, so a
     cached zoo stays fast."""
     from functools import cache
@@ -525,26 +540,19 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     for record in records:
         derived = Derived.of_model(store.root, record)
         reducer = cache(lambda folder=store.root / record.name: store.load(folder))
-        onnx_graphs_of(derived, {}, reducer)
         shelf, params = _architecture_entry(store.root, record.model, record.image_shape)
         if not shelf.path("architecture", params, ".parquet").exists():  # reading it would import pandas and pyarrow
             architecture_of(store.root, record.model, record.image_shape)
         error_row_of(derived, {}, reducer, dataset)
-        test_codes_of(derived, {}, reducer, dataset)
-        code_stats_of(derived, {}, reducer, dataset, record.latent_dim)  # the playground's and explorer's sliders
-        class_means_of(derived, {}, reducer, dataset)
-        if record.train.noise is None:  # what the Compression page lists
-            rd_rows_of(derived, {}, reducer, dataset)
-        if record.train.noise is not None or record.latent_dim in denoiser_sizes:  # the Denoising page's columns
-            denoising_rows_of(derived, {}, reducer, dataset, DEFAULT_CURVE_NOISE)
+        _precompute_method(derived, {}, reducer, dataset, record.latent_dim, compression=record.train.noise is None,
+                           denoising=record.train.noise is not None or record.latent_dim in denoiser_sizes)
 
 
 def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str | os.PathLike | None = None) -> None:
-    """The dataset-level values (its pixels for built-in sets, the pixel PCA, PCA's error curve; at
-    the zoo's latent sizes PCA's graphs, which the playground's live decoder runs beside each model,
-    its code statistics, class means and test codes, and its rows of the Compression and Denoising pages; JPEG's
-    and the noisy input's rows), for a
-    dataset already in memory (``python -m core zoo`` after training)."""
+    """The dataset-level values for a dataset already in memory (``python -m core zoo`` after
+    training): its pixels for built-in sets, the pixel PCA, PCA's error curve, JPEG's and the noisy
+    input's table rows, and at the zoo's latent sizes what :func:`_precompute_method` lists for PCA-k
+    (the playground's live decoder runs its graphs beside each model)."""
     from core.methods import BASELINE
     from core.zoo import default_zoo
 
@@ -559,13 +567,8 @@ def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str 
         if size > pca.n_components:
             continue
         # the dashboard's PCA-k beside the zoo's models (fitted on the spot: kept in the dataset's folder)
-        named, reducer = {"method": BASELINE, "latent_dim": size}, lambda size=size: pca.reducer(size, dataset.image_shape)
-        onnx_graphs_of(derived, named, reducer)
-        code_stats_of(derived, named, reducer, lambda: dataset, size)
-        class_means_of(derived, named, reducer, lambda: dataset)
-        test_codes_of(derived, named, reducer, lambda: dataset)  # the explorer's nearest neighbours in PCA's space
-        rd_rows_of(derived, named, reducer, lambda: dataset)
-        if size in denoiser_sizes:
-            denoising_rows_of(derived, named, reducer, lambda: dataset, DEFAULT_CURVE_NOISE)
+        _precompute_method(derived, {"method": BASELINE, "latent_dim": size},
+                           lambda size=size: pca.reducer(size, dataset.image_shape), lambda: dataset, size,
+                           compression=True, denoising=size in denoiser_sizes)
     rd_rows_of(derived, {"method": "jpeg"}, None, lambda: dataset)
     denoising_rows_of(derived, {"method": "noisy"}, None, lambda: dataset, DEFAULT_CURVE_NOISE)

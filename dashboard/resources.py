@@ -52,7 +52,6 @@ if TYPE_CHECKING:  # core.analysis imports scipy and scikit-image: not before a 
     from core.analysis.pixel_pca import PixelPCA
 
 
-
 def store() -> CheckpointStore:
     """The checkpoint store (``$LATENT_LAB_CHECKPOINTS`` or ./checkpoints), read at each call."""
     return CheckpointStore()

@@ -7,9 +7,12 @@ import streamlit as st
 from dashboard import share, ui  # the project is installed (`pip install -e .`), so this works from any folder
 
 ICON = Path(__file__).resolve().parent / "assets" / "icon.png"
+SQUARE_IMAGES = "[data-testid='stImageContainer'] img { border-radius: 0 !important; }"  # every picture is pixels
 
 # the icon is a file of the repo: a material-icon page icon is fetched from a font CDN, which fails offline
 st.set_page_config(page_title="Latent Lab", page_icon=str(ICON), layout="wide")
+# st.image rounds its corners (the theme's radius): on an 8x8 image scaled up that cuts the corner pixels off
+st.html(f"<style>{SQUARE_IMAGES}</style>")
 share.open_link()  # a shared link's dataset goes into the sidebar's widgets first
 ui.sidebar()
 share.run(st.navigation([

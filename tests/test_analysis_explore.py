@@ -142,7 +142,8 @@ def test_traversal_grid_rows_are_code_numbers_centred_on_the_image(method, every
     grid = traversal_grid(reducer, s, code, cols=7)
     assert grid.by_dimension and grid.shape == (3, 7) and grid.centre == 3
     assert grid.images.shape == (21, *small_digits.image_shape) and grid.codes.shape == (21, 3)
-    assert grid.row_labels == ["code 1", "code 2", "code 3"]
+    # PCA's numbers are its principal components, named as students meet them everywhere else
+    assert grid.row_labels == (["PC1", "PC2", "PC3"] if method == "pca" else ["code 1", "code 2", "code 3"])
     centre = grid.images.reshape(3, 7, *small_digits.image_shape)[:, 3]
     np.testing.assert_allclose(centre, np.repeat(reducer.decode(code[None]), 3, axis=0), atol=1e-6)
     codes = grid.codes.reshape(3, 7, 3)
@@ -201,7 +202,8 @@ def test_unit_moves_are_decoded_differences(method, every_reducer, stats):
     reducer, s = every_reducer[method], stats[method]
     moves = unit_moves(reducer, s.mean, step=0.5)
     assert moves.deltas.shape == (3, 1, 8, 8) and moves.base_image.shape == (1, 8, 8)
-    assert moves.labels == ["code 1", "code 2", "code 3"] and moves.strength.shape == (3,)
+    assert moves.labels == (["PC1", "PC2", "PC3"] if method == "pca" else ["code 1", "code 2", "code 3"])
+    assert moves.strength.shape == (3,)
     for i in range(3):
         expected = reducer.decode(s.mean + 0.5 * np.eye(3)[i])[0] - reducer.decode(s.mean)[0]
         np.testing.assert_allclose(moves.deltas[i], expected, atol=1e-5)

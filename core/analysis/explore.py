@@ -30,6 +30,28 @@ SPACES = ("code", "pixels", "pca")
 MAX_TRAVERSAL_DIMS = 8  # codes up to this long: one traversal row per number; longer: principal directions
 
 
+def principal_components(reducer: Reducer) -> bool:
+    """Whether the reducer's code numbers are positions along fixed principal components (PCA's are).
+
+    Parameters
+    ----------
+    reducer : fitted Reducer
+
+    Returns
+    -------
+    bool
+        True when it has ``components_`` (as :func:`eigen_images` needs): its numbers are then named
+        PC1, PC2... as students meet them everywhere else, not 'code 1'.
+    """
+    return getattr(reducer, "components_", None) is not None
+
+
+def coordinate_names(reducer: Reducer, n: int) -> list[str]:
+    """How the first ``n`` numbers of the reducer's code are named on a page: ``'PC1'``... for PCA,
+    ``'code 1'``... for every other method."""
+    return [f"PC{i + 1}" if principal_components(reducer) else f"code {i + 1}" for i in range(n)]
+
+
 # --- 1. nearest neighbours ---------------------------------------------------------------------------
 def baseline_for(reducer: Reducer, dataset: Dataset) -> Reducer:
     """The baseline (PCA) with the same latent size as ``reducer``, fitted on ``dataset``'s training split."""
@@ -186,9 +208,12 @@ def attribute_walk(reducer: Reducer, code, from_class_mean, to_class_mean, steps
     """Move a code along the attribute vector "class A -> class B" and decode each step.
 
     ``codes[i] = code + t[i] * (to_class_mean - from_class_mean)`` with ``t`` from 0 to ``amount``:
-    the image keeps what makes it itself (its offset from its class's mean) and trades class A's
-    average for class B's (e.g. turn this 3 into an 8). For PCA's matching move, call it with PCA,
-    PCA's code of the same image and PCA's class means.
+    the same arrow is added to every image's code, so at ``t = 1`` the code sits as far from B's mean
+    as it sat from A's. Only where class B's codes are a shifted copy of class A's does the end look
+    like this image drawn as a B; in a curved code space it may not look like a B at all (the page
+    says so, and shows B's decoded mean to compare with). The move is the same whatever the start's
+    own class. For PCA's matching move, call it with PCA, PCA's code of the same image and PCA's
+    class means.
 
     Parameters
     ----------
@@ -269,7 +294,7 @@ class Traversal:
         Row-major: row r, column j is ``images[r * cols + j]``.
     codes : np.ndarray, shape (rows * cols, d)
     row_labels : list of str
-        E.g. ``'code 2'`` or ``'direction 1 (41% of the variance)'``.
+        E.g. ``'code 2'`` (``'PC2'`` for PCA) or ``'direction 1 (41% of the variance)'``.
     values : np.ndarray, shape (rows, cols)
         The moved coordinate in each cell: the code number itself, or the position along the
         direction measured from the codes' mean (as :meth:`LatentStats.project` gives).
@@ -340,11 +365,12 @@ def traversal_grid(reducer: Reducer, stats: LatentStats, code, cols: int = 9, ma
         by_dimension = d <= MAX_TRAVERSAL_DIMS
     codes, values, labels = [], [], []
     if by_dimension:
+        names = coordinate_names(reducer, d)  # PCA's rows are PC1, PC2...
         for r in range(min(d, max_rows)):
             row = _centred_values(float(stats.low[r]), centre[r], float(stats.high[r]), cols)
             grid = np.repeat(centre[None], cols, axis=0)
             grid[:, r] = row
-            codes.append(grid), values.append(row), labels.append(f"code {r + 1}")
+            codes.append(grid), values.append(row), labels.append(names[r])
     else:
         position = stats.project(centre)
         ratios = stats.direction_variance_ratio
@@ -398,7 +424,7 @@ class UnitMoves:
     base_image : np.ndarray, shape (C, H, W)
         ``decode(base)``.
     labels : list of str
-        ``'code 1'`` ... or ``'direction 1'`` ...
+        ``'code 1'`` ... (``'PC1'`` ... for PCA) or ``'direction 1'`` ...
     step : float
     strength : np.ndarray, shape (k,)
         The largest absolute pixel change of each move (how much the image changes at all).
@@ -439,9 +465,10 @@ def unit_moves(reducer: Reducer, base_code, step: float = 1.0, directions: np.nd
     base = np.asarray(base_code, np.float64).reshape(-1)
     d = base.size
     if directions is None:
-        axes, name = np.eye(d), "code"
+        axes, names = np.eye(d), coordinate_names(reducer, d)
     else:
-        axes, name = np.atleast_2d(np.asarray(directions, np.float64)), "direction"
+        axes = np.atleast_2d(np.asarray(directions, np.float64))
+        names = [f"direction {i + 1}" for i in range(len(axes))]
         if axes.shape[1] != d:
             raise ValueError(f"directions must have {d} columns; got shape {axes.shape}")
     if max_moves is not None:
@@ -451,7 +478,7 @@ def unit_moves(reducer: Reducer, base_code, step: float = 1.0, directions: np.nd
     deltas = (decoded[1:] - decoded[0]).astype(np.float32)
     strength = np.abs(deltas.reshape(len(deltas), -1)).max(axis=1, initial=0.0)
     return UnitMoves(deltas=deltas, base_image=decoded[0].astype(np.float32),
-                     labels=[f"{name} {i + 1}" for i in range(len(axes))], step=float(step), strength=strength)
+                     labels=names[:len(axes)], step=float(step), strength=strength)
 
 
 def centred_on_grey(deltas: np.ndarray, per_image: bool = True) -> np.ndarray:

@@ -5,7 +5,7 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import analogy, attribute_walk, centred_on_grey, decode_code, eigen_images
-from core.analysis.explore import MAX_TRAVERSAL_DIMS
+from core.analysis.explore import MAX_TRAVERSAL_DIMS, principal_components
 from core.errors import CheckpointError
 from core.records import ModelRef
 from dashboard import live, resources, share, ui
@@ -16,8 +16,8 @@ EXPLAINER = (
     "1. **Nearest neighbours**: which test images have codes closest to the chosen one's? If the code "
     "keeps what matters, they look alike (and share its class) more often than neighbours in raw pixels.\n"
     "2. **Attribute vectors**: the average code of a class is a point in code space; the arrow from class "
-    "A's average to class B's is a direction that means \"more B, less A\". Push an image along it, or do "
-    "arithmetic with codes: a - b + c.\n"
+    "A's average to class B's is the step that takes an *average* A to an average B. Add it to an image's code "
+    "and see how far that goes for one particular image; or do arithmetic with codes: a - b + c.\n"
     "3. **Traversal grid**: each row moves one number of the code from low to high (the range the training "
     "images use) and keeps the others fixed: you see what that single number draws.\n"
     "4. **What the basis looks like**: PCA builds every image as the mean image plus a weighted sum of fixed "
@@ -102,9 +102,11 @@ st.caption("Under each neighbour: its test image number, its class and its dista
 
 # --- 2. attribute vectors and latent arithmetic --------------------------------------------------------
 st.header("2. Attribute vectors and latent arithmetic", divider="gray")
-what("each class's average code, decoded: the model's (and PCA's) idea of a typical member. Then the chosen image "
-     "pushed along the arrow from class A's average to class B's: it keeps its own style and trades A for B. "
-     "PCA makes the same move in its code; being linear, it can only cross-fade between patterns.")
+what("each class's average code, decoded: the model's (and PCA's) idea of a typical member. Then the walk: the "
+     "chosen image's code plus t times (mean code of B - mean code of A), decoded at each t. At t = 1 the code sits as "
+     "far from B's mean as it sat from A's. Only if the two classes' codes were shifted copies of each other would "
+     "that be this image drawn as a B: usually they are not, so the end may not look like a B (compare it with B's "
+     "decoded mean above). PCA makes the same move in its code; being linear, it can only cross-fade between patterns.")
 means = resources.class_mean_codes(sel.config, sel.data_dir, entry.ref)
 pca_means = resources.class_mean_codes(sel.config, sel.data_dir, pca_ref)
 present = [c for c in range(len(means)) if np.all(np.isfinite(means[c]))]
@@ -125,6 +127,12 @@ else:
                             key=f"ex_to_{index}_{from_class}")
     amount = c3.slider("How far", 0.25, 2.0, 1.0, 0.25, key="ex_amount",
                        help="1 moves by the whole difference between the two class means; more overshoots.")
+    if from_class != label:  # the arrow is added whatever the start is: say that this start is no A
+        # (no class names in this markdown: a folder dataset's class names are outside text)
+        st.info("The chosen image is not of class A: the walk still adds (mean code of B - mean code of A) to its "
+                "code, so it starts from another class, not from an A. For a walk from an A, set class A to the "
+                "chosen image's class (under its picture, top right), or choose a test image of class A.",
+                icon=":material/info:")
     walk = attribute_walk(reducer, code, means[from_class], means[to_class], steps=7, amount=amount)
     pca_walk = attribute_walk(pca, pca_code, pca_means[from_class], pca_means[to_class], steps=7, amount=amount)
 
@@ -184,7 +192,9 @@ for tab, result in ((model_tab, grid), (pca_tab, pca_grid)):
             ui.image_row(result.row_labels[r], result.images[r * n_cols:(r + 1) * n_cols], cell=56,
                          note=f"{values[0]:.2f} .. {values[-1]:.2f}")
         st.caption(f"Middle column (number {result.centre + 1}): the chosen image's own code. "
-                   + ("Rows are code numbers." if result.by_dimension else
+                   + (("Rows are PCA's code numbers, its principal components: PC1 is the pattern along which the "
+                       "training images vary most." if principal_components(pca) and result is pca_grid else
+                       "Rows are code numbers.") if result.by_dimension else
                       f"This code has {entry.latent_dim} numbers, so rows follow the directions along which the "
                       "training codes vary most; the values are positions along each, measured from the mean code."))
 

@@ -61,6 +61,16 @@ class Policy:
         return not self.classroom
 
     @property
+    def can_download_datasets(self) -> bool:
+        """Whether a browser may make the server download a dataset (it writes to the server's disk)."""
+        return not self.classroom
+
+    @property
+    def shows_server_paths(self) -> bool:
+        """Whether pages show the server's folders (data, model cache): not to a room."""
+        return not self.classroom
+
+    @property
     def upload_mb(self) -> int | None:
         """Per-file upload cap in MB in classroom mode (None: the page's own limit)."""
         return CLASSROOM_UPLOAD_MB if self.classroom else None

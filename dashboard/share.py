@@ -28,10 +28,15 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from dashboard.policy import policy
+from dashboard.text import md
 
 #: URL parameters in the order a link shows them
 ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "code")
 MAX_CODE = 64  # a longer code is not put into a URL
+#: a link's code values must lie within +-this: every family's codes stay within a few hundred (PCA of
+#: [0, 1] pixels is bounded by the image's norm, 28 on MNIST), and float32 (what decoders take) overflows
+#: past 3.4e38, which once crashed the playground with a traceback ('origin must be finite')
+MAX_CODE_VALUE = 10_000.0
 SOURCE = "the shared link"
 
 _LAST, _LINK, _KEYS, _EXTRA = "_share_last", "_share_link", "_share_keys", "_share_extra"
@@ -121,7 +126,7 @@ def open_link() -> None:
     if choice is None:
         return
     if choice not in DATASET_CHOICES:
-        _note("sidebar", f"The link asks for the dataset **{choice}**, which this dashboard does not offer: "
+        _note("sidebar", f"The link asks for the dataset **{md(choice)}**, which this dashboard does not offer: "
                          "showing the dataset chosen in the sidebar instead.")
         return
     if choice == "folder" and not _restore_folder(link):
@@ -141,7 +146,7 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
         name = Path(folder).name
         match = [p for p in rules.shared_folders() if name and p.name == name]
         if not match:
-            _note("sidebar", f"The link opens an image folder (**{name or 'none named'}**) that is not one of the "
+            _note("sidebar", f"The link opens an image folder (**{md(name) if name else 'none named'}**) that is not one of the "
                              "folders shared here; in classroom mode a link cannot open other folders on the server, "
                              "so the dataset chosen in the sidebar is shown instead.")
             return False
@@ -159,7 +164,7 @@ def _restore_upload(link: Mapping[str, str]) -> bool:
     data_dir = resources.data_dir_in_use(st.session_state.get("data_dir") or None)
     match = [u.folder for u in uploaded_folders(data_dir) if name and u.folder.name == name]
     if not match:
-        _note("sidebar", f"The link opens an uploaded dataset (**{name or 'none named'}**) that was not uploaded to "
+        _note("sidebar", f"The link opens an uploaded dataset (**{md(name) if name else 'none named'}**) that was not uploaded to "
                          "this server: upload the same zip in the sidebar (it lands in the same place), or pick "
                          "another dataset. The dataset chosen in the sidebar is shown instead.")
         return False
@@ -221,17 +226,17 @@ def _restore_page(link: Mapping[str, str], page, fields: Mapping[str, str], choi
     if "model" in fields and "model" in link:
         record = next((r for r in models if r.name == link["model"]), None)
         if record is None:
-            _note("page", f"The link's model **{link['model']}** is not among the models cached here for "
-                          f"{dataset.name} (deleted, trained again, or trained on another machine): showing another model.")
+            _note("page", f"The link's model **{md(link['model'])}** is not among the models cached here for "
+                          f"{md(dataset.name)} (deleted, trained again, or trained on another machine): showing another model.")
         else:
             state[fields["model"]] = record.name
     if "image" in fields and "image" in link:
         n, index = len(dataset.test), _int(link["image"])
         if index is None:
-            _note("page", f"The link's image number **{link['image']}** is not a number: showing the first test image.")
+            _note("page", f"The link's image number **{md(link['image'])}** is not a number: showing the first test image.")
         elif not 0 <= index < n:
             nearest = min(max(index, 0), n - 1)
-            _note("page", f"The link asks for test image #{index}, but {dataset.name} has {n:,} test images "
+            _note("page", f"The link asks for test image #{index}, but {md(dataset.name)} has {n:,} test images "
                           f"(#0 to #{n - 1}): showing #{nearest}.")
             state[fields["image"]] = nearest
         else:
@@ -242,7 +247,7 @@ def _restore_page(link: Mapping[str, str], page, fields: Mapping[str, str], choi
             state[fields["d"]] = d
         elif dims:
             nearest = _nearest(d if d is not None else dims[0], dims)
-            _note("page", f"No model with latent size **{link['d']}** is cached here: showing d = {nearest}.")
+            _note("page", f"No model with latent size **{md(link['d'])}** is cached here: showing d = {nearest}.")
             state[fields["d"]] = nearest
     if "view" in fields and "view" in link:
         state[fields["view"]] = link["view"] == "3d"
@@ -251,8 +256,8 @@ def _restore_page(link: Mapping[str, str], page, fields: Mapping[str, str], choi
             if link[name] in allowed:
                 state[fields[name]] = link[name]
             else:
-                _note("page", f"The link's {name} **{link[name]}** is not available here "
-                              f"(choose from {', '.join(allowed)}): showing the default.")
+                _note("page", f"The link's {name} **{md(link[name])}** is not available here "
+                              f"(choose from {md(', '.join(allowed))}): showing the default.")
     if "code" in fields and "code" in link:
         _restore_code(link["code"], record, fields["code"])
 
@@ -265,9 +270,14 @@ def _restore_code(text: str, record, key: str) -> None:
         code = [float(v) for v in text.split(",")]
     except ValueError:
         code = []
-    if len(code) != record.latent_dim or not all(math.isfinite(v) for v in code):
-        _note("page", f"The link's code is not {record.latent_dim} numbers (what **{record.label}** uses), "
+    if len(code) != record.latent_dim:
+        _note("page", f"The link's code is not {record.latent_dim} numbers (what **{md(record.label)}** uses), "
                       "so the view starts from a test image instead.")
+        return
+    if not all(math.isfinite(v) and abs(v) <= MAX_CODE_VALUE for v in code):
+        _note("page", f"The link asks for a code with a value that is not a number between {-MAX_CODE_VALUE:,.0f} and "
+                      f"{MAX_CODE_VALUE:,.0f} (codes of the models here stay far inside that), so the view starts "
+                      "from a test image instead.")
         return
     st.session_state[key] = {"model": record.name, "code": code, "source": SOURCE}
 

@@ -17,6 +17,7 @@ from core.errors import CheckpointError, DatasetError
 from core.records import ModelRecord, unique_labels
 from dashboard import figures, resources
 from dashboard.policy import REFUSED, Policy, policy
+from dashboard.text import md
 
 HOME, TRAIN = "views/home.py", "views/train.py"
 
@@ -51,13 +52,11 @@ def sidebar() -> Selection:
                               help="Digits ship with scikit-learn and work offline. MNIST-style sets are read "
                                    "from the data folder below.")
         rules = policy()
-        data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
-                                 disabled=not rules.can_type_paths,
-                                 help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
-                                      "(default: $LATENT_LAB_DATA_DIR or ./data)."
-                                      + ("" if rules.can_type_paths else " " + REFUSED["paths"])).strip()
-        if not rules.can_type_paths:
-            data_dir = ""  # whatever a browser sends, the server's own setting is used
+        data_dir = ""  # in a classroom the server's own setting, whatever a browser sends
+        if rules.can_type_paths:
+            data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
+                                     help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
+                                          "(default: $LATENT_LAB_DATA_DIR or ./data).").strip()
         config, problem = None, ""
         if choice in ("folder", "upload"):  # both end as a folder dataset: folder:PATH
             path = (folder_choice(rules) if choice == "folder"
@@ -69,7 +68,7 @@ def sidebar() -> Selection:
                     config = DataConfig(f"folder:{path}", image_size=int(size), grayscale=not rgb)
                     config = resources.resolve(config, resources.data_dir_in_use(data_dir or None))
                 except (ConfigError, DatasetError) as exc:
-                    config, problem = None, str(exc)
+                    config, problem = None, md(exc)
             elif choice == "upload":
                 problem = ("Upload a zip of images in the sidebar (flat, or one sub-folder per class), or pick another dataset."
                            if rules.can_upload_datasets else
@@ -81,8 +80,9 @@ def sidebar() -> Selection:
                            if not rules.shared_folders() else "Pick one of the shared folders in the sidebar.")
         else:
             config = DataConfig(choice)
-        st.caption(f"Data directory in use: `{resources.data_dir_in_use(data_dir or None)}`")
-        st.caption(f"Model cache: `{resources.store().root}`")
+        if rules.shows_server_paths:  # the server's own folders are nobody's business in a shared room
+            st.caption(f"Data directory in use: {md(resources.data_dir_in_use(data_dir or None))}")
+            st.caption(f"Model cache: {md(resources.store().root)}")
         training_panel()
     selection = Selection(config, resources.data_dir_in_use(data_dir or None), problem)
     st.session_state["selection"] = selection
@@ -108,13 +108,13 @@ def _training_panel() -> None:
     st.markdown("### Training")
     for job in jobs[:6]:
         if job.active:
-            st.progress(job.progress, text=f"**{job.label}** ({job.state}): {job.message}")
+            st.progress(job.progress, text=f"**{md(job.label)}** ({job.state}): {md(job.message)}")
             if st.button("Stop", key=f"stop_{job.name}", icon=":material/stop_circle:", disabled=not policy().can_train):
                 resources.jobs().stop(job.name)
                 st.rerun(scope="fragment")
         else:
             icon = {"done": ":material/check_circle:", "stopped": ":material/stop_circle:"}.get(job.state, ":material/error:")
-            st.caption(f"{icon} {job.label}: {job.message}")
+            st.caption(f"{icon} {md(job.label)}: {md(job.message)}")
 
 
 def folder_choice(rules: Policy) -> str:
@@ -149,14 +149,14 @@ def upload_choice(rules: Policy, data_dir: str) -> str:
                                      "then listed below.")
         if file is not None and state.get("upload_result", (None,))[0] != file.file_id:
             try:
-                with st.spinner(f"Unpacking {file.name}..."):
+                with st.spinner(f"Unpacking {md(file.name)}..."):
                     upload = archives.extract_archive(file, data_dir, file.name,
                                                       archives.ArchiveLimits(max_archive_bytes=limit_mb * archives.MB))
                 state["upload_pick"] = str(upload.folder)  # the picker below is not drawn yet: allowed
                 again = " (uploaded before: the same folder is used)" if upload.reused else ""
-                state["upload_result"] = (file.file_id, "success", f"Unpacked {upload.label}{again}.")
+                state["upload_result"] = (file.file_id, "success", f"Unpacked {md(upload.label)}{again}.")
             except DatasetError as exc:
-                state["upload_result"] = (file.file_id, "error", str(exc))
+                state["upload_result"] = (file.file_id, "error", md(exc))
         if file is not None:
             _, kind, text = state["upload_result"]
             (st.success if kind == "success" else st.error)(text)
@@ -174,7 +174,7 @@ def upload_choice(rules: Policy, data_dir: str) -> str:
     if chosen.skipped:
         n = len(chosen.skipped)
         with st.expander(f"{n} entr{'y' if n == 1 else 'ies'} of the zip {'was' if n == 1 else 'were'} left out"):
-            shown = [f"- `{s.path}`: {s.reason}" for s in chosen.skipped[:MAX_SKIPPED_SHOWN]]
+            shown = [f"- {md(s.path)}: {md(s.reason)}" for s in chosen.skipped[:MAX_SKIPPED_SHOWN]]
             more = len(chosen.skipped) - len(shown)
             st.markdown("\n".join(shown + ([f"- ... and {more} more"] if more else [])))
     return pick
@@ -230,21 +230,36 @@ def dataset_or_stop() -> Dataset:
     try:
         return resources.load_data(sel.config, sel.data_dir)
     except DatasetError as exc:
-        st.error(f"**{sel.config.name} is not available.** {exc}")
-        if sel.config.name.startswith("folder:"):
-            st.markdown("What you can do: check the *Image folder* path in the sidebar (a folder of PNG or JPEG "
-                        "images, or one sub-folder of images per class), or pick **Digits**, which always works.")
-            st.stop()
-        st.markdown("What you can do: pick **Digits** in the sidebar (it always works offline), point the "
-                    "*Data folder* at a folder holding the raw files, or try a download (needs internet).")
-        if st.button("Try to download it"):
-            try:
-                with st.spinner("Downloading..."):
-                    resources.load_data(sel.config, sel.data_dir, download=True)
-                st.rerun()
-            except DatasetError as again:
-                st.error(f"The download did not work either: {again}")
+        if not policy().can_download_datasets:  # classroom: advice a student can follow; nothing that writes
+            dataset_missing_for_students(sel.config)
+        else:
+            dataset_missing_here(sel, exc)
         st.stop()
+
+
+def dataset_missing_for_students(config: DataConfig) -> None:
+    """Classroom mode: no server paths, no download (it would write to the teacher's disk), nothing a
+    student cannot do."""
+    st.info(f"**{md(config.name)} is not available on this server.** Pick **Digits** in the sidebar (it is always "
+            "there), or another dataset; ask your teacher if the lesson needs this one.", icon=":material/school:")
+
+
+def dataset_missing_here(sel: Selection, exc: DatasetError) -> None:
+    """On one's own machine: what is wrong, and the ways forward (fix the folder, or try a download)."""
+    st.error(f"**{md(sel.config.name)} is not available.** {md(exc)}")
+    if sel.config.name.startswith("folder:"):
+        st.markdown("What you can do: check the *Image folder* path in the sidebar (a folder of PNG or JPEG "
+                    "images, or one sub-folder of images per class), or pick **Digits**, which always works.")
+        return
+    st.markdown("What you can do: pick **Digits** in the sidebar (it always works offline), point the "
+                "*Data folder* at a folder holding the raw files, or try a download (needs internet).")
+    if st.button("Try to download it"):
+        try:
+            with st.spinner("Downloading..."):
+                resources.load_data(sel.config, sel.data_dir, download=True)
+            st.rerun()
+        except DatasetError as again:
+            st.error(f"The download did not work either: {md(again)}")
 
 
 def every_model(record: ModelRecord) -> bool:
@@ -256,7 +271,7 @@ def models_or_stop(dataset: Dataset, keep: Callable[[ModelRecord], bool] = every
     """Cached models for this dataset that pass ``keep``; an empty cache stops with a way forward."""
     records = [r for r in resources.cached_models(dataset.config) if keep(r)]
     if not records:
-        st.info(f"This page needs {need} for **{dataset.name}**, and none is cached yet.")
+        st.info(f"This page needs {need} for **{md(dataset.name)}**, and none is cached yet.")
         left, right = st.columns(2)
         left.page_link(HOME, label="Train the default models on Home (one click)", icon=":material/home:")
         right.page_link(TRAIN, label="Train a model of your own", icon=":material/model_training:")
@@ -281,14 +296,15 @@ def load_or_stop(record: ModelRecord):
     try:
         return resources.reducer(sel.config, sel.data_dir, record.ref)
     except CheckpointError as exc:
-        st.error(f"The cached model **{record.label}** cannot be loaded: {exc}")
+        st.error(f"The cached model **{md(record.label)}** cannot be loaded: {md(exc)}")
         st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
         st.stop()
 
 
 def picture(png: bytes, caption: str | None = None) -> None:
-    """PNG bytes shown as PNG (Streamlit's 'auto' may re-encode to JPEG, which smears pixel art)."""
-    st.image(png, caption=caption, output_format="PNG")
+    """PNG bytes shown as PNG (Streamlit's 'auto' may re-encode to JPEG, which smears pixel art); the
+    caption is plain text (it often holds class names, which come from folder names)."""
+    st.image(png, caption=None if caption is None else md(caption), output_format="PNG")
 
 
 def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> None:
@@ -299,6 +315,6 @@ def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> Non
 def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") -> None:
     """A labelled row of images."""
     left, right = st.columns([1, 5], vertical_alignment="center")
-    left.markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
+    left.markdown(f"**{md(label)}**" + (f"  \n{note}" if note else ""))  # note: the page's own markdown
     with right:
         picture(figures.mosaic(images, cell=cell))

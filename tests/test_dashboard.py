@@ -288,12 +288,31 @@ def test_classroom_mode_is_read_only_and_says_why(classroom):
     home = start()
     no_exception(home)
     assert home.button(key="train_zoo").disabled
-    assert home.text_input(key="data_dir").disabled, "no server paths typed from a browser"
+    assert not [w for w in home.text_input if w.key == "data_dir"], "no server paths typed from a browser"
+    shown = "\n".join(e.value for e in home.caption) + "\n".join(e.value for e in home.markdown)
+    assert str(resources_store_root()) not in shown and "Data directory" not in shown, "no server paths shown"
     train = start("train")
     no_exception(train)
     assert any("Training is switched off" in i.value for i in train.info)
     assert any("Deleting models is switched off" in i.value for i in train.info)
     assert train.button(key="tr_delete").disabled and train.checkbox(key="tr_confirm_delete").disabled
+
+
+def resources_store_root():
+    from dashboard import resources
+
+    return resources.store().root
+
+
+def test_classroom_mode_offers_no_download_and_advises_students(classroom, tmp_path, monkeypatch):
+    monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path / "no-data-here"))
+    at = start()
+    at.selectbox(key="dataset_choice").set_value("mnist").run()
+    no_exception(at)
+    assert not [b for b in at.button if "download" in b.label.lower()], "nothing that writes to the server's disk"
+    text = "\n".join(e.value for e in [*at.info, *at.error, *at.markdown])
+    assert "not available on this server" in text and "Digits" in text
+    assert "Data folder" not in text and str(tmp_path) not in text, "no advice a student cannot follow, no server path"
 
 
 def test_classroom_own_folders_come_only_from_the_shared_roots(classroom):

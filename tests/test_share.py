@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from tests.link_cases import CRAFTED, generated_links, unsafe_findings
 
 SHOTS = Path("/tmp/share_shots")
 IMAGE_INPUT = "[data-testid='stNumberInput']:has-text('Test image #') input"
@@ -153,3 +154,36 @@ def test_a_copied_link_opens_the_same_view_in_a_new_tab(request, tmp_path_factor
         second.wait_for_timeout(1500)
         assert not second.locator("[data-testid='stException']").count()
         second.screenshot(path=str(SHOTS / "latent_map_3d.png"), full_page=True)
+
+
+@pytest.mark.parametrize("code", ["1e308,-1e308", "1e39,0", "nan,1", "inf,0", "10001,0", "1e4,-1e4x"])
+def test_a_code_outside_float32_or_the_code_range_gets_a_calm_note(models, code):
+    two = next(m for m in models if m.latent_dim == 2)
+    at = open_link("playground", model=two.name, code=code)  # asserts no exception box
+    assert "link" in infos(at) and at.radio(key="pg_start").value == "image"
+
+
+def test_the_largest_code_a_link_may_ask_for_draws(models):
+    two = next(m for m in models if m.latent_dim == 2)
+    at = open_link("playground", model=two.name, code="10000,-10000")
+    assert at.radio(key="pg_start").value == "sent" and not at.exception
+
+
+@pytest.mark.parametrize("value", CRAFTED)
+def test_link_values_show_as_text_never_as_markup(models, value):
+    """A crafted link cannot put its own links, remote images, HTML or directives on the page."""
+    for page, params in [("playground", {"dataset": value}), ("playground", {"model": value, "image": value}),
+                         ("compare", {"d": value}), ("latent_map", {"projection": value, "model": models[0].name}),
+                         ("home", {"dataset": "folder", "folder": value})]:
+        at = open_link(page, **params)
+        assert unsafe_findings(at, params) == [], (page, params)
+        assert infos(at), "the calm note is still there"
+
+
+def test_generated_links_open_calmly(models):
+    """A seeded handful of the link fuzz (bench/fuzz_links.py runs hundreds)."""
+    for page, params in generated_links(16, seed=7, models=[m.name for m in models]):
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180).run()
+        at.query_params = params
+        at.switch_page(f"views/{page}.py").run()
+        assert unsafe_findings(at, params) == [], (page, params)

@@ -9,6 +9,7 @@ from core.analysis.explore import MAX_TRAVERSAL_DIMS, principal_components
 from core.errors import CheckpointError
 from core.records import ModelRef
 from dashboard import live, resources, share, ui
+from dashboard.text import md
 
 EXPLAINER = (
     "Four ways to see what a model's **code** (the few numbers it keeps per image) means, each beside "
@@ -38,7 +39,7 @@ def captioned_row(label: str, images: np.ndarray, captions: list[str], size: int
     slots = max(slots or len(images), len(images))
     if label:
         columns = st.columns([2.2] + [1] * slots, vertical_alignment="top")
-        columns[0].markdown(f"**{label}**" + (f"  \n{note}" if note else ""))
+        columns[0].markdown(f"**{md(label)}**" + (f"  \n{md(note)}" if note else ""))
         columns = columns[1:]
     else:
         columns = st.columns(slots, vertical_alignment="top")
@@ -78,7 +79,7 @@ pca_ref = ModelRef.baseline(entry.latent_dim)
 try:
     pca = resources.reducer(sel.config, sel.data_dir, pca_ref)
 except (CheckpointError, ValueError) as exc:
-    st.error(f"PCA with {entry.latent_dim} components cannot be fitted on this data: {exc}")
+    st.error(f"PCA with {entry.latent_dim} components cannot be fitted on this data: {md(exc)}")
     st.stop()
 image = test.images[index:index + 1]
 code, pca_code = reducer.encode(image)[0], pca.encode(image)[0]

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import figures, resources, ui
+from dashboard.text import md
 
 HOME_EXPLAINER = (
     "An **autoencoder** is two small neural networks: an *encoder* that turns an image into a short list "
@@ -28,10 +29,10 @@ c1.metric("Dataset", dataset.name if not dataset.name.startswith("folder:") else
 c2.metric("Training images", f"{len(dataset.train):,}")
 c3.metric("Test images", f"{len(dataset.test):,}")
 c4.metric("Image size", "x".join(str(s) for s in dataset.image_shape[1:]) + (" RGB" if dataset.image_shape[0] == 3 else ""))
-st.caption(f"Source: {dataset.source}")
+st.caption(f"Source: {md(dataset.source)}")
 if dataset.skipped_files:
     with st.expander(f"{len(dataset.skipped_files)} files of this folder were left out"):
-        st.markdown("\n".join(f"- `{s.path}`: {s.reason}" for s in dataset.skipped_files))
+        st.markdown("\n".join(f"- {md(s.path)}: {md(s.reason)}" for s in dataset.skipped_files))
 
 examples = np.concatenate([dataset.train.images[dataset.train.labels == c][:2] for c in np.unique(dataset.train.labels)[:12]])
 ui.picture(figures.mosaic(examples, cell=48), caption="Two training images per class")
@@ -89,7 +90,7 @@ with st.container(border=True):
         st.rerun()
     running = [j for j in resources.jobs().jobs() if j.active and j.dataset.config == dataset.config]
     if running:
-        st.caption(f"Training in the background: {', '.join(j.label for j in running)}. You can open other pages "
+        st.caption(f"Training in the background: {md(', '.join(j.label for j in running))}. You can open other pages "
                    "meanwhile; each model appears as soon as it is saved.")
 
 st.subheader("Where to next")

@@ -8,6 +8,7 @@ from core.methods import AUTOENCODERS, METHODS, default_model_config, objective_
 from core.records import unique_labels
 from core.zoo import first_choice
 from dashboard import figures, resources, ui
+from dashboard.text import md
 
 EXPLAINER = (
     "Pick a **model family** (the shape of the networks), the **latent size** (how many numbers the code "
@@ -58,7 +59,7 @@ def configs_from_form():
 try:
     model_config, train_config = configs_from_form()
 except ConfigError as exc:
-    st.error(f"These settings do not make a valid model: {exc}")
+    st.error(f"These settings do not make a valid model: {md(exc)}")
     st.stop()
 
 if submitted and not forbidden:
@@ -74,7 +75,7 @@ def training_progress() -> None:
         return
     name = objective_label(job.model)
     if job.active:
-        st.progress(job.progress, text=f"**{job.label}** ({job.state}): {job.message}")
+        st.progress(job.progress, text=f"**{md(job.label)}** ({job.state}): {md(job.message)}")
         st.caption("It trains in the background: you may open other pages, progress stays in the sidebar.")
         if job.history:
             st.plotly_chart(figures.loss_curve(job.history, loss_name=name), key=f"live_{job.name}_{len(job.history)}")
@@ -82,17 +83,17 @@ def training_progress() -> None:
         try:
             record = resources.store().record(resources.store().root / job.name)
         except CheckpointError:  # deleted (or broken) since it was trained
-            st.info(f"**{job.label}** was trained, and is no longer in the cache.")
+            st.info(f"**{md(job.label)}** was trained, and is no longer in the cache.")
             return
         verb = "Loaded from the cache (this exact model was trained before)" if job.cached else "Trained and cached"
-        st.success(f"{verb}: **{record.label}**, test MSE {record.metric('test_mse'):.5f}, "
+        st.success(f"{verb}: **{md(record.label)}**, test MSE {record.metric('test_mse'):.5f}, "
                    f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f}, "
                    f"{record.train_seconds:.1f} s of training.")
         if record.collapsed:
             st.warning(record.collapse_warning)
         st.plotly_chart(figures.loss_curve(list(record.history), "Loss per epoch (final)", name), key="final_curve")
     else:
-        (st.info if job.state == "stopped" else st.error)(f"**{job.label}**: {job.message}")
+        (st.info if job.state == "stopped" else st.error)(f"**{md(job.label)}**: {md(job.message)}")
 
 
 active_job = resources.jobs().get(st.session_state.get("tr_job", ""))
@@ -138,5 +139,5 @@ with right:
     if st.button("Delete this checkpoint", disabled=not confirm or no_delete, key="tr_delete", icon=":material/delete:"):
         resources.delete_model(entry)
         st.session_state.pop("tr_confirm_delete", None)
-        st.toast(f"Deleted {entry.label}")
+        st.toast(f"Deleted {md(entry.label)}")
         st.rerun()

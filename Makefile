@@ -9,8 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements-dev.txt
-	$(PY) -m pip install -q --no-deps -e .
+	$(PY) -m pip install -q -r requirements-dev.txt  # includes requirements.txt, whose "-e ." line installs the project
 	touch $(STAMP)
 
 setup: $(STAMP)  ## create .venv and install everything (torch from this machine's disk)

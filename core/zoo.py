@@ -72,6 +72,28 @@ def first_choice() -> ModelConfig:
     return default_zoo()[1].model
 
 
+def first_choice_record(zoo: list[ZooModel], records: list[ModelRecord]) -> ModelRecord:
+    """The model a page opens with: the cached model that stands for :func:`first_choice` in the zoo.
+
+    Not simply the first 2-D conv model of ``records``: a throwaway trained a minute ago (one epoch, a
+    time budget) is newer and would win, and every page would open on it.
+
+    Parameters
+    ----------
+    zoo : list of ZooModel
+        :func:`zoo_status` of the dataset (each default model with the record standing for it).
+    records : list of ModelRecord
+        The models the page offers, in its order (never empty).
+
+    Returns
+    -------
+    ModelRecord
+        That zoo model's record when the page offers it, else ``records[0]``.
+    """
+    wanted = {z.record.name for z in zoo if z.record is not None and z.model == first_choice() and z.train.noise is None}
+    return next((r for r in records if r.name in wanted), records[0])
+
+
 def zoo_status(data: DataConfig, records: list[ModelRecord], train: TrainConfig | None = None) -> list[ZooModel]:
     """Every default model for ``data``, each with the cached record that stands for it (or None).
 

@@ -304,6 +304,25 @@ def silhouette(xy: np.ndarray, labels: np.ndarray, max_points: int | None = SILH
     return float(silhouette_score(xy, labels))
 
 
+def scored_points(n_test_points: int) -> dict[str, int]:
+    """How many of a map's test points each score of :func:`embedding_scores` is measured on.
+
+    Parameters
+    ----------
+    n_test_points : int
+        The test points the map places (``len(emb.test_index)``).
+
+    Returns
+    -------
+    dict
+        ``knn_accuracy``: all of them; ``trustworthiness``: at most :data:`TRUST_POINTS`;
+        ``silhouette``: at most :data:`SILHOUETTE_POINTS` (both quadratic, on seeded samples).
+        Digits has 360 test images: a page says 360, not the cap of 2,000.
+    """
+    n = int(n_test_points)
+    return {"knn_accuracy": n, "trustworthiness": min(n, TRUST_POINTS), "silhouette": min(n, SILHOUETTE_POINTS)}
+
+
 def embedding_scores(emb: Embedding, dataset: Dataset | None = None) -> dict[str, float]:
     """How faithful a map is.
 

@@ -9,8 +9,9 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
-from core.analysis.embedding import DEFAULT_MAP_POINTS, SILHOUETTE_POINTS, TRUST_POINTS, TSNE_MAX_POINTS
+from core.analysis.embedding import DEFAULT_MAP_POINTS, TSNE_MAX_POINTS, scored_points
 from core.analysis.embedding3d import UMAP_INSTALL
+from core.zoo import first_choice_record
 from dashboard import figures, live, resources, share, ui
 from dashboard.text import md
 
@@ -32,14 +33,27 @@ EXPLAINER = (
     "of the model's code); drag to turn the cloud. Classes that overlap on a flat map often pull apart in 3-D. "
     "**UMAP** (when installed) is another way to flatten a long code, like t-SNE but able to place new points."
 )
-HELP = {
-    "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always). "
-           "The same training images fit it however many dots are drawn.",
-    "trust": "1 means every dot's neighbours on the map were also its neighbours in the original pixels. "
-             f"Measured on {TRUST_POINTS:,} seeded test images (it compares every pair) however many are drawn.",
-    "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed). "
-                  f"Measured on at most {SILHOUETTE_POINTS:,} seeded test images however many are drawn.",
-}
+
+
+def score_help(n_points: int) -> dict[str, str]:
+    """The metrics' help, with the number of test images each is really measured on (a map of
+    ``n_points`` test images: digits has 360, fewer than the caps of the quadratic scores)."""
+    counts = scored_points(n_points)
+
+    def measured(score: str) -> str:
+        n = counts[score]
+        return f"all {n:,} test images on the map" if n == n_points else f"{n:,} seeded test images of the {n_points:,} on the map"
+
+    return {
+        "knn": "Share of test dots whose 5 nearest training dots on the map mostly share their class (1 = always), "
+               f"measured on {measured('knn_accuracy')}. The same training images fit it however many dots are drawn.",
+        "trust": "1 means every dot's neighbours on the map were also its neighbours in the original pixels. "
+                 f"Measured on {measured('trustworthiness')} (it compares every pair).",
+        "silhouette": "-1 to 1: how far apart and tight the class islands are (1: separate, 0: touching, <0: mixed). "
+                      f"Measured on {measured('silhouette')}.",
+    }
+
+
 DEFAULT_POINTS = DEFAULT_MAP_POINTS  # every test image of MNIST-size data; a seeded sample of bigger test sets
 MAX_ALL_POINTS = 100_000  # "train + test" offered up to this many: 70,000 WebGL points open in ~4 s and hover in
 # ~40 ms in headless Chromium (bench/map_scale.py); the figure grows by ~19 KB per 1,000 points
@@ -51,6 +65,8 @@ projections = ["auto", "pca", "tsne"] + (["umap"] if umap_available() else [])
 share.view(page, model="map_model", projection="map_projection", view="map_3d", choices={"projection": projections})
 two_d = [e for e in entries if e.latent_dim == 2]
 ordered = two_d + [e for e in entries if e.latent_dim != 2]
+if "map_model" not in st.session_state:  # first visit: the zoo's 2-D conv model, not the newest 2-D model
+    st.session_state["map_model"] = first_choice_record(resources.zoo(dataset), ordered).name
 c1, c2, c3, c4 = st.columns([2.6, 1, 1.5, 0.9], vertical_alignment="bottom")
 with c1:
     entry, reducer = ui.pick_model("Model", ordered, key="map_model")
@@ -122,10 +138,7 @@ def maps():
               ("code 1", "code 2") if code_space else (f"{right_emb.projection} 1", f"{right_emb.projection} 2"), code_space)]
     for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
         with col:
-            m1, m2, m3 = st.columns(3)
-            m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=HELP["knn"])
-            m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=HELP["trust"])
-            m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=HELP["silhouette"])
+            scores_row(scores, len(emb.test_index))
             events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space),
                                            key=f"map_{name}_{entry.name}_{projection}_{chosen}",
                                            on_select="rerun", selection_mode="points", config={"scrollZoom": True})
@@ -184,11 +197,13 @@ def maps():
                     st.switch_page("views/playground.py")
 
 
-def scores_row(scores) -> None:
+def scores_row(scores, n_points: int) -> None:
+    """The three scores of a map of ``n_points`` test images, each saying what it is measured on."""
+    helps = score_help(n_points)
     m1, m2, m3 = st.columns(3)
-    m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=HELP["knn"])
-    m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=HELP["trust"])
-    m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=HELP["silhouette"])
+    m1.metric("k-NN accuracy", f"{scores['knn_accuracy']:.2f}", help=helps["knn"])
+    m2.metric("Trustworthiness", f"{scores['trustworthiness']:.3f}", help=helps["trust"])
+    m3.metric("Silhouette", f"{scores.get('silhouette', float('nan')):.2f}", help=helps["silhouette"])
 
 
 def maps3d():
@@ -200,7 +215,7 @@ def maps3d():
     left, right = st.columns(2)
     with left:
         emb, scores = resources.pixel_map(sel.config, sel.data_dir, max_points, n_components=3)
-        scores_row(scores)
+        scores_row(scores, len(emb.test_index))
         st.plotly_chart(figures.latent_map3d(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index,
                                              "PCA-3 of the pixels", ("PC 1", "PC 2", "PC 3")), key=f"map3d_pixels_{max_points}")
     with right:
@@ -209,7 +224,7 @@ def maps3d():
                     "Pick a model with 3 or more numbers, or turn the 3-D view off for its own map.")
             return
         emb, scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, method, 3, max_points)
-        scores_row(scores)
+        scores_row(scores, len(emb.test_index))
         name = "code" if entry.latent_dim == 3 else method.upper()
         st.plotly_chart(figures.latent_map3d(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index,
                                              f"{entry.label}: {'its 3-D code' if name == 'code' else name + '-3 of the code'}",

@@ -6,7 +6,7 @@ import streamlit as st
 from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
 from core.records import ModelRef
 from core.samples import MAX_SLIDER_DIMS
-from core.zoo import first_choice
+from core.zoo import first_choice_record
 from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
@@ -31,9 +31,8 @@ if request and any(e.name == request["model"] for e in entries):
     st.session_state["pg_model"] = request["model"]
     st.session_state["pg_sent"] = request
     st.session_state["pg_start"] = "sent"
-elif "pg_model" not in st.session_state:  # first visit: a 2-D conv model is the friendliest start
-    first = next((e for e in entries if e.model == first_choice()), entries[0])
-    st.session_state["pg_model"] = first.name
+elif "pg_model" not in st.session_state:  # first visit: the zoo's 2-D conv model is the friendliest start
+    st.session_state["pg_model"] = first_choice_record(resources.zoo(dataset), entries).name
 
 top = st.columns([3, 2, 1])
 with top[0]:

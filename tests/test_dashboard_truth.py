@@ -1,0 +1,63 @@
+"""Issue 19 ("every figure true"): what the Latent map, Train and Playground pages say matches what they
+show, under Streamlit's AppTest on digits with the tiny pre-trained zoo of test_dashboard."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from tests.test_dashboard import no_exception, start
+
+
+def metric_help(at) -> dict[str, list[str]]:
+    helps: dict[str, list[str]] = {}
+    for metric in at.metric:
+        helps.setdefault(metric.label, []).append(metric.proto.help)
+    return helps
+
+
+# --- Latent map ------------------------------------------------------------------------------------
+def test_latent_map_scores_say_how_many_test_images_they_are_measured_on(env):
+    at = start("latent_map")
+    no_exception(at)
+    helps = metric_help(at)
+    for label in ("Trustworthiness", "Silhouette", "k-NN accuracy"):
+        assert len(helps[label]) == 2, label
+        for text in helps[label]:
+            assert "360 test images" in text, (label, text)  # digits has 360 test images, not 2,000
+            assert "2,000" not in text and "5,000" not in text, (label, text)
+
+
+@pytest.fixture
+def store_with_throwaways(env, tmp_path, monkeypatch):
+    """The tiny zoo plus two newer throwaway 2-D models (1 epoch), like ones trained a minute ago."""
+    from core.checkpoints import CheckpointStore, load_or_train
+    from core.config import TrainConfig
+    from core.datasets import load_dataset
+    from core.methods import default_model_config
+
+    root = tmp_path / "store"
+    shutil.copytree(env, root, symlinks=True)  # checkpoints are links to version folders
+    monkeypatch.setenv("LATENT_LAB_CHECKPOINTS", str(root))
+    store, digits = CheckpointStore(root), load_dataset("digits")
+    for family in ("dense", "conv"):
+        load_or_train(digits, default_model_config(family, 2), TrainConfig(epochs=1), store=store)
+    return store
+
+
+def test_pages_open_on_the_zoos_model_not_the_newest(store_with_throwaways):
+    from core.config import TrainConfig
+    from core.zoo import first_choice, zoo_status
+    from tests.e2e.support import TEST_EPOCHS
+
+    records = store_with_throwaways.list().records
+    newest = max(records, key=lambda r: r.created)
+    assert newest.train.epochs == 1, "a throwaway is the newest model"
+    zoo = zoo_status(newest.data, records, TrainConfig(epochs=TEST_EPOCHS))
+    wanted = next(z.record for z in zoo if z.model == first_choice() and z.train.noise is None)
+    assert wanted.train.epochs == TEST_EPOCHS
+    for page, key in (("latent_map", "map_model"), ("playground", "pg_model")):
+        at = start(page)
+        no_exception(at)
+        assert at.selectbox(key=key).value == wanted.name, (page, "opens on the zoo's 2-D conv model")

@@ -13,6 +13,7 @@ import torch
 from core.config import ModelConfig, TrainConfig
 from core.models import build_model
 from core.models.base import Autoencoder
+from core.models.memory import check_memory
 from core.reducers import CHUNK, Reducer, _as_images
 from core.training import ProgressCallback, train
 
@@ -50,6 +51,9 @@ class AutoencoderReducer(Reducer):
     def fit(self, images):
         images = _as_images(images)  # a uint8 dataset view stays uint8: the trainer converts per batch
         torch.manual_seed(self.train_config.seed)  # the weights' initialisation is part of the seed
+        # every way to train passes here (CLI, dashboard jobs, torchrun): refuse a model that cannot fit
+        # in memory before torch tries to allocate it, with a figure instead of an allocator's traceback
+        check_memory(self.model_config, images.shape[1:])
         model = build_model(self.model_config, images.shape[1:])
         start = time.perf_counter()
         history = train(model, images, self.train_config, self.callback, self.device)

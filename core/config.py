@@ -11,7 +11,10 @@ import dataclasses
 import hashlib
 import json
 import math
+import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
 LOSSES = ("mse", "bce")
@@ -19,10 +22,89 @@ PRECISIONS = ("auto", "fp32", "bf16")
 SPARSITY_KINDS = ("l1", "kl")
 ACTIVATIONS = ("relu", "gelu")
 MAX_GRID_CONVS = 4
+MAX_EPOCHS = 100_000  # far past any useful run; refuses typing slips like 10**22 that would run forever
+MAX_TIME_BUDGET = 7 * 24 * 3600  # seconds: a week; also refuses inf and 1e308, which never end
+# numpy's legacy seeding and scikit-learn's random_state take 0..2**32-1; torch takes more, and
+# training also seeds with seed + 1, so this bound keeps every generator in its range
+MAX_SEED = 2 ** 32 - 1
+# a sanity bound on a layer's width (and the code's length), so sizes stay far inside int64 where torch
+# counts them; what actually fits is decided by the memory estimate, core.models.memory
+MAX_WIDTH = 2 ** 20
+FIELD = "{field}"  # where a ConfigError's message names the field: the CLI puts its flag there
 
 
 class ConfigError(ValueError):
-    """A configuration value is invalid; the message says which and what is allowed."""
+    """A configuration value is invalid; the message says which and what is allowed.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what to do; ``{field}`` (:data:`FIELD`) marks where the field is named.
+    field : str, optional
+        The config field at fault. ``str(error)`` names it by ``label`` or else this field name (as the
+        dashboard shows it); :meth:`named` lets the CLI name the flag the user typed instead.
+    label : str, optional
+        A name in words for a field whose own name says little (``'dataset'`` for ``name``).
+    """
+
+    def __init__(self, message: str, field: str | None = None, label: str | None = None):
+        self.template, self.field = message, field
+        super().__init__(self.named(label or field) if field else message)
+
+    def named(self, name: str) -> str:
+        """The message with the field called ``name`` (a CLI flag, a widget's label)."""
+        return self.template.replace(FIELD, name)
+
+
+def _whole(value: Any) -> bool:
+    """An integer, numpy's included, but not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _finite(value: Any) -> bool:
+    """A real number that is neither nan nor infinite (a bool is not a number here)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _widths(value: Any, empty: bool) -> bool:
+    """Layer widths: a tuple or list of whole numbers from 1 to MAX_WIDTH (none at all when ``empty``)."""
+    return (isinstance(value, (tuple, list)) and (empty or len(value) > 0)
+            and all(_whole(v) and 1 <= v <= MAX_WIDTH for v in value))
+
+
+#: what each checked field must be, as (test, the rule in words). The configs' ``__post_init__`` and the
+#: CLI's argument types (core.cli.options) both check through :func:`check_field`, so they agree.
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "limit": (lambda v: v is None or (_whole(v) and v >= 10), "a whole number of images, at least 10"),
+    "image_size": (lambda v: v is None or (_whole(v) and 4 <= v <= 256), "a whole number of pixels from 4 to 256"),
+    "latent_dim": (lambda v: _whole(v) and 1 <= v <= MAX_WIDTH, f"a whole number from 1 to {MAX_WIDTH}"),
+    "hidden": (lambda v: _widths(v, empty=True), f"whole numbers from 1 to {MAX_WIDTH}"),
+    "channels": (lambda v: _widths(v, empty=False), f"one or more whole numbers from 1 to {MAX_WIDTH}"),
+    "grid_convs": (lambda v: _whole(v) and 0 <= v <= MAX_GRID_CONVS, f"a whole number from 0 to {MAX_GRID_CONVS}"),
+    "beta": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "sparsity_weight": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "sparsity_target": (lambda v: _finite(v) and v >= 0, "a finite number >= 0"),
+    "epochs": (lambda v: _whole(v) and 1 <= v <= MAX_EPOCHS, f"a whole number from 1 to {MAX_EPOCHS}"),
+    "batch_size": (lambda v: _whole(v) and v >= 1, "a whole number >= 1"),
+    "lr": (lambda v: _finite(v) and 0 < v < 1, "a number between 0 and 1 (both excluded)"),
+    "seed": (lambda v: _whole(v) and 0 <= v <= MAX_SEED, f"a whole number from 0 to {MAX_SEED}"),
+    "time_budget": (lambda v: v is None or (_finite(v) and 0 < v <= MAX_TIME_BUDGET),
+                    f"a finite number of seconds above 0 and at most {MAX_TIME_BUDGET} (7 days)"),
+}
+
+
+def check_field(field: str, value: Any) -> None:
+    """Raise :class:`ConfigError` naming ``field`` when ``value`` breaks its rule in :data:`RULES`."""
+    allowed, rule = RULES[field]
+    if not allowed(value):
+        raise ConfigError(f"{FIELD} must be {rule}, got {value!r}", field)
+
+
+def check_folder_name(name: str) -> None:
+    """A ``folder:PATH`` dataset must name a folder: an empty path would read the current directory."""
+    if name.lower().startswith("folder:") and not name[len("folder:"):].strip():
+        raise ConfigError(f"{FIELD} {name!r} names no folder: write its path after 'folder:', "
+                          "e.g. folder:/path/to/images", "name", label="dataset")
 
 
 def _stable_hash(payload: dict) -> str:
@@ -55,14 +137,13 @@ class DataConfig(_Hashable):
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError("dataset name must be a non-empty string, e.g. 'digits' or 'folder:/path/to/images'")
+        check_folder_name(self.name)
         if self.content is not None and (not isinstance(self.content, str) or not self.content
                                          or not self.name.lower().startswith("folder:")):
             raise ConfigError(f"content (a folder's fingerprint) must be a non-empty string and only for folder:PATH "
                               f"datasets; got {self.content!r} for {self.name!r}")
-        if self.limit is not None and self.limit < 10:
-            raise ConfigError(f"limit must be at least 10 images, got {self.limit}")
-        if self.image_size is not None and not 4 <= self.image_size <= 256:
-            raise ConfigError(f"image_size must be between 4 and 256 pixels, got {self.image_size}")
+        check_field("limit", self.limit)
+        check_field("image_size", self.image_size)
 
     def to_dict(self) -> dict:
         """The fields, with ``content`` left out while it is None: built-in datasets keep the keys they
@@ -126,8 +207,7 @@ class ModelConfig(_Hashable):
 
         if self.family not in METHODS:
             raise ConfigError(f"unknown model {self.family!r}; choose one of {', '.join(METHODS)}")
-        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
-            raise ConfigError(f"latent_dim must be a positive integer, got {self.latent_dim!r}")
+        check_field("latent_dim", self.latent_dim)
         if self.loss not in LOSSES:
             raise ConfigError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if self.activation not in ACTIVATIONS:
@@ -136,15 +216,8 @@ class ModelConfig(_Hashable):
             raise ConfigError(f"decoder must be 'transpose' or 'upsample'; got {self.decoder!r}")
         if self.sparsity not in SPARSITY_KINDS:
             raise ConfigError(f"sparsity must be one of {', '.join(SPARSITY_KINDS)}; got {self.sparsity!r}")
-        for name in ("beta", "sparsity_weight", "sparsity_target"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                flag = " (--beta)" if name == "beta" else ""
-                raise ConfigError(f"{name}{flag} must be a finite number >= 0, got {value!r}")
-        if not isinstance(self.grid_convs, int) or not 0 <= self.grid_convs <= MAX_GRID_CONVS:
-            raise ConfigError(f"grid_convs must be a whole number from 0 to {MAX_GRID_CONVS}, got {self.grid_convs!r}")
-        if any(h < 1 for h in self.hidden) or any(c < 1 for c in self.channels) or not self.channels:
-            raise ConfigError("hidden widths and channels must be positive integers")
+        for name in ("beta", "sparsity_weight", "sparsity_target", "grid_convs", "hidden", "channels"):
+            check_field(name, getattr(self, name))
         object.__setattr__(self, "hidden", tuple(int(h) for h in self.hidden))
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
 
@@ -179,18 +252,10 @@ class TrainConfig(_Hashable):
     precision: str = "auto"
 
     def __post_init__(self):
-        if self.epochs < 1:
-            raise ConfigError(f"epochs must be >= 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
-        if not 0 < self.lr < 1:  # also refuses nan
-            raise ConfigError(f"lr (--lr) must be between 0 and 1, got {self.lr}")
-        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
-            raise ConfigError(f"seed (--seed) must be a whole number >= 0, got {self.seed!r}")
+        for name in ("epochs", "batch_size", "lr", "seed", "time_budget"):
+            check_field(name, getattr(self, name))
         if not 0.0 <= self.weight_decay < 1.0:
             raise ConfigError(f"weight_decay must be in [0, 1), got {self.weight_decay}")
-        if self.time_budget is not None and self.time_budget <= 0:
-            raise ConfigError(f"time_budget must be positive seconds, got {self.time_budget}")
         if not 0 < self.val_fraction < 0.5:
             raise ConfigError(f"val_fraction must be in (0, 0.5), got {self.val_fraction}")
         if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):

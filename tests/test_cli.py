@@ -52,12 +52,12 @@ def test_list_shows_cached_models(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, fragment", [
     (["train", "--model", "transformer"], "invalid choice"),
-    (["train", "--latent-dim", "two"], "invalid int"),
+    (["train", "--latent-dim", "two"], "--latent-dim must be a whole number"),
     (["compare", "--latent-dims", "2,x"], "comma-separated integers"),
     (["compare", "--methods", "pca,gan"], "unknown method"),
     (["train", "--noise", "speckle:0.1"], "noise kind"),
     (["train", "--dataset", "cifar"], "unknown dataset"),
-    (["train", "--latent-dim", "0", "--epochs", "1"], "latent_dim"),
+    (["train", "--latent-dim", "0", "--epochs", "1"], "--latent-dim"),
     (["frobnicate"], "invalid choice"),
     (["train", "--seed", "-5", "--epochs", "1"], "--seed"),
     (["train", "--model", "vae", "--beta", "inf", "--epochs", "1"], "--beta"),

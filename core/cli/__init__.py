@@ -14,7 +14,7 @@ import sys
 
 from core.cli.analyze import add_analyze_parser
 from core.cli.commands import cmd_clean, cmd_compare, cmd_list, cmd_train, cmd_zoo
-from core.cli.options import CliParser, add_data_options, add_train_options, method_list, noise, positive_int_list
+from core.cli.options import CliParser, add_data_options, add_train_options, cli_message, config_value, method_list, noise, positive_int_list
 from core.config import ConfigError
 from core.errors import CheckpointError, DatasetError, TrainingDiverged
 from core.methods import AUTOENCODERS, METHODS
@@ -29,12 +29,12 @@ def build_parser() -> CliParser:
     add_data_options(train_p)
     train_p.add_argument("--model", choices=list(AUTOENCODERS), default="dense",
                          help="; ".join(f"{k}: {METHODS[k].description}" for k in AUTOENCODERS))
-    train_p.add_argument("--latent-dim", type=int, default=2)
+    train_p.add_argument("--latent-dim", type=config_value("latent_dim", int), default=2)
     train_p.add_argument("--loss", choices=["mse", "bce"], help="default: bce (mse for linear)")
-    train_p.add_argument("--beta", type=float, help="vae: KL weight (default 1)")
+    train_p.add_argument("--beta", type=config_value("beta", float), help="vae: KL weight (default 1)")
     train_p.add_argument("--channels", type=positive_int_list, help="conv, conv_pool, vae: channels of each "
                          "down-sampling stage (default 32,64; 48,96 has more capacity at ~1.5x the time per epoch)")
-    train_p.add_argument("--grid-convs", type=int, help="conv, vae: extra 3x3 convolutions at the smallest feature map, "
+    train_p.add_argument("--grid-convs", type=config_value("grid_convs", int), help="conv, vae: extra 3x3 convolutions at the smallest feature map, "
                          "each side (default 1 for conv, 0 for vae; 0 is the classic tutorial's model)")
     train_p.add_argument("--noise", type=noise, help="denoising: gaussian:0.3, salt_pepper:0.1 or masking:0.5")
     add_train_options(train_p)
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.handler(args)
     except (ConfigError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {cli_message(exc)}", file=sys.stderr)
         return 2
     except (DatasetError, CheckpointError, TrainingDiverged, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)

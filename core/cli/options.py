@@ -4,21 +4,60 @@ and turning parsed arguments into configs."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from functools import cache
 
-from core.config import PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig
+from core.config import MAX_SEED, PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig, check_field, check_folder_name
 from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
 from core.methods import METHODS
 from core.zoo import EPOCHS_ENV, default_train_config
+
+#: the flag that sets each config field: a ConfigError about a field names the flag the user typed
+#: (:func:`cli_message`), wherever the config was checked (an argument type, or a command's configs)
+FLAGS = {
+    "name": "--dataset", "limit": "--limit", "image_size": "--image-size",
+    "latent_dim": "--latent-dim", "beta": "--beta", "channels": "--channels", "grid_convs": "--grid-convs",
+    "epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "seed": "--seed", "time_budget": "--time-budget",
+}
+
+
+def cli_message(error: Exception) -> str:
+    """The error's message, with a config field called by its flag (``--time-budget``, not ``time_budget``)."""
+    if isinstance(error, ConfigError) and error.field in FLAGS:
+        return error.named(FLAGS[error.field])
+    return str(error)
 
 
 class CliParser(argparse.ArgumentParser):
     """argparse, but errors are one line: ``error: <what>. See --help``, exit code 2."""
 
     def error(self, message):  # noqa: D401 - argparse API
+        # a type from config_value already names its flag: "--epochs must be ...", not "argument --epochs: --epochs ..."
+        message = re.sub(r"^argument (\S+): (?=\1 )", "", message)
         self.exit(2, f"error: {message} (see {self.prog} --help)\n")
+
+
+def config_value(field: str, parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type for the flag of a config field: ``parse`` the text, then check it by the rule the
+    config itself checks (:func:`core.config.check_field`), so a bad value stops at the parser, before any
+    data is loaded, with a message naming the flag.
+
+    Text that ``parse`` cannot read is checked as it was typed, so the message says what is allowed.
+    """
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text
+        try:
+            check_field(field, value)
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(cli_message(exc)) from None
+        return value
+
+    return convert
 
 
 def positive_int_list(text: str) -> list[int]:
@@ -59,6 +98,10 @@ def noise(text: str) -> NoiseConfig:
 
 
 def dataset_name(text: str) -> str:
+    try:
+        check_folder_name(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(cli_message(exc)) from None
     if text.lower() in BUILTIN_DATASETS or text.startswith("folder:"):
         return text
     raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose from {', '.join(BUILTIN_DATASETS)} or folder:PATH")
@@ -69,8 +112,8 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
                         help=f"{', '.join(BUILTIN_DATASETS)} or folder:PATH (default: digits, works offline); "
                         "a folder is keyed by its images' names, sizes and modification times, so changed images train anew")
     parser.add_argument("--data-dir", help=f"folder holding MNIST/raw etc. (default: ${DATA_DIR_ENV} or ./data)")
-    parser.add_argument("--limit", type=int, help="at most this many images per split")
-    parser.add_argument("--image-size", type=int, help="folder datasets: resize to this size (default 28)")
+    parser.add_argument("--limit", type=config_value("limit", int), help="at most this many images per split")
+    parser.add_argument("--image-size", type=config_value("image_size", int), help="folder datasets: resize to this size (default 28)")
     parser.add_argument("--rgb", action="store_true", help="folder datasets: keep colour")
     parser.add_argument("--checkpoints", help="checkpoint folder (default: $LATENT_LAB_CHECKPOINTS or ./checkpoints)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -78,12 +121,13 @@ def add_data_options(parser: argparse.ArgumentParser) -> None:
 
 def add_train_options(parser: argparse.ArgumentParser) -> None:
     defaults = TrainConfig()
-    parser.add_argument("--epochs", type=int, help=f"default {defaults.epochs} on small data (digits), "
+    parser.add_argument("--epochs", type=config_value("epochs", int), help=f"default {defaults.epochs} on small data (digits), "
                         f"fewer on large data (about 240k images seen: 4 on MNIST); ${EPOCHS_ENV} sets the default")
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size, help=f"default {defaults.batch_size}")
-    parser.add_argument("--lr", type=float, help=f"peak learning rate (default {defaults.lr}; 2e-3 for images larger than 32 px)")
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--time-budget", type=float, help="train for this many seconds (overrides --epochs); "
+    parser.add_argument("--batch-size", type=config_value("batch_size", int), default=defaults.batch_size, help=f"default {defaults.batch_size}")
+    parser.add_argument("--lr", type=config_value("lr", float), help=f"peak learning rate (default {defaults.lr}; 2e-3 for images larger than 32 px)")
+    parser.add_argument("--seed", type=config_value("seed", int), default=defaults.seed, help=f"0 to {MAX_SEED}")
+    parser.add_argument("--time-budget", type=config_value("time_budget", float),
+                        help="train for this many seconds (overrides --epochs; at most 7 days); "
                         "the cosine learning-rate schedule is fitted to the budget")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")

@@ -3,20 +3,89 @@
 from __future__ import annotations
 
 import io
+import zlib
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from core.methods import BASELINE, METHODS
+from dashboard.text import plotly_text
 
 PCA_TITLE = METHODS[BASELINE].title  # how tables name the baseline (the rows drawn as a curve)
 
 MARKERS = ["diamond", "square", "circle", "triangle-up", "cross", "star", "hexagon", "triangle-down"]
-METRIC_TITLES = {"test_mse": "test MSE (lower is better)", "test_psnr": "test PSNR, dB (higher is better)",
+METRIC_TITLES = {"test_mse": "test MSE (lower is better)", "test_psnr": "test PSNR, dB, mean per image (higher is better)",
                  "test_ssim": "test SSIM (higher is better)"}
 # a qualitative palette with ten well-separated colours (classes 0-9), repeated beyond
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+# (dashboard/live/live.js keeps its own copy of PALETTE for the classes it paints: keep the two equal)
+
+# One colour per method in every figure: colours that followed the order of the lines made JPEG green
+# beside d=8 models and red beside d=2 ones. Keys are method labels as core.methods.method_label writes
+# them ('PCA', 'conv', 'conv denoising'), plus the two lines that are not models (JPEG, the noisy input).
+JPEG, NOISY = "JPEG", "noisy"
+_MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
+
+
+def _darker(colour: str, factor: float = 0.6) -> str:
+    """'#rrggbb' with each channel scaled by ``factor``: a denoising model's shade of its family's colour."""
+    channels = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c * factor):02x}" for c in channels)
+
+
+def _method_lines() -> dict[str, dict]:
+    """Method label -> plotly line style, built from the registry (a new method gets the next colour)."""
+    styles = {METHODS[BASELINE].title: {"color": "#444444"}, JPEG: {"color": "#d62728"},
+              NOISY: {"color": "#7f7f7f", "dash": "dot"}}
+    families = [m for name, m in METHODS.items() if name != BASELINE]
+    for i, method in enumerate(families):
+        colour = _MODEL_COLOURS[i % len(_MODEL_COLOURS)]
+        styles[method.title] = {"color": colour}
+        # the label core.methods.method_label gives a model trained on noisy inputs
+        styles[f"{method.title} denoising"] = {"color": _darker(colour), "dash": "dash"}
+    return styles
+
+
+METHOD_LINES = _method_lines()
+METHOD_COLOURS = {method: style["color"] for method, style in METHOD_LINES.items()}
+_REPEAT_DASHES = ["solid", "dashdot", "longdash", "dot"]  # two lines of one method in one figure
+
+
+def line_styles(names, methods: Mapping[str, str] | None = None) -> dict[str, dict]:
+    """The line style (colour, dash) of each trace name, the same in every figure.
+
+    Parameters
+    ----------
+    names : iterable of str
+        Trace names in drawing order.
+    methods : mapping of str -> str, optional
+        Trace name -> method label (:data:`METHOD_LINES`' keys) where the name is not one itself,
+        e.g. ``{"PCA (d=8)": "PCA", "denoising AE": "conv denoising"}``.
+
+    Returns
+    -------
+    dict of str -> dict
+        A plotly ``line`` dict per name. A name of no known method gets a colour from its own text
+        (stable, whatever else is drawn); a second line of one method keeps the colour, not the dash.
+    """
+    methods = methods or {}
+    styles, seen = {}, {}
+    for name in names:
+        style = METHOD_LINES.get(methods.get(name, name))
+        if style is None:
+            style = {"color": PALETTE[zlib.crc32(str(name).encode()) % len(PALETTE)]}
+        repeat = seen.get(style["color"], 0)
+        seen[style["color"]] = repeat + 1
+        styles[name] = style if not repeat else {**style, "dash": _REPEAT_DASHES[repeat % len(_REPEAT_DASHES)]}
+    return styles
+
+
+def finite_or_none(values) -> list:
+    """Values with NaN and +-inf as None: plotly leaves such a point out (an infinite PSNR has no place
+    on an axis, and a cap drawn in its stead would pass for a measurement)."""
+    return [float(v) if np.isfinite(v) else None for v in np.asarray(values, np.float64)]
 
 
 def _to_uint8(image: np.ndarray) -> np.ndarray:
@@ -86,8 +155,9 @@ def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
     pca = frame[frame["method"] == PCA_TITLE].sort_values("latent_dim")  # the curve: the baseline at every size
     if not pca.empty:
         fig.add_scatter(x=pca["latent_dim"], y=pca[metric], mode="lines+markers", name=PCA_TITLE,
-                        line=dict(color="#444"), marker=dict(size=5))
+                        line=METHOD_LINES[PCA_TITLE], marker=dict(size=5))
     groups = list(frame[frame["method"] != PCA_TITLE].groupby("method", sort=False))
+    styles = line_styles([str(method) for method, _ in groups])
     for i, (method, group) in enumerate(groups):
         # models often land on the same spot (dense and sparse d=2): a different symbol each, and a small
         # sideways offset, keep every marker visible; the hover says the exact size and value
@@ -95,7 +165,7 @@ def error_vs_latent(frame: pd.DataFrame, metric: str = "test_mse") -> go.Figure:
         fig.add_scatter(x=group["latent_dim"] + offset, y=group[metric], mode="markers", name=str(method),
                         customdata=group["latent_dim"],
                         hovertemplate=f"{method}<br>d=%{{customdata}}<br>%{{y:.4f}}<extra></extra>",
-                        marker=dict(size=12, symbol=MARKERS[i % len(MARKERS)], color=PALETTE[(i + 1) % len(PALETTE)],
+                        marker=dict(size=12, symbol=MARKERS[i % len(MARKERS)], color=styles[str(method)]["color"],
                                     line=dict(width=1, color="white")))
     fig.update_layout(xaxis_title="latent size (numbers per image)", yaxis_title=METRIC_TITLES.get(metric, metric),
                       height=380, margin=dict(l=10, r=10, t=30, b=10))
@@ -146,7 +216,7 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         custom = np.column_stack([rows, np.full(len(rows), split)]).astype(np.uint16 if len(rows) and rows.max() < 2 ** 16 else np.int32)
         for c in np.unique(classes):
             mask = classes == c
-            name = str(class_names[c] if c < len(class_names) else c)
+            name = plotly_text(class_names[c] if c < len(class_names) else c)
             fig.add_trace(trace(
                 x=points[mask, 0], y=points[mask, 1], mode="markers", customdata=custom[mask],
                 name=name if split == 0 else f"{name} (training)", legendgroup=name, showlegend=split == 0,
@@ -185,30 +255,41 @@ def map_point(point: dict | None) -> tuple[str, int] | None:
     return SPLITS[int(split)], int(row)
 
 
-def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: str = "psnr") -> go.Figure:
-    """PSNR (or SSIM) against bits per image, one line per method."""
+QUALITY_TITLES = {"psnr": "PSNR (dB, higher is better)", "ssim": "SSIM (0 to 1, higher is better)"}
+
+
+def rate_distortion(frame: pd.DataFrame, budget: float | None = None, metric: str = "psnr",
+                    methods: Mapping[str, str] | None = None) -> go.Figure:
+    """PSNR (or SSIM) against bits per image, one line per method, each in its method's colour
+    (``methods``: line name -> method label, see :func:`line_styles`)."""
     fig = go.Figure()
-    for i, (method, group) in enumerate(frame.groupby("method", sort=False)):
+    groups = list(frame.groupby("method", sort=False))
+    styles = line_styles([str(method) for method, _ in groups], methods)
+    for method, group in groups:
         group = group.sort_values("bits_per_image")
         fig.add_scatter(x=group["bits_per_image"], y=group[metric], mode="lines+markers", name=str(method),
                         text=group["setting"].astype(str), hovertemplate="%{text}<br>%{x:.0f} bits: %{y:.3f}<extra></extra>",
-                        line=dict(color=PALETTE[i % len(PALETTE)]))
+                        line=styles[str(method)])
     if budget and not frame.empty:  # a trace, not add_vline: shapes on a log axis take log10 units
         low, high = float(frame[metric].min()), float(frame[metric].max())
         fig.add_scatter(x=[budget, budget], y=[low, high], mode="lines", name="your budget",
                         line=dict(color="#888", dash="dot"), hoverinfo="skip")
-    fig.update_layout(xaxis_title="bits per image (smaller = more compressed)", yaxis_title=metric.upper(),
+    fig.update_layout(xaxis_title="bits per image (smaller = more compressed)", yaxis_title=QUALITY_TITLES.get(metric, metric),
                       xaxis_type="log", height=400, margin=dict(l=10, r=10, t=30, b=10))
     return fig
 
 
-def lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str = "", x_title: str = "", y_title: str = "") -> go.Figure:
-    """One line per value of ``color``."""
+def lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str = "", x_title: str = "", y_title: str = "",
+          methods: Mapping[str, str] | None = None) -> go.Figure:
+    """One line per value of ``color``, each in its method's colour (``methods``: value -> method
+    label, see :func:`line_styles`); points whose ``y`` is not finite (an infinite PSNR) are left out."""
     fig = go.Figure()
-    for i, (name, group) in enumerate(frame.groupby(color, sort=False)):
+    groups = list(frame.groupby(color, sort=False))
+    styles = line_styles([str(name) for name, _ in groups], methods)
+    for name, group in groups:
         group = group.sort_values(x)
-        fig.add_scatter(x=group[x], y=group[y], mode="lines+markers", name=str(name),
-                        line=dict(color=PALETTE[i % len(PALETTE)]))
+        fig.add_scatter(x=group[x], y=finite_or_none(group[y]), mode="lines+markers", name=str(name),
+                        line=styles[str(name)])
     fig.update_layout(title=title, height=340, margin=dict(l=10, r=10, t=40, b=10),
                       xaxis_title=x_title or x, yaxis_title=y_title or y)
     return fig
@@ -235,7 +316,7 @@ def latent_map3d(xyz: np.ndarray, labels: np.ndarray, class_names, index: np.nda
     fig = go.Figure()
     for c in np.unique(labels):
         mask = labels == c
-        name = class_names[c] if c < len(class_names) else str(c)
+        name = plotly_text(class_names[c] if c < len(class_names) else c)
         fig.add_trace(go.Scatter3d(
             x=xyz[mask, 0], y=xyz[mask, 1], z=xyz[mask, 2], mode="markers", name=str(name), customdata=index[mask],
             marker=dict(size=2.5, color=PALETTE[int(c) % len(PALETTE)], opacity=0.8),
@@ -245,4 +326,35 @@ def latent_map3d(xyz: np.ndarray, labels: np.ndarray, class_names, index: np.nda
                       legend=dict(itemsizing="constant", orientation="h", y=-0.05),
                       scene=dict(xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], zaxis_title=axis_titles[2],
                                  aspectmode="cube"))
+    return fig
+
+
+def pixel_values(image: np.ndarray) -> go.Figure:
+    """An image as the grid of numbers it is: a heatmap of channel 0 (C, H, W), each cell labelled with
+    its value when the image is small enough to read them (at most 16 x 16)."""
+    values = np.asarray(image, np.float32)[0]
+    h, w = values.shape
+    fig = go.Figure(go.Heatmap(z=values[::-1], zmin=0, zmax=1, colorscale="gray", showscale=False,
+                               text=np.round(values[::-1], 2) if h * w <= 256 else None,
+                               texttemplate="%{text:.2f}" if h * w <= 256 else None,
+                               hovertemplate="row %{y}, column %{x}: %{z:.3f}<extra></extra>"))
+    fig.update_traces(textfont=dict(color="#d62728"))  # red reads on black and on white
+    fig.update_layout(height=360, margin=dict(l=10, r=10, t=10, b=10), xaxis=dict(visible=False),
+                      yaxis=dict(visible=False, scaleanchor="x"))
+    return fig
+
+
+def explained_variance(ratio: np.ndarray) -> go.Figure:
+    """The share of the pixel variance each principal component explains (bars) and the first k together
+    (line), with the 90 % mark."""
+    ratio = np.asarray(ratio, np.float64)
+    k = np.arange(1, len(ratio) + 1)
+    fig = go.Figure()
+    fig.add_bar(x=k, y=ratio * 100, name="this component", marker_color=PALETTE[0])
+    fig.add_scatter(x=k, y=np.cumsum(ratio) * 100, mode="lines+markers", name="the first k together",
+                    line=dict(color=PALETTE[1]))
+    fig.add_hline(y=90, line=dict(color="#888", dash="dot"), annotation_text="90 %")
+    fig.update_layout(height=320, margin=dict(l=10, r=10, t=10, b=10), xaxis_title="principal component k",
+                      yaxis_title="share of the pixel variance (%)", yaxis_range=[0, 100],
+                      legend=dict(orientation="h", y=1.1))
     return fig

@@ -189,10 +189,24 @@ def error_table(config: DataConfig, data_dir: str, models: tuple[ModelRef, ...],
     rows = []
     for ref in models:
         derived, named = _derived(config, ref)
-        rows.append(error_row_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), lambda: dataset))
+        rows.append({**error_row_of(derived, named, lambda ref=ref: reducer(config, data_dir, ref), lambda: dataset),
+                     "decoder_params": decoder_size(config, data_dir, ref)})
+    # the same d is not the same decoder: each row says how many numbers its decoder holds
+    curve = curve.assign(decoder_params=[decoder_size(config, data_dir, ModelRef.baseline(int(d))) for d in curve["latent_dim"]])
     if not rows:
         return curve
-    return pd.concat([curve, pd.DataFrame(rows, columns=ERROR_COLUMNS)], ignore_index=True)
+    return pd.concat([curve, pd.DataFrame(rows, columns=[*ERROR_COLUMNS, "decoder_params"])], ignore_index=True)
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def decoder_size(config: DataConfig, data_dir: str, ref: ModelRef) -> int:
+    """:func:`core.analysis.error_curve.decoder_size` of one model (a checkpoint's architecture, or
+    the method's defaults for one fitted on the spot, e.g. PCA)."""
+    from core.analysis.error_curve import decoder_size as size
+
+    model = (default_model_config(ref.method, ref.latent_dim) if ref.checkpoint is None
+             else store().record(store().root / ref.checkpoint).model)
+    return size(model, load_data(config, data_dir).image_shape)
 
 
 @st.cache_data(show_spinner="Rebuilding the images...", max_entries=32)
@@ -313,13 +327,23 @@ def rd_table(config: DataConfig, data_dir: str, models: dict[str, ModelRef]) -> 
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def compressed(config: DataConfig, data_dir: str, models: dict[str, ModelRef], budget_bits: float,
-               index: tuple[int, ...]) -> dict[str, dict]:
-    """Test images as each method delivers them at (about) ``budget_bits`` bits per image."""
-    from core.analysis import compressed_examples
+def compressed(config: DataConfig, data_dir: str, models: dict[str, ModelRef], settings: tuple[tuple[str, str], ...],
+               index: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """Test images as each method delivers them at one setting of the rate-distortion table
+    (``settings``: (method label, setting) pairs, e.g. the rows the page picked at its budget)."""
+    from core.analysis.compression import decode_at_settings
 
-    return compressed_examples(load_data(config, data_dir), _reducers(config, data_dir, models),
-                               budget_bits=budget_bits, index=np.asarray(index))
+    reducers = _reducers(config, data_dir, {label: ref for label, ref in models.items() if label in dict(settings)})
+    return decode_at_settings(load_data(config, data_dir), reducers, dict(settings), np.asarray(index))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def raw_bits(config: DataConfig, data_dir: str) -> dict:
+    """:func:`core.analysis.compression.raw_bits` of a seeded sample of the training images."""
+    from core.analysis import compression, subset_index
+
+    train = load_data(config, data_dir).train.images
+    return compression.raw_bits(train[subset_index(len(train), compression.RANGE_IMAGES)])
 
 
 # --- the decoder in the browser ----------------------------------------------------------------------

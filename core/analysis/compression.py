@@ -29,6 +29,8 @@ depend on the channels (d numbers of b bits), while the raw image costs 8*C*H*W 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -46,6 +48,21 @@ DEFAULT_BITS = (1, 2, 3, 4, 5, 6, 8)
 DEFAULT_JPEG_QUALITIES = (5, 10, 20, 30, 50, 70, 90)
 RANGE_IMAGES = 5000  # training images encoded to set the quantiser's range
 JPEG_SUBSAMPLING = "4:2:0"  # colour JPEG's chroma at half width and height: Pillow's and cameras' default
+
+
+def code_setting(bits: int) -> str:
+    """A code's setting as the table names it: '4 bit' (bits per number)."""
+    return f"{int(bits)} bit"
+
+
+def jpeg_setting(quality: int) -> str:
+    """A JPEG setting as the table names it: 'q50' (Pillow's quality)."""
+    return f"q{int(quality)}"
+
+
+def setting_level(setting: str) -> int:
+    """The number in a setting of :func:`code_setting` or :func:`jpeg_setting` (bits or quality)."""
+    return int(setting.removesuffix(" bit").removeprefix("q"))
 
 
 def quantize_codes(codes: np.ndarray, bits: int, low, high) -> tuple[np.ndarray, np.ndarray]:
@@ -158,7 +175,7 @@ def code_rd_rows(name: str, reducer: Reducer, images: np.ndarray, train_images: 
     for b in bits:
         dequantised, symbols = quantize_codes(codes, b, low, high)
         psnr, ssim = mean_quality(images, reducer.decode(dequantised))
-        rows.append({"method": name, "setting": f"{b} bit", "bits_per_image": float(b * d),
+        rows.append({"method": name, "setting": code_setting(b), "bits_per_image": float(b * d),
                      "entropy_bits_per_image": symbol_entropy_bits(symbols), "psnr": psnr, "ssim": ssim})
     return rows
 
@@ -169,7 +186,7 @@ def jpeg_rd_rows(images: np.ndarray, qualities) -> list[dict]:
     for q in qualities:
         decoded, sizes, scans = jpeg_roundtrip(images, q, with_scan_bytes=True)
         psnr, ssim = mean_quality(images, decoded)
-        rows.append({"method": "JPEG", "setting": f"q{q}", "bits_per_image": 8.0 * float(sizes.mean()),
+        rows.append({"method": "JPEG", "setting": jpeg_setting(q), "bits_per_image": 8.0 * float(sizes.mean()),
                      "entropy_bits_per_image": 8.0 * float(scans.mean()), "psnr": psnr, "ssim": ssim})
     return rows
 
@@ -210,6 +227,107 @@ def rate_distortion_table(dataset: Dataset, reducers: dict[str, Reducer], bits=D
 def rd_frame(rows: list[dict]) -> pd.DataFrame:
     """The rate-distortion table from rows of :func:`code_rd_rows` and :func:`jpeg_rd_rows`."""
     return pd.DataFrame(rows, columns=RD_COLUMNS)
+
+
+COUNTS = ("bits_per_image", "entropy_bits_per_image")  # the two ways the page counts bits
+
+
+def rd_view(table: pd.DataFrame, count: str = "bits_per_image") -> pd.DataFrame:
+    """The rows the Compression page draws, with ``bits_per_image`` counted as ``count``.
+
+    Parameters
+    ----------
+    table : pd.DataFrame
+        A :func:`rate_distortion_table` (or :func:`rd_frame`).
+    count : {'bits_per_image', 'entropy_bits_per_image'}
+        Stored size (codes d*b, the whole JPEG file) or ideal entropy coding (JPEG's scan data).
+
+    Returns
+    -------
+    pd.DataFrame
+        The quantised rows (no 'float32' reference, no row without a count), ``bits_per_image``
+        replaced by the ``count`` column; the chart, the pictures and their notes all read this.
+    """
+    if count not in COUNTS:
+        raise ValueError(f"count bits as one of {COUNTS}; got {count!r}")
+    view = table[table["setting"] != "float32"].copy()
+    view["bits_per_image"] = view[count]
+    return view.dropna(subset=["bits_per_image"]).reset_index(drop=True)
+
+
+def choose_at_budget(view: pd.DataFrame, budget_bits: float) -> pd.DataFrame:
+    """Each method's row of :func:`rd_view` at a bit budget: the setting with the most bits within
+    the budget, or (none fits) the one with the fewest bits, marked ``over_budget``.
+
+    Returns
+    -------
+    pd.DataFrame
+        One row per method, in the table's order: its columns plus ``over_budget`` (bool).
+    """
+    chosen = []
+    for _, rows in view.groupby("method", sort=False):
+        fits = rows[rows["bits_per_image"] <= budget_bits]
+        row = fits.loc[fits["bits_per_image"].idxmax()] if len(fits) else rows.loc[rows["bits_per_image"].idxmin()]
+        chosen.append({**row.to_dict(), "over_budget": not len(fits)})
+    return pd.DataFrame(chosen, columns=[*view.columns, "over_budget"])
+
+
+def raw_bits(images: np.ndarray) -> dict:
+    """What one image costs before compression.
+
+    Parameters
+    ----------
+    images : np.ndarray, shape (n, C, H, W), in [0, 1]
+        Enough images to see every grey level the data use (e.g. a few thousand training images).
+
+    Returns
+    -------
+    dict
+        ``values`` (C*H*W numbers an image), ``stored_bits`` (8 bits a value: how an 8-bit image file
+        or array stores it), ``levels`` (distinct 8-bit values the images use: 17 for the 8x8 digits)
+        and ``fixed_bits`` (values * log2(levels): the fewest bits any fixed-length code needs, as it
+        must tell levels**values images apart).
+    """
+    images = np.asarray(images, np.float32)
+    values = int(np.prod(images.shape[1:]))
+    # as 8-bit numbers: what a file stores, and free of float round-off between equal levels
+    levels = len(np.unique(np.round(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)))
+    return {"values": values, "stored_bits": 8 * values, "levels": levels,
+            "fixed_bits": values * math.log2(levels) if levels > 1 else 0.0}
+
+
+def decode_at_settings(dataset: Dataset, reducers: Mapping[str, Reducer], settings: Mapping[str, str], index,
+                       seed: int = 0) -> dict[str, np.ndarray]:
+    """Test images as each method delivers them at one setting of the rate-distortion table.
+
+    Parameters
+    ----------
+    dataset : core.datasets.Dataset
+    reducers : mapping of str -> fitted Reducer
+    settings : mapping of str -> str
+        Method name (a key of ``reducers``, or 'JPEG') -> setting ('4 bit', 'q50'), e.g. the
+        ``setting`` column of :func:`choose_at_budget`.
+    index : array of int
+        Rows of ``dataset.test``.
+    seed : int
+        Seed of the training subsample that sets each code's range, as :func:`code_rd_rows` uses.
+
+    Returns
+    -------
+    dict of str -> np.ndarray (n, C, H, W)
+        ``"original"`` and one entry per method in ``settings``.
+    """
+    images = dataset.test.images[np.asarray(index)]
+    out = {"original": images}
+    for name, setting in settings.items():
+        level = setting_level(setting)
+        if name in reducers:
+            reducer = reducers[name]
+            low, high = _code_ranges(reducer, dataset.train.images, seed)
+            out[name] = reducer.decode(quantize_codes(reducer.encode(images), level, low, high)[0])
+        else:
+            out[name] = jpeg_roundtrip(images, level)[0]
+    return out
 
 
 def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_bits: float = 64.0, n_images: int = 8, seed: int = 0,
@@ -262,4 +380,5 @@ def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_b
 
 
 __all__ = ["RD_COLUMNS", "JPEG_SUBSAMPLING", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
-           "compressed_examples", "code_rd_rows", "jpeg_rd_rows", "rd_frame"]
+           "compressed_examples", "code_rd_rows", "jpeg_rd_rows", "rd_frame", "rd_view", "choose_at_budget", "raw_bits",
+           "decode_at_settings", "code_setting", "jpeg_setting", "setting_level"]

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from core.analysis._common import mean_quality, subset_index
+from core.metrics import PSNR_CAP_DB
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -42,11 +43,18 @@ def denoising_rows(dataset: Dataset, reducer: Reducer | None, noises, n_images: 
 
 def denoising_frame(rows_by_method: dict[str, list[dict]]) -> pd.DataFrame:
     """The table from each method's :func:`denoising_rows` (all for the same noises): for each noise,
-    every method's row in the dict's order."""
+    every method's row in the dict's order.
+
+    A mean PSNR at :data:`core.metrics.PSNR_CAP_DB` means every image came back exactly (the noisy
+    input at level 0 is the clean image): its PSNR is infinite, and the table says ``inf`` rather
+    than the cap, which a chart would draw as a measurement (rows kept on disk hold the cap).
+    """
     parts = list(rows_by_method.items())
     count = len(parts[0][1]) if parts else 0
     rows = [{"method": name, **rows[i]} for i in range(count) for name, rows in parts]
-    return pd.DataFrame(rows, columns=DENOISE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=DENOISE_COLUMNS)
+    frame.loc[frame["psnr"] >= PSNR_CAP_DB, "psnr"] = np.inf  # the mean reaches the cap only when every image does
+    return frame
 
 
 def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_images: int | None = 500, seed: int = 0) -> pd.DataFrame:
@@ -69,8 +77,9 @@ def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_im
     -------
     pd.DataFrame
         Columns ``method`` ('noisy' or a key of ``reducers``), ``noise`` (kind), ``level``,
-        ``psnr`` (mean dB over images), ``ssim`` (mean over images). One 'noisy' row and one row per
-        reducer for each noise, in that order.
+        ``psnr`` (mean dB over images; ``inf`` where every image is exact, e.g. the noisy input at
+        level 0), ``ssim`` (mean over images). One 'noisy' row and one row per reducer for each
+        noise, in that order.
     """
     methods = {"noisy": None, **reducers}
     return denoising_frame({name: denoising_rows(dataset, r, noises, n_images, seed) for name, r in methods.items()})

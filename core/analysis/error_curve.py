@@ -14,10 +14,11 @@ import pandas as pd
 
 from core.analysis._common import subset_index
 from core.analysis.pixel_pca import PixelPCA, fit_pixel_pca
-from core.methods import METHODS
+from core.methods import METHODS, get_method
 from core.metrics import per_image_mse, per_image_psnr, per_image_ssim, psnr_from_mse
 
 if TYPE_CHECKING:
+    from core.config import ModelConfig
     from core.datasets import Dataset
     from core.reducers import Reducer
 
@@ -164,15 +165,35 @@ def pca_sizes_to_show(image_shape: tuple[int, int, int], n_train: int, model_dim
     return int(min(DEFAULT_MAX_PCA_DIM, pixels - 1, n_train, max(32, 2 * max(model_dims, default=1))))
 
 
+def decoder_size(model: ModelConfig, image_shape: tuple[int, int, int]) -> int:
+    """How many numbers a method's decoder holds: the same d is the same code, not the same decoder.
+
+    PCA (no network) keeps d patterns of C*H*W values and the mean image: ``d*C*H*W + C*H*W``
+    (192 for PCA-2 on 8x8 digits); an autoencoder, the parameters its decode uses
+    (:func:`core.models.summary.decoder_parameter_count`; tens of thousands for conv d=2).
+    """
+    values = int(np.prod(image_shape))
+    if get_method(model.family).network is None:
+        return int(model.latent_dim) * values + values
+    from core.models import build_model
+    from core.models.summary import decoder_parameter_count
+
+    return decoder_parameter_count(build_model(model, image_shape))
+
+
 def versus_pca(table: pd.DataFrame) -> pd.DataFrame:
     """Each non-PCA row of an :func:`error_vs_latent` table beside PCA's error at the same size.
 
-    Adds ``pca_test_mse`` and ``mse_vs_pca`` (the model's MSE / PCA's: below 1 the model beats PCA);
-    sorted by latent size, then error.
+    Adds ``psnr_of_mean_mse`` (``10 log10(1 / test_mse)``, the PSNR of the mean error: lower than
+    ``test_psnr``, the mean of per-image PSNRs, because a log of a mean is not the mean of the logs),
+    ``pca_test_mse``, ``mse_vs_pca`` (the model's MSE / PCA's: below 1 the model beats PCA) and, when
+    the table has ``decoder_params`` (:func:`decoder_size`), ``pca_decoder_params``; sorted by latent
+    size, then error.
     """
     is_pca = table["method"] == PCA_TITLE
     models, pca = table[~is_pca], table[is_pca]
-    out = models.merge(pca[["latent_dim", "test_mse"]].rename(columns={"test_mse": "pca_test_mse"}),
-                       on="latent_dim", how="left")
+    keep = {"test_mse": "pca_test_mse"} | ({"decoder_params": "pca_decoder_params"} if "decoder_params" in table else {})
+    out = models.merge(pca[["latent_dim", *keep]].rename(columns=keep), on="latent_dim", how="left")
+    out.insert(out.columns.get_loc("test_psnr"), "psnr_of_mean_mse", psnr_from_mse(out["test_mse"].to_numpy()))
     out["mse_vs_pca"] = out["test_mse"] / out["pca_test_mse"]
     return out.sort_values(["latent_dim", "test_mse"], ignore_index=True)

@@ -57,3 +57,22 @@ def layer_summary(model: nn.Module, image_shape: tuple[int, int, int]) -> list[d
 def parameter_count(model: nn.Module) -> int:
     """Total number of parameters."""
     return sum(p.numel() for p in model.parameters())
+
+
+def decoder_parameter_count(model: nn.Module) -> int:
+    """Parameters the decoder uses: those a decode of one code reaches (``model.decode``, (1, d) in).
+
+    Families name their halves differently (``decoder``, a shared ``trunk`` with a ``from_code``
+    layer), so the count follows the computation, not module names: a parameter counts when a
+    backward pass from the decoded image gives it a gradient.
+    """
+    was_training = model.training
+    model.eval()
+    model.zero_grad(set_to_none=True)
+    try:
+        device = next(model.parameters()).device
+        model.decode(torch.zeros((1, model.latent_dim), device=device)).sum().backward()
+        return sum(p.numel() for p in model.parameters() if p.grad is not None)
+    finally:
+        model.zero_grad(set_to_none=True)
+        model.train(was_training)

@@ -3,9 +3,12 @@
 import streamlit as st
 
 from core.analysis import subset_index
-from core.analysis.compression import JPEG_SUBSAMPLING
+from core.analysis.compression import JPEG_SUBSAMPLING, choose_at_budget, rd_view
 from core.records import ModelRef, unique_labels
+from core.samples import RD_IMAGES
 from dashboard import figures, resources, ui
+
+STRIP_IMAGES = 8  # test images in the strip
 
 EXPLAINER = (
     "A code is a compressed image: store the d numbers, and the decoder rebuilds the picture. To count "
@@ -33,9 +36,11 @@ labels = unique_labels(same, short=True)
 names = c2.multiselect("Autoencoders", list(labels), default=list(labels)[:2], key=f"cp_models_{latent_dim}",
                        format_func=labels.get)
 models = {f"PCA (d={latent_dim})": ModelRef.baseline(latent_dim)}
+line_methods = {f"PCA (d={latent_dim})": figures.PCA_TITLE, "JPEG": figures.JPEG}  # one colour per method, every page
 for e in same:
     if e.name in names:  # the short name when it is the only model of its family here
-        models[f"{e.method} d={e.latent_dim}" if sum(x.family == e.family for x in same) == 1 else labels[e.name]] = e.ref
+        label = f"{e.method} d={e.latent_dim}" if sum(x.family == e.family for x in same) == 1 else labels[e.name]
+        models[label], line_methods[label] = e.ref, e.method
 
 table = resources.rd_table(sel.config, sel.data_dir, models)
 c1, c2 = st.columns(2)
@@ -46,25 +51,34 @@ metric = c2.radio("Quality", ["psnr", "ssim"], horizontal=True, key="cp_metric",
 budgets = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192]
 budget = st.select_slider("Your bit budget per image", budgets, value=64, key="cp_budget",
                           help="The images below show what each method delivers for about this many bits")
-plot = table[table["setting"] != "float32"].copy()
-plot["bits_per_image"] = plot[count]
-st.plotly_chart(figures.rate_distortion(plot.dropna(subset=["bits_per_image"]), budget, metric), key="cp_chart")
+plot = rd_view(table, count)  # the chart, the pictures and their notes all read these rows
+st.plotly_chart(figures.rate_distortion(plot, budget, metric, methods=line_methods), key="cp_chart")
 
 st.subheader(f"The same test images at about {budget} bits each")
-index = tuple(int(i) for i in subset_index(len(dataset.test), 8, seed=2))
-examples = resources.compressed(sel.config, sel.data_dir, models, float(budget), index)
-for label, item in examples.items():
-    if label == "original":
-        c, h, w = dataset.image_shape
-        ui.image_row("original", item["images"], note=f"{c * h * w * 8:,} bits raw"
-                     + (f" (8 bits x 3 colours x {h}x{w})" if c == 3 else ""))
-        continue
-    note = f"{item['setting']}, {item['bits_per_image']:.0f} bits, PSNR {item['psnr']:.1f} dB"
-    if label == "JPEG" and dataset.image_shape[0] == 3:
+chosen = choose_at_budget(plot, budget)
+st.caption("Each method at the setting of the chart with the most bits within your budget. Bits and "
+           + ("PSNR" if metric == "psnr" else "SSIM") + " beside each row are the chart's and the table's: counted as "
+           + ("the stored size" if count == "bits_per_image" else "ideal entropy coding")
+           + f", averaged over the table's {RD_IMAGES} test images, not only the {STRIP_IMAGES} shown.")
+index = tuple(int(i) for i in subset_index(len(dataset.test), STRIP_IMAGES, seed=2))
+examples = resources.compressed(sel.config, sel.data_dir, models, tuple(zip(chosen["method"], chosen["setting"])), index)
+c, h, w = dataset.image_shape
+raw = resources.raw_bits(sel.config, sel.data_dir)
+value = "value" if c == 3 else "pixel"
+note = f"raw: {raw['values']:,} {value}s x 8 bits = {raw['stored_bits']:,} bits as stored"
+if raw["levels"] < 256:  # fewer levels than a byte holds: a tighter fixed-length code exists
+    note += (f"; the {raw['levels']} levels these images use need at least {raw['fixed_bits']:,.0f} bits with a "
+             f"fixed-length code ({raw['values']:,} x log2 {raw['levels']})")
+ui.image_row("original", examples["original"], note=note)
+for row in chosen.itertuples(index=False):
+    bits = f"{row.bits_per_image:.0f}" if count == "bits_per_image" else f"{row.bits_per_image:.1f}"
+    quality = f"PSNR {row.psnr:.1f} dB" if metric == "psnr" else f"SSIM {row.ssim:.3f}"
+    note = f"{row.setting}, {bits} bits, {quality}"
+    if row.method == "JPEG" and c == 3:
         note += f", colour {JPEG_SUBSAMPLING}"
-    if item.get("over_budget"):
+    if row.over_budget:
         note += "  \n:orange[over budget: its smallest setting]"
-    ui.image_row(label, item["images"], note=note)
+    ui.image_row(row.method, examples[row.method], note=note)
 
 st.subheader("All settings")
 st.dataframe(table, hide_index=True, width="stretch",

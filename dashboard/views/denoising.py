@@ -7,10 +7,12 @@ from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
 from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
 from core.errors import UploadError
+from core.metrics import PSNR_CAP_DB
 from core.records import ModelRef
 from core.samples import CURVE_IMAGES
 from dashboard import figures, resources, share, ui
 from dashboard.policy import policy
+from dashboard.text import md
 
 EXPLAINER = (
     "A **denoising autoencoder** was trained on images with noise added, and asked to output the clean "
@@ -46,7 +48,10 @@ models = {"denoising AE": dae.ref}
 if plain:
     models["plain AE"] = plain[0].ref
 models[f"PCA (d={dae.latent_dim})"] = ModelRef.baseline(dae.latent_dim)
-st.caption(f"Denoising AE: **{dae.label}**" + (f"; plain AE: **{plain[0].label}**" if plain else
+# each line in its method's colour, the same on every page
+line_methods = {"noisy": figures.NOISY, "denoising AE": dae.method, f"PCA (d={dae.latent_dim})": figures.PCA_TITLE}
+line_methods |= {"plain AE": plain[0].method} if plain else {}
+st.caption(f"Denoising AE: **{md(dae.label)}**" + (f"; plain AE: **{md(plain[0].label)}**" if plain else
            "; no plain model of the same size is cached (train one on the Train page to compare)")
            + f"; PCA with {dae.latent_dim} components.")
 
@@ -64,7 +69,9 @@ def columns(out: dict, clean: np.ndarray, cell: int):
                 st.caption("the target")
             else:
                 psnr, ssim = mean_quality(clean, images)
-                st.caption(f"PSNR {psnr:.1f} dB · SSIM {ssim:.2f}")
+                # at the cap every image is exact (no noise added): its PSNR is infinite, not 100 dB
+                shown = "infinite (no error)" if psnr >= PSNR_CAP_DB else f"{psnr:.1f} dB"
+                st.caption(f"PSNR {shown} · SSIM {ssim:.2f}")
             ui.picture(figures.mosaic(images, ncols=1, cell=cell))
 
 
@@ -74,7 +81,10 @@ columns(out, clean, cell)
 with st.expander("How each method copes as the noise grows"):
     curve = resources.denoising_curve(sel.config, sel.data_dir, models, kind)
     st.plotly_chart(figures.lines(curve, "level", "psnr", "method", f"PSNR against {kind} level ({CURVE_IMAGES} test images)",
-                                  "noise level", "PSNR (dB, higher is better)"), key="dn_curve")
+                                  "noise level", "PSNR (dB, higher is better)", methods=line_methods), key="dn_curve")
+    if np.isinf(curve["psnr"]).any():  # a cap drawn at 100 dB would pass for a measurement and flatten the rest
+        st.caption("At level 0 the noisy input *is* the clean image: its error is 0 and its PSNR infinite, so the "
+                   "chart has no point for it there and the table says inf.")
     st.dataframe(curve, hide_index=True, width="stretch")
     st.download_button("Download (CSV)", curve.to_csv(index=False), "denoising.csv", "text/csv", key="dn_csv")
 
@@ -100,9 +110,9 @@ if upload is not None:
         image, note = image_from_upload(upload.getvalue(), upload.name, c_shape, invert, reference_mean=training_mean,
                                         max_bytes=upload_mb * 1024 * 1024)
     except UploadError as exc:
-        st.error(f"This file cannot be used: {exc}")
+        st.error(f"This file cannot be used: {md(exc)}")
     else:
-        st.caption(f"{upload.name}: {note}.")
+        st.caption(f"{md(upload.name)}: {note}.")
         mine = resources.denoise_images(sel.config, sel.data_dir, models, image, noise if add_noise else None)
         if not add_noise:
             mine.pop("noisy")

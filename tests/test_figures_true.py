@@ -191,3 +191,14 @@ def test_compare_page_says_which_psnr_and_how_big_each_decoder_is(env):
     assert (table["decoder parameters"] > table["PCA's decoder parameters"]).all()
     texts = "\n".join(_texts(at))
     assert "clipped to [0, 1]" in texts and "same error in decibels" not in texts
+
+
+def test_train_and_compare_say_which_test_images_their_ssim_is_measured_on(env):
+    from tests.test_dashboard import no_exception, start
+
+    train = start("train")
+    no_exception(train)
+    ssim = next(m for m in train.metric if m.label == "Test SSIM")
+    assert "all 360 test images" in ssim.proto.help and "fixed sample of 100" in ssim.proto.help
+    compare = start("compare")
+    assert any("SSIM on a fixed sample of 100 of them" in t for t in _texts(compare))

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.analysis import pca_sizes_to_show, subset_index, versus_pca
+from core.analysis.error_curve import SSIM_IMAGES
 from core.records import ModelRef, unique_labels
 from dashboard import figures, resources, share, ui
 
@@ -73,7 +74,9 @@ st.caption(("Lower is better: a point below PCA's line beats PCA at its size." i
 
 st.subheader("Metrics on the test images")
 c, h, w = dataset.image_shape
-st.caption(f"Every one of the {len(dataset.test):,} test images (SSIM on a fixed sample of them). PCA's error "
+st.caption(f"Every one of the {len(dataset.test):,} test images; SSIM on a fixed sample of "
+           f"{min(SSIM_IMAGES, len(dataset.test)):,} of them, the same for every row (the Train page's SSIM is over all "
+           "of them, so it differs a little). PCA's error "
            "is that of its reconstructions clipped to [0, 1], the range of a pixel (scikit-learn's inverse_transform "
            "alone does not clip: a little more error). Two PSNRs: of the mean error, 10 log10(1 / test MSE), and "
            "the mean over images of each image's PSNR, which the chart draws. The same d, different decoders: "

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.analysis.error_curve import SSIM_IMAGES
 from core.config import ConfigError, NoiseConfig
 from core.errors import CheckpointError
 from core.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
@@ -87,7 +88,8 @@ def training_progress() -> None:
             return
         verb = "Loaded from the cache (this exact model was trained before)" if job.cached else "Trained and cached"
         st.success(f"{verb}: **{md(record.label)}**, test MSE {record.metric('test_mse'):.5f}, "
-                   f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f}, "
+                   f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f} "
+                   f"(on all {len(dataset.test):,} test images), "
                    f"{record.train_seconds:.1f} s of training.")
         if record.collapsed:
             st.warning(record.collapse_warning)
@@ -133,7 +135,11 @@ left, right = st.columns([3, 1])
 left.plotly_chart(figures.loss_curve(list(entry.history), f"Loss per epoch: {entry.label}"), key="inspect_curve")
 with right:
     st.metric("Test MSE", f"{entry.metric('test_mse'):.5f}")
-    st.metric("Test SSIM", f"{entry.metric('test_ssim'):.3f}")
+    # measured on every test image; the Compare page's SSIM uses a fixed sample (hence a slightly different value)
+    st.metric("Test SSIM", f"{entry.metric('test_ssim'):.3f}",
+              help=f"On all {len(dataset.test):,} test images. The Compare page measures SSIM on a fixed sample of "
+                   f"{min(SSIM_IMAGES, len(dataset.test)):,} of them (the same for every row, PCA's curve included), "
+                   "so its SSIM differs a little.")
     no_delete = ui.refused("delete")
     confirm = st.checkbox("Yes, delete it", key="tr_confirm_delete", disabled=no_delete)
     if st.button("Delete this checkpoint", disabled=not confirm or no_delete, key="tr_delete", icon=":material/delete:"):

@@ -61,3 +61,26 @@ def test_pages_open_on_the_zoos_model_not_the_newest(store_with_throwaways):
         at = start(page)
         no_exception(at)
         assert at.selectbox(key=key).value == wanted.name, (page, "opens on the zoo's 2-D conv model")
+
+
+# --- Playground ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(("n", "article"), [(1, "a"), (2, "a"), (8, "an"), (11, "an"), (18, "an"), (30, "a"),
+                                            (80, "an"), (89, "an"), (100, "a"), (800, "an"), (1800, "a"),
+                                            (8000, "an"), (11_000, "an"), (18_000_000, "an"), (90, "a")])
+def test_the_article_follows_the_spoken_number(n, article):
+    from core.words import a_or_an
+
+    assert a_or_an(n) == article
+
+
+def test_an_8_number_code_is_an_8_number_code(env):
+    from core.config import DataConfig
+    from dashboard import resources
+
+    eight = next(e for e in resources.cached_models(DataConfig("digits")) if e.latent_dim == 8 and e.train.noise is None)
+    at = start("playground")
+    at.selectbox(key="pg_model").set_value(eight.name).run()
+    no_exception(at)
+    said = [c.value for c in at.caption if "-number code" in c.value]
+    assert said and said[0].startswith("An 8-number code has no single plane"), said
+    assert not [c for c in said if "A 8-number" in c or " a 8-number" in c]

@@ -209,7 +209,8 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
 
 def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int], points=None, labels=None,
                origin=None, plane=None, extent: Sequence[float] | None = None, side: Side | None = None,
-               label: str = "model", pad_px: int = 320, display_px: int = 200) -> LiveResult:
+               label: str = "model", pad_px: int = 320, display_px: int = 200,
+               pinned: Sequence[float] | None = None) -> LiveResult:
     """A 2-D pad over the latent space: the pointer decodes the code under it live; a click pins it.
 
     Parameters
@@ -233,6 +234,10 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
         Side of the square pad on screen.
 
     Returns
+    pinned : (u, v), optional
+        A code pinned before this pad was drawn (e.g. the code the page now starts from, pinned by a click
+        on an earlier pad): the pinned marker and the decoded image start there instead of the pad's
+        centre. A click on this pad replaces it.
     -------
     LiveResult
         ``code`` (d,) and ``params`` (u, v) of the last click (the pinned code), or None before any.
@@ -256,7 +261,7 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
     extent = [float(e) for e in extent]
     if not (extent[0] < extent[1] and extent[2] < extent[3]):
         raise ValueError(f"extent must be (u_min, u_max, v_min, v_max) with min < max, got {extent}")
-    released = _released_params(key, model_id, 2)
+    released = _released_params(key, model_id, 2) or (None if pinned is None else _floats(pinned, (2,), "pinned"))
     data = {"kind": "pad", "main": _decoder_spec(model_id, origin, plane, image_shape, label),
             "side": _side_spec(side, 2, image_shape), "points": np.round(points, 4).tolist(),
             "labels": None if labels is None else [int(v) for v in labels], "extent": extent,

@@ -11,6 +11,7 @@ import streamlit as st
 from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
 from core.analysis.embedding import DEFAULT_MAP_POINTS, TSNE_MAX_POINTS, scored_points
 from core.analysis.embedding3d import UMAP_INSTALL
+from core.words import a_or_an
 from core.zoo import first_choice_record
 from dashboard import figures, live, resources, share, ui
 from dashboard.text import md
@@ -220,7 +221,7 @@ def maps3d():
                                              "PCA-3 of the pixels", ("PC 1", "PC 2", "PC 3")), key=f"map3d_pixels_{max_points}")
     with right:
         if entry.latent_dim < 3:
-            st.info(f"**{md(entry.label)}** has a {entry.latent_dim}-number code: there is no third axis to show. "
+            st.info(f"**{md(entry.label)}** has {a_or_an(entry.latent_dim)} {entry.latent_dim}-number code: there is no third axis to show. "
                     "Pick a model with 3 or more numbers, or turn the 3-D view off for its own map.")
             return
         emb, scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, method, 3, max_points)

@@ -7,6 +7,7 @@ from core.analysis import decode_code, far_outside_range, matching_move, plane_t
 from core.records import ModelRef
 from core.samples import MAX_SLIDER_DIMS
 from core.zoo import first_choice_record
+from core.words import a_or_an
 from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
@@ -160,6 +161,7 @@ try:
 except Exception as exc:  # noqa: BLE001 - an export that fails leaves the server path, said on the page
     model_onnx = pca_onnx = None
     live_ok = False
+        start_uv = base  # the pad is the code plane itself
     st.caption(f"The decoder could not be prepared for your browser ({type(exc).__name__}).")
 if live_ok:
     live_playground()
@@ -184,12 +186,16 @@ if live_ok:
     else:
         origin, plane = plane_through(stats, base, (0, 1))
         points = stats.project(codes)[:, :2]
-        st.caption(f"A {entry.latent_dim}-number code has no single plane: this pad spans the two main directions "
+        start_uv = base_projection[:2]  # where plane_through puts the start code
+        st.caption(f"{a_or_an(entry.latent_dim).capitalize()} {entry.latent_dim}-number code has no single plane: "
+                   "this pad spans the two main directions "
                    "of the training codes through the start code. Faint dots: test images' codes seen along them. "
                    "Move the pointer to decode, click to pin.")
     pad = live.latent_pad(f"pg_pad_{entry.name}_{start_id}", model_onnx, resources.browser_id(sel.config, entry.ref),
                           dataset.image_shape, points=points, labels=labels, origin=origin, plane=plane,
-                          label=f"{entry.method} decodes the code under the pointer")
+                          label=f"{entry.method} decodes the code under the pointer",
+                          # a code pinned (on this pad or the latent map) keeps its marker after the rerun
+                          pinned=start_uv if start == "sent" else None)
     pinned = None if pad.code is None else [float(v) for v in pad.code]
     if pinned is not None and pinned != st.session_state.get("pg_pinned"):
         st.session_state["pg_pinned"] = pinned
@@ -221,7 +227,7 @@ if entry.latent_dim == 2:
     n = st.slider("Grid size", 5, 20, 12, key="pg_grid")
     images, xs, ys = resources.manifold(sel.config, sel.data_dir, entry.ref, n)
     ui.picture(figures.mosaic(images, ncols=n, cell=40 if dataset.image_shape[1] <= 16 else 36),
-             caption=f"Decoded on a {n}x{n} grid: code 1 from {xs[0]:.2f} to {xs[-1]:.2f} (left to right), "
+             caption=f"Decoded on {a_or_an(n)} {n}x{n} grid: code 1 from {xs[0]:.2f} to {xs[-1]:.2f} (left to right), "
                      f"code 2 from {ys[0]:.2f} to {ys[-1]:.2f}")
 
 if reducer.capabilities.prior:

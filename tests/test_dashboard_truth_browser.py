@@ -1,0 +1,73 @@
+"""Issue 19 ("every figure true") where the behaviour lives in the browser: the dashboard with the tiny
+zoo in headless Chromium. A click on the playground's pad pins a code: after the rerun the new pad's marker
+(and the image it decodes) must sit on that code, not jump back to the pad's centre. Pictures (st.image)
+have square corners: a rounded corner hides the corner pixels of an 8x8 image.
+
+Skipped when /usr/bin/chromium (or playwright) is missing, unless LATENT_LAB_REQUIRE_E2E=1.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from tests.e2e.support import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+HOOK = "window.__latentLabLive"  # the live element's debug hook (dashboard/live/live.js)
+
+
+@pytest.fixture(scope="module")
+def app_url(request, tmp_path_factory):
+    browser_or_skip()
+    store = tmp_path_factory.mktemp("truth") / "checkpoints"
+    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)  # the app may write: a copy
+    with running_app(app_env(store)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def page():
+    browser_or_skip()
+    with chromium_page(1400, 2000) as page:
+        yield page
+
+
+def ready_pad(page, marker: str = "") -> str:
+    """The key of the playground's pad whose key contains ``marker``, once it has painted."""
+    page.wait_for_function(f"(m) => {HOOK} && Object.keys({HOOK}.instances).some(k => k.startsWith('pg_pad_') "
+                           f"&& k.includes(m) && {HOOK}.instances[k].ready)", arg=marker, timeout=120_000)
+    return page.evaluate(f"(m) => Object.keys({HOOK}.instances).find(k => k.startsWith('pg_pad_') && k.includes(m) "
+                         f"&& {HOOK}.instances[k].ready)", marker)
+
+
+def test_a_click_on_the_pad_keeps_its_marker_on_the_pinned_code(app_url, page):
+    page.goto(f"{app_url}/playground")
+    wait_for_app(page, 120_000)
+    key = ready_pad(page)
+    pad = page.locator(f".ll-root[data-key='{key}'] canvas.ll-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7)  # far from the centre
+    clicked = page.evaluate(f"(k) => {HOOK}.instances[k].params()", key)
+    code = page.evaluate(f"(k) => {HOOK}.instances[k].code()", key)
+    # the click reruns the page: it starts from the pinned code, and a new pad is drawn
+    again = ready_pad(page, "_sent")
+    wait_for_app(page, 120_000)
+    shown = page.evaluate(f"(k) => {HOOK}.instances[k].params()", again)
+    np.testing.assert_allclose(shown, clicked, atol=1e-3, err_msg="the marker jumped away from the pinned code")
+    np.testing.assert_allclose(page.evaluate(f"(k) => {HOOK}.instances[k].code()", again), code, atol=1e-3)
+    readout = page.locator(f".ll-root[data-key='{again}'] .ll-range").inner_text()
+    assert "pinned" in readout, readout
+
+
+def test_pictures_have_square_corners(app_url, page):
+    page.goto(f"{app_url}/explore")
+    wait_for_app(page, 120_000)
+    page.locator("[data-testid='stImageContainer'] img").first.wait_for(timeout=120_000)
+    radii = page.evaluate("() => [...document.querySelectorAll(\"[data-testid='stImageContainer'] img\")]"
+                          ".map(img => getComputedStyle(img).borderTopLeftRadius)")
+    assert radii and set(radii) == {"0px"}, sorted(set(radii))

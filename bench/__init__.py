@@ -13,6 +13,7 @@ PARTS: dict[str, str] = {
     "classroom": "bench.classroom",
     "live": "bench.live_decode",
     "fuzz": "bench.fuzz_uploads",
+    "links": "bench.fuzz_links",
     "coldpages": "bench.cold_pages",
     "upload": "bench.upload_zip",
     "bigfolder": "bench.big_folder",

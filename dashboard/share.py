@@ -27,11 +27,12 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+from dashboard import presenter
 from dashboard.policy import policy
 from dashboard.text import md
 
 #: URL parameters in the order a link shows them
-ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "code")
+ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "code", "step", "present")
 MAX_CODE = 64  # a longer code is not put into a URL
 #: a link's code values must lie within +-this: every family's codes stay within a few hundred (PCA of
 #: [0, 1] pixels is bounded by the image's norm, 28 on MNIST), and float32 (what decoders take) overflows
@@ -122,6 +123,8 @@ def open_link() -> None:
     if link is None:
         return
     state[_NOTES] = []
+    if presenter.KEY in link:  # ?present=1: presenter view (the sidebar's toggle takes over from here)
+        state[presenter.KEY] = link[presenter.KEY] == "1"
     choice = link.get("dataset")
     if choice is None:
         return
@@ -317,6 +320,8 @@ def current() -> dict[str, str]:
             params["size"] = str(int(state["folder_size"]))
         if state.get("folder_rgb"):
             params["rgb"] = "1"
+    if presenter.is_on():
+        params[presenter.KEY] = "1"
     for name, key in state.get(_KEYS, {}).items():
         text = _format(name, state.get(key))
         if text is not None:

@@ -15,7 +15,7 @@ from core.config import ConfigError, DataConfig
 from core.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
 from core.records import ModelRecord, unique_labels
-from dashboard import figures, resources
+from dashboard import figures, presenter, resources
 from dashboard.policy import REFUSED, Policy, policy
 from dashboard.text import md
 
@@ -46,6 +46,7 @@ def sidebar() -> Selection:
     """The dataset picker shared by every page (its widgets live in the entry script, so the choice
     persists across pages)."""
     with st.sidebar:
+        presenter.toggle()
         st.markdown("### Data")
         choice = st.selectbox("Dataset", list(DATASET_CHOICES), key="dataset_choice",
                               format_func=DATASET_CHOICES.get,
@@ -80,7 +81,7 @@ def sidebar() -> Selection:
                            if not rules.shared_folders() else "Pick one of the shared folders in the sidebar.")
         else:
             config = DataConfig(choice)
-        if rules.shows_server_paths:  # the server's own folders are nobody's business in a shared room
+        if rules.shows_server_paths and not presenter.is_on():  # the server's folders are nobody's business in a room
             st.caption(f"Data directory in use: {md(resources.data_dir_in_use(data_dir or None))}")
             st.caption(f"Model cache: {md(resources.store().root)}")
         training_panel()
@@ -309,7 +310,7 @@ def picture(png: bytes, caption: str | None = None) -> None:
 
 def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> None:
     """One (C, H, W) image, crisp (nearest-neighbour up-scaling)."""
-    picture(figures.png(array, size), caption=caption)
+    picture(figures.png(array, presenter.image_px(size)), caption=caption)
 
 
 def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") -> None:
@@ -317,4 +318,4 @@ def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") ->
     left, right = st.columns([1, 5], vertical_alignment="center")
     left.markdown(f"**{md(label)}**" + (f"  \n{note}" if note else ""))  # note: the page's own markdown
     with right:
-        picture(figures.mosaic(images, cell=cell))
+        picture(figures.mosaic(images, cell=presenter.image_px(cell)))

@@ -72,6 +72,7 @@ from core.analysis.latent import (
                                        range_excess,
                                        sample_prior,
                                        slider_maps,
+                                       slider_specs,
                                        slider_values_to_code,
 )
 
@@ -81,7 +82,7 @@ __all__ = [
     "trustworthiness_score", "silhouette", "map_grid", "decode_pixel_map", "coordinates_table",
     "LatentStats", "latent_stats", "latent_stats_from_codes", "code_along_directions", "decode_code",
     "outside_range", "far_outside_range", "range_excess", "interpolate", "interpolate_codes", "latent_grid",
-    "sample_prior", "slider_values_to_code", "matching_move", "slider_maps", "plane_through", "slider_maps", "plane_through",
+    "sample_prior", "slider_values_to_code", "matching_move", "slider_maps", "slider_specs", "plane_through",
     "denoising_table", "denoise_examples",
     "rate_distortion_table", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "compressed_examples",
     "subset_index", "mean_quality",

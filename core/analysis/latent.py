@@ -352,6 +352,53 @@ def matching_move(stats: LatentStats, pca_stats: LatentStats, base_code, pca_bas
 
 
 @dataclass(frozen=True)
+class SliderSpec:
+    """One playground slider: its label, range, start value and help text."""
+
+    label: str
+    low: float
+    high: float
+    value: float
+    help: str
+
+
+def slider_specs(stats: LatentStats, base_code, by_dimension: bool) -> list[SliderSpec]:
+    """The sliders that move a code: one per code coordinate (``by_dimension``), else one per principal
+    direction of the training codes; each reaches 50 % of the data's range beyond it on both sides (and
+    always reaches the start value, which may lie outside).
+
+    Parameters
+    ----------
+    stats : LatentStats
+    base_code : array, shape (d,)
+        Where the sliders start.
+    by_dimension : bool
+
+    Returns
+    -------
+    list of SliderSpec
+        d specs (``by_dimension``) or one per principal direction.
+    """
+    base = np.asarray(base_code, np.float32).reshape(-1)
+    if by_dimension:
+        low, high = np.asarray(stats.low, float), np.asarray(stats.high, float)
+        raw = [(f"code {i + 1}", low[i], high[i], float(base[i]), f"data range {low[i]:.2f} .. {high[i]:.2f}")
+               for i in range(len(base))]
+    else:
+        lows, highs = np.asarray(stats.direction_low, float), np.asarray(stats.direction_high, float)
+        projection = stats.project(base)
+        raw = [(f"direction {k + 1}", lows[k], highs[k], float(projection[k]),
+                f"position along principal direction {k + 1} of the training codes, measured from their mean "
+                f"(data range {lows[k]:.2f} .. {highs[k]:.2f})") for k in range(len(lows))]
+    specs = []
+    for label, low, high, value, help_text in raw:
+        span = max(high - low, 1e-3)
+        specs.append(SliderSpec(label, float(min(low - 0.5 * span, value)), float(max(high + 0.5 * span, value)),
+                                value, help_text))
+    return specs
+
+
+@dataclass(frozen=True)
 class SliderMaps:
     """The playground's sliders as two affine maps, for a decoder that runs elsewhere (the browser).
 

@@ -1,0 +1,89 @@
+"""Presenter view: the dashboard shown on a projector to a class. One switch (the sidebar toggle, or
+``?present=1`` in a link), checked here and nowhere else.
+
+In presenter view the sidebar starts collapsed and shows no server paths, body type is twice its
+size, pictures are twice as large, metric labels wrap instead of being cut, install hints are hidden,
+and each page has a *Reset everything* button that returns it to its defaults after a demo.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+KEY = "present"  # the sidebar toggle's key; the link parameter has the same name
+SCALE = 2  # pictures and body type, relative to the normal view
+LIVE_LIMIT = 260  # CSS pixels: a live image and its sliders fit 1280x720 at 150 % zoom (480 CSS pixels high)
+
+CSS = """
+<style>
+/* body text, captions, widget labels, metric labels and values: twice their size */
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
+[data-testid="stMain"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p,
+[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 2rem !important; line-height: 1.3 !important; }
+/* captions under pictures: larger, but they must fit under a row of small images */
+[data-testid="stMain"] [data-testid="stImageCaption"] { font-size: 1.3rem !important; line-height: 1.2 !important; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.6rem !important; }
+/* metric labels wrap: never cut to "Test MS..." */
+[data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
+  overflow: visible !important; text-overflow: clip !important; }
+[data-testid="stMain"] h1 { font-size: 3rem !important; padding-top: 0 !important; }
+[data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2rem !important; padding: 0 !important; }
+/* less empty space above the page: the plot belongs on the first screen */
+[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; max-width: 100% !important; }
+</style>
+"""
+
+
+def is_on() -> bool:
+    """Whether this session is in presenter view."""
+    return bool(st.session_state.get(KEY, False))
+
+
+def take_link() -> None:
+    """app.py, before the page config: ``?present=1`` in a link switches presenter view on (and ``0`` off)."""
+    value = st.query_params.get(KEY)
+    if value is not None:
+        st.session_state[KEY] = value == "1"
+
+
+def sidebar_state() -> str:
+    """``st.set_page_config``'s ``initial_sidebar_state``: collapsed in presenter view."""
+    return "collapsed" if is_on() else "auto"
+
+
+def toggle() -> None:
+    """The sidebar switch."""
+    st.toggle("Presenter view", key=KEY, help="For a projector: bigger type and pictures, the sidebar folded away, "
+                                               "no server details. Also `?present=1` in a link.")
+
+
+def style() -> None:
+    """Presenter view's CSS (nothing in the normal view)."""
+    if is_on():
+        st.html(CSS)
+
+
+def image_px(px: int, limit: int | None = None) -> int:
+    """The on-screen size of a picture drawn ``px`` wide in the normal view (at most ``limit`` in
+    presenter view: a live image must fit a projector's screen with its sliders)."""
+    if not is_on():
+        return px
+    return px * SCALE if limit is None else max(px, min(px * SCALE, limit))
+
+
+def reset_button(page_keys: tuple[str, ...] | None = None) -> None:
+    """*Reset everything*: forget this page's widget values (keys starting with one of ``page_keys``,
+    or every key but the dataset's and the presenter switch) and rerun, so the page is back at its
+    defaults after a demo."""
+    if st.button("Reset everything", key="presenter_reset", icon=":material/restart_alt:",
+                 help="Back to this page's defaults (the dataset stays)"):
+        keep = {KEY, "dataset_choice", "folder_path", "folder_pick", "upload_pick", "folder_size", "folder_rgb",
+                "data_dir", "selection"}
+        for name in list(st.session_state):
+            if name in keep or name.startswith("_share"):
+                continue
+            if page_keys is None or name.startswith(page_keys):
+                del st.session_state[name]
+        st.rerun()

@@ -1,0 +1,80 @@
+"""Lesson: "PCA vs autoencoders" in eight steps, one screen each, for a class (see dashboard/lesson/steps.py)."""
+
+import streamlit as st
+
+from core.records import ModelRecord
+from dashboard import presenter, resources, share, ui
+from dashboard.lesson.elements import ELEMENTS, StepContext
+from dashboard.lesson.steps import LESSON, LessonStep, ModelNeed
+from dashboard.text import md
+
+KEY = "lesson_step"
+SLUGS = [step.slug for step in LESSON]
+
+
+def model_for(need: ModelNeed, dataset) -> ModelRecord | None:
+    """The cached model a step shows: the default zoo's model when it is there, else the newest cached
+    model of the same family, size and noise (e.g. one trained on the Train page)."""
+    zoo = [z.record for z in resources.zoo(dataset) if z.record is not None]
+    cached = [r for r in resources.cached_models(dataset.config)]
+    for records in (zoo, cached):
+        match = [r for r in records if r.family == need.family and r.latent_dim == need.latent_dim
+                 and (r.train.noise is not None) == need.denoising]
+        if match:
+            return match[0]
+    return None
+
+
+def missing_model(step: LessonStep, dataset) -> None:
+    """The step's model is not cached: say which command trains it."""
+    need = step.model
+    name = dataset.config.name
+    zoo = any(z.model.family == need.family and z.model.latent_dim == need.latent_dim
+              and (z.train.noise is not None) == need.denoising for z in resources.zoo(dataset))
+    st.info(f"This step shows a **{md(need.family)}** autoencoder with a {need.latent_dim}-number code"
+            + (" trained on noisy images" if need.denoising else "") + f", and none is cached for **{md(name)}** yet. "
+            + ("Train the default models with the button on Home, or on the command line:" if zoo else
+               "Train it on the Train page, or on the command line:"), icon=":material/school:")
+    st.code((f"python -m core zoo --dataset {name}" if zoo else need.train_command(name)), language="bash")
+
+
+def step_bar(index: int) -> None:
+    """Back, the step's number and title, Next: one row, so the view below starts on the first screen."""
+    back, title, forward = st.columns([1, 10, 1], vertical_alignment="center")
+    if back.button("", key="lesson_back", icon=":material/arrow_back:", disabled=index == 0, help="Back"):
+        st.session_state[KEY] = SLUGS[index - 1]
+        st.rerun()
+    if forward.button("", key="lesson_next", icon=":material/arrow_forward:", disabled=index == len(LESSON) - 1,
+                      help="Next"):
+        st.session_state[KEY] = SLUGS[index + 1]
+        st.rerun()
+    title.subheader(f"{index + 1}/{len(LESSON)} · {LESSON[index].title}")
+
+
+def step_picker() -> None:
+    """Every step by number, to jump (below the step's words)."""
+    st.segmented_control("Step", SLUGS, key=KEY, label_visibility="collapsed",
+                         format_func=lambda slug: f"{SLUGS.index(slug) + 1}. {LESSON[SLUGS.index(slug)].title}")
+
+
+dataset = ui.dataset_or_stop()
+page = ui.Page(dataset, ui.selection(), [])
+share.view(page, step=KEY, choices={"step": SLUGS})
+if st.session_state.get(KEY) not in SLUGS:
+    st.session_state[KEY] = SLUGS[0]
+index = SLUGS.index(st.session_state[KEY])
+step = LESSON[index]
+
+step_bar(index)
+record = None
+if step.model is not None:
+    record = model_for(step.model, dataset)
+if step.model is not None and record is None:
+    missing_model(step, dataset)
+else:
+    ELEMENTS[step.element](StepContext(dataset, page.selection, record, step.settings))
+st.markdown(f":material/visibility: **What to notice:** {step.notice}")
+st.markdown(f":material/record_voice_over: **Ask the class:** {step.question}")
+step_picker()
+if presenter.is_on():
+    presenter.reset_button(("lesson_",))

@@ -6,8 +6,8 @@ import streamlit as st
 from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
 from core.records import ModelRef
 from core.samples import MAX_SLIDER_DIMS
-from core.zoo import first_choice_record
 from core.words import a_or_an
+from core.zoo import first_choice_record
 from dashboard import figures, live, resources, share, ui
 
 EXPLAINER = (
@@ -161,7 +161,6 @@ try:
 except Exception as exc:  # noqa: BLE001 - an export that fails leaves the server path, said on the page
     model_onnx = pca_onnx = None
     live_ok = False
-        start_uv = base  # the pad is the code plane itself
     st.caption(f"The decoder could not be prepared for your browser ({type(exc).__name__}).")
 if live_ok:
     live_playground()
@@ -181,6 +180,7 @@ if live_ok:
     codes, labels = resources.test_codes(sel.config, sel.data_dir, entry.ref)
     if entry.latent_dim == 2:
         origin, plane, points = np.zeros(2, np.float32), np.eye(2, dtype=np.float32), codes
+        start_uv = base  # the pad is the code plane itself
         st.caption("Each faint dot is a test image's code, coloured by class. Move the pointer over the pad: the "
                    "decoder draws the code under it. Click to pin it and start the sliders from there.")
     else:

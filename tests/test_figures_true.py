@@ -202,3 +202,12 @@ def test_train_and_compare_say_which_test_images_their_ssim_is_measured_on(env):
     assert "all 360 test images" in ssim.proto.help and "fixed sample of 100" in ssim.proto.help
     compare = start("compare")
     assert any("SSIM on a fixed sample of 100 of them" in t for t in _texts(compare))
+
+
+def test_the_browser_paints_classes_in_the_figures_palette():
+    import re
+    from pathlib import Path
+
+    source = (Path(figures.__file__).parent / "live" / "live.js").read_text()
+    palette = re.search(r"const PALETTE = \[(.*?)\];", source, re.S).group(1)
+    assert re.findall(r'"(#[0-9a-fA-F]{6})"', palette) == figures.PALETTE, "one palette: live.js keeps a copy"

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from dashboard.presenter import LIVE_LIMIT, image_px  # larger on a projector
+
 HERE = Path(__file__).resolve().parent
 NAME = "latent_lab_live"
 #: where the browser finds the runtime; None: next to Streamlit's own bundle, /app/static/vendor/...
@@ -201,7 +203,7 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
         specs.append({"label": str(name), "low": low, "high": high, "value": min(high, max(low, current)),
                       "step": float(step) if step else (high - low) / 200.0})
     main = _decoder_spec(model_id, base_code, directions, image_shape, label)
-    data = {"kind": "decoder", "main": main, "sliders": specs, "display_px": int(display_px),
+    data = {"kind": "decoder", "main": main, "sliders": specs, "display_px": image_px(int(display_px), LIVE_LIMIT),
             "side": _side_spec(side, k, image_shape), "ranges": _ranges(ranges, range_space, len(main["origin"]), k)}
     models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
     return _mount(key, data, models)
@@ -232,12 +234,12 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
         A second decoder moved by (u, v) too (its ``directions`` has shape (2, d2)).
     pad_px : int
         Side of the square pad on screen.
-
-    Returns
     pinned : (u, v), optional
         A code pinned before this pad was drawn (e.g. the code the page now starts from, pinned by a click
         on an earlier pad): the pinned marker and the decoded image start there instead of the pad's
         centre. A click on this pad replaces it.
+
+    Returns
     -------
     LiveResult
         ``code`` (d,) and ``params`` (u, v) of the last click (the pinned code), or None before any.
@@ -266,7 +268,7 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
             "side": _side_spec(side, 2, image_shape), "points": np.round(points, 4).tolist(),
             "labels": None if labels is None else [int(v) for v in labels], "extent": extent,
             "pinned": released, "start": released or [(extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2],
-            "pad_px": int(pad_px), "display_px": int(display_px), "ranges": None}
+            "pad_px": image_px(int(pad_px), LIVE_LIMIT), "display_px": image_px(int(display_px), LIVE_LIMIT), "ranges": None}
     models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
     return _mount(key, data, models)
 
@@ -302,7 +304,7 @@ def interpolation_scrubber(key: str, model_onnx: bytes, model_id: str, image_sha
     released = _released_params(key, model_id, 1)
     data = {"kind": "scrubber", "main": _decoder_spec(model_id, code_a, (code_b - code_a)[None], image_shape, label),
             "side": _side_spec(side, 1, image_shape), "t": float(released[0] if released else min(1.0, max(0.0, t))),
-            "step": float(step), "display_px": int(display_px), "label": "t", "ranges": None}
+            "step": float(step), "display_px": image_px(int(display_px), LIVE_LIMIT), "label": "t", "ranges": None}
     models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
     return _mount(key, data, models)
 

@@ -3,12 +3,13 @@
 import numpy as np
 import streamlit as st
 
-from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_maps, slider_values_to_code
+from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_values_to_code
+from core.analysis import slider_specs as core_slider_specs
 from core.records import ModelRef
 from core.samples import MAX_SLIDER_DIMS
 from core.words import a_or_an
 from core.zoo import first_choice_record
-from dashboard import figures, live, resources, share, ui
+from dashboard import elements, figures, live, resources, share, ui
 
 EXPLAINER = (
     "The **decoder** turns a short code back into an image. Here you set the code yourself: each slider "
@@ -73,21 +74,8 @@ base_projection = stats.project(base)  # where the start sits along each princip
 
 
 def slider_specs():
-    """(label, low, high, start, help) per slider; sliders reach 50% beyond the data's range."""
-    if by_dimension:
-        low, high = np.asarray(stats.low, float), np.asarray(stats.high, float)
-        specs = [(f"code {i + 1}", low[i], high[i], float(base[i]), "data range "
-                  f"{low[i]:.2f} .. {high[i]:.2f}") for i in range(entry.latent_dim)]
-    else:
-        lows, highs = np.asarray(stats.direction_low, float), np.asarray(stats.direction_high, float)
-        specs = [(f"direction {k + 1}", lows[k], highs[k], float(base_projection[k]),
-                  f"position along principal direction {k + 1} of the training codes, measured from their mean "
-                  f"(data range {lows[k]:.2f} .. {highs[k]:.2f})") for k in range(len(lows))]
-    widened = []
-    for label, low, high, value, help_text in specs:
-        span = max(high - low, 1e-3)
-        widened.append((label, min(low - 0.5 * span, value), max(high + 0.5 * span, value), value, help_text))
-    return widened
+    """(label, low, high, start, help) per slider (:func:`core.analysis.slider_specs`)."""
+    return [(s.label, s.low, s.high, s.value, s.help) for s in core_slider_specs(stats, base, by_dimension)]
 
 
 def code_panel(code, nonce: int, range_note: bool = True) -> None:
@@ -116,14 +104,7 @@ def live_playground():
     """The sliders decode in the browser on every move (model and PCA); Python hears on release."""
     nonce = st.session_state.get("pg_nonce", 0)
     specs = slider_specs()
-    maps = slider_maps(stats, pca_stats, base, pca_base, by_dimension)
-    widen = 0.25 * (stats.high - stats.low)  # the server's warning tolerance, per coordinate
-    result = live.live_decoder(
-        f"pg_live_{entry.name}_{start_id}_{nonce}", model_onnx, resources.browser_id(sel.config, entry.ref),
-        dataset.image_shape, [spec[:4] for spec in specs], base_code=maps.origin, directions=maps.directions,
-        side=live.Side(pca_onnx, resources.browser_id(sel.config, pca_ref), maps.pca_origin, maps.pca_directions,
-                       f"PCA (d={entry.latent_dim}), the same move"),
-        ranges=(stats.low - widen, stats.high + widen), label=f"{entry.method} decodes this code", display_px=220)
+    result = elements.live_code_sliders(f"pg_live_{entry.name}_{start_id}_{nonce}", sel, dataset, entry, base, pca_base)
     if not result.ok:  # the browser cannot run the decoder: today's server path, said in one line
         st.session_state["pg_live_ok"] = False
         st.rerun()

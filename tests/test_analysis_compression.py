@@ -7,8 +7,8 @@ import io
 import numpy as np
 import pytest
 
-from core.analysis import compressed_examples, jpeg_roundtrip, quantize_codes, rate_distortion_table, symbol_entropy_bits
-from core.analysis.compression import JPEG_SUBSAMPLING
+from core.analysis import choose_at_budget, decode_at_settings, jpeg_roundtrip, quantize_codes, rate_distortion_table, symbol_entropy_bits
+from core.analysis.compression import JPEG_SUBSAMPLING, rd_view
 from core.reducers import PCAReducer
 
 
@@ -58,15 +58,17 @@ def test_jpeg_handles_colour(rng):
     assert decoded.shape == images.shape and len(sizes) == 3
 
 
-def test_compressed_examples_respect_the_budget(digits):
+def test_the_setting_at_a_budget_respects_it(digits):
     pca = PCAReducer(8).fit(digits.train.images)
-    out = compressed_examples(digits, {"PCA": pca}, budget_bits=40, n_images=4)
-    assert set(out) == {"original", "PCA", "JPEG"}
-    assert out["PCA"]["setting"] == "5 bit" and out["PCA"]["bits_per_image"] == 40 and not out["PCA"]["over_budget"]
-    assert out["PCA"]["images"].shape == (4, 1, 8, 8)
-    assert out["JPEG"]["over_budget"]  # no JPEG file is as small as 40 bits
-    rich = compressed_examples(digits, {"PCA": pca}, budget_bits=3000, n_images=4)
-    assert not rich["JPEG"]["over_budget"] and rich["JPEG"]["psnr"] > out["JPEG"]["psnr"]
+    view = rd_view(rate_distortion_table(digits, {"PCA": pca}, n_images=50))
+    out = choose_at_budget(view, 40).set_index("method")
+    assert out.loc["PCA", "setting"] == "5 bit" and out.loc["PCA", "bits_per_image"] == 40
+    assert not out.loc["PCA", "over_budget"]
+    assert out.loc["JPEG", "over_budget"] and out.loc["JPEG", "setting"] == "q5"  # no JPEG file is as small as 40 bits
+    rich = choose_at_budget(view, 3000).set_index("method")
+    assert not rich.loc["JPEG", "over_budget"] and rich.loc["JPEG", "psnr"] > out.loc["JPEG", "psnr"]
+    pictures = decode_at_settings(digits, {"PCA": pca}, {"PCA": "5 bit", "JPEG": "q5"}, np.arange(4))
+    assert set(pictures) == {"original", "PCA", "JPEG"} and pictures["PCA"].shape == (4, 1, 8, 8)
 
 
 # --- colour ---------------------------------------------------------------------------------------------
@@ -118,6 +120,7 @@ def test_rate_distortion_on_colour_counts_bits_and_quality_over_three_channels(c
     assert rows.loc["q50", "bits_per_image"] == pytest.approx(8 * sizes.mean())
     mse = ((decoded - images) ** 2).mean(axis=(1, 2, 3))  # per value, over all 3 x 32 x 32
     assert rows.loc["q50", "psnr"] == pytest.approx(float(np.mean(10 * np.log10(1 / mse))), rel=1e-4)
-    out = compressed_examples(colour, {"PCA": pca}, budget_bits=64, n_images=3)
-    assert all(out[k]["images"].shape == (3, 3, 32, 32) for k in ("original", "PCA", "JPEG"))
-    assert out["JPEG"]["over_budget"], "no colour JPEG file fits in 64 bits"
+    out = decode_at_settings(colour, {"PCA": pca}, {"PCA": "8 bit", "JPEG": "q5"}, np.arange(3))
+    assert all(out[k].shape == (3, 3, 32, 32) for k in ("original", "PCA", "JPEG"))
+    chosen = choose_at_budget(rd_view(rows.reset_index()), 64).set_index("method")
+    assert chosen.loc["JPEG", "over_budget"], "no colour JPEG file fits in 64 bits"

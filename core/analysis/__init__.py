@@ -17,7 +17,8 @@ Each function takes reducers (PCA or autoencoders, see :mod:`core.reducers`) and
 
 from core.analysis._common import mean_quality, subset_index
 from core.analysis.compression import (
-                                       compressed_examples,
+                                       choose_at_budget,
+                                       decode_at_settings,
                                        jpeg_roundtrip,
                                        quantize_codes,
                                        rate_distortion_table,
@@ -84,7 +85,7 @@ __all__ = [
     "outside_range", "far_outside_range", "range_excess", "interpolate", "interpolate_codes", "latent_grid",
     "sample_prior", "slider_values_to_code", "matching_move", "slider_maps", "slider_specs", "plane_through",
     "denoising_table", "denoise_examples",
-    "rate_distortion_table", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "compressed_examples",
+    "rate_distortion_table", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "choose_at_budget", "decode_at_settings",
     "subset_index", "mean_quality",
     "nearest_neighbours", "neighbours_of", "baseline_for", "class_means", "Walk", "attribute_walk", "Analogy", "analogy",
     "Traversal", "traversal_grid", "eigen_images", "UnitMoves", "unit_moves", "centred_on_grey",

@@ -37,7 +37,6 @@ import numpy as np
 import pandas as pd
 
 from core.analysis._common import mean_quality, subset_index
-from core.metrics import per_image_psnr
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
@@ -330,55 +329,6 @@ def decode_at_settings(dataset: Dataset, reducers: Mapping[str, Reducer], settin
     return out
 
 
-def compressed_examples(dataset: Dataset, reducers: dict[str, Reducer], budget_bits: float = 64.0, n_images: int = 8, seed: int = 0,
-                        jpeg_qualities=DEFAULT_JPEG_QUALITIES, index=None) -> dict[str, dict]:
-    """Test images compressed by every method at (about) one bit budget, for the Compression page.
-
-    Codes get ``b = floor(budget_bits / latent_dim)`` bits per coordinate (at least 1, at most 16);
-    JPEG gets the highest quality whose mean file size (header included) fits the budget, or its
-    lowest quality when none fits (then ``over_budget`` is True).
-
-    Parameters
-    ----------
-    dataset : core.datasets.Dataset
-    reducers : dict of str -> fitted Reducer
-    budget_bits : float
-        Bits per image.
-    n_images : int
-        Test images to show (a seeded subsample) unless ``index`` is given.
-    seed : int
-    jpeg_qualities : iterable of int
-    index : array of int, optional
-        Rows of ``dataset.test`` to show.
-
-    Returns
-    -------
-    dict of str -> dict
-        ``"original"`` -> {"images"}; each reducer name and ``"JPEG"`` -> {"images" (n, C, H, W),
-        "setting", "bits_per_image", "psnr", "over_budget"}.
-    """
-    rows = subset_index(len(dataset.test), n_images, seed) if index is None else np.asarray(index)
-    images = dataset.test.images[rows]
-    out: dict[str, dict] = {"original": {"images": images}}
-    for name, reducer in reducers.items():
-        d = int(reducer.latent_dim_)
-        b = int(min(16, max(1, budget_bits // d)))
-        low, high = _code_ranges(reducer, dataset.train.images, seed)
-        decoded = reducer.decode(quantize_codes(reducer.encode(images), b, low, high)[0])
-        out[name] = {"images": decoded, "setting": f"{b} bit", "bits_per_image": float(b * d),
-                     "psnr": float(per_image_psnr(images, decoded).mean()), "over_budget": b * d > budget_bits}
-    qualities = sorted(jpeg_qualities)
-    choice = None
-    for q in qualities:
-        decoded, sizes = jpeg_roundtrip(images, q)
-        if choice is None or 8.0 * sizes.mean() <= budget_bits:
-            choice = (q, decoded, 8.0 * float(sizes.mean()))
-    q, decoded, bits = choice
-    out["JPEG"] = {"images": decoded, "setting": f"q{q}", "bits_per_image": bits,
-                   "psnr": float(per_image_psnr(images, decoded).mean()), "over_budget": bits > budget_bits}
-    return out
-
-
 __all__ = ["RD_COLUMNS", "JPEG_SUBSAMPLING", "quantize_codes", "symbol_entropy_bits", "jpeg_roundtrip", "rate_distortion_table",
-           "compressed_examples", "code_rd_rows", "jpeg_rd_rows", "rd_frame", "rd_view", "choose_at_budget", "raw_bits",
+           "code_rd_rows", "jpeg_rd_rows", "rd_frame", "rd_view", "choose_at_budget", "raw_bits",
            "decode_at_settings", "code_setting", "jpeg_setting", "setting_level"]

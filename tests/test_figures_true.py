@@ -151,6 +151,10 @@ def test_denoising_page_says_why_level_zero_has_no_point(env):
     curve = next(df.value for df in at.dataframe if "psnr" in df.value)
     assert np.isinf(curve[(curve["method"] == "noisy") & (curve["level"] == 0)]["psnr"]).all()
     assert not (curve["psnr"] == 100).any()
+    at.slider(key="dn_level").set_value(0.0).run()
+    no_exception(at)
+    assert "PSNR infinite (no error) · SSIM 1.00" in _texts(at), "the noisy column at level 0 (was 'PSNR 100.0 dB')"
+    assert not any("100.0 dB" in t for t in _texts(at))
 
 
 # --- Compare ----------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 import streamlit as st
@@ -32,7 +32,8 @@ from dashboard.policy import policy
 from dashboard.text import md
 
 #: URL parameters in the order a link shows them
-ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "code", "step", "present")
+ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "point", "code", "step",
+         "measure", "from", "to", "amount", "a", "b", "c", "noise", "level", "count", "quality", "budget", "present")
 MAX_CODE = 64  # a longer code is not put into a URL
 #: a link's code values must lie within +-this: every family's codes stay within a few hundred (PCA of
 #: [0, 1] pixels is bounded by the image's norm, 28 on MNIST), and float32 (what decoders take) overflows
@@ -283,6 +284,48 @@ def _restore_code(text: str, record, key: str) -> None:
                       "from a test image instead.")
         return
     st.session_state[key] = {"model": record.name, "code": code, "source": SOURCE}
+
+
+def take(name: str, key: str, parse: Callable[[str], object] = str, allowed: Collection | None = None,
+         bounds: tuple[float, float] | None = None) -> None:
+    """Before a widget whose key is known only where it is drawn (it depends on other choices): a link's
+    ``name`` into ``key``, parsed and checked; a bad value keeps the default, with a calm note right there.
+
+    Parameters
+    ----------
+    name : str
+        The URL parameter (one of :data:`ORDER`).
+    key : str
+        The widget's session-state key.
+    parse : callable
+        Text -> value (``int``, ``float``, ``str``); a ValueError means "not valid here".
+    allowed : collection, optional
+        The values the widget offers.
+    bounds : (low, high), optional
+        The range of a numeric widget (inclusive); values must also be finite.
+    """
+    link = st.session_state.get(_LINK)
+    if link is None or name not in link:
+        return
+    try:
+        value = parse(link[name])
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(name)
+    except (TypeError, ValueError, OverflowError):
+        value = None
+    fits = value is not None and (allowed is None or value in allowed) and (
+        bounds is None or bounds[0] <= value <= bounds[1])
+    if not fits:
+        st.info(f"The link's {name} **{md(link[name])}** is not available here: showing the default.",
+                icon=":material/link:")
+        return
+    st.session_state[key] = value
+
+
+def keep(**values) -> None:
+    """After a page read its widgets: values for the link whose keys the page chose as it went (see
+    :func:`take`); written into the URL when the page ends. None leaves a value out."""
+    st.session_state.setdefault(_EXTRA, {}).update(values)
 
 
 # --- writing the view back --------------------------------------------------------------------------

@@ -187,3 +187,48 @@ def test_generated_links_open_calmly(models):
         at.query_params = params
         at.switch_page(f"views/{page}.py").run()
         assert unsafe_findings(at, params) == [], (page, params)
+
+
+def _reopened(page: str, at: AppTest) -> AppTest:
+    """A new session opened from the link ``at`` shows now."""
+    return open_link(page, **dict(at.query_params))
+
+
+def test_links_carry_every_setting_a_teacher_sets(models):
+    """Explore's class pair, distance and a/b/c; Denoising's noise kind and level; Compression's bit
+    counting, quality and budget; Compare's measure: set, copied, reopened in a new session."""
+    at = open_link("explore")
+    index = at.number_input(key="ex_image").value
+    for key, value in [(f"ex_from_{index}", 3), ("ex_amount", 1.5)]:
+        (at.selectbox(key=key) if key.startswith("ex_from") else at.slider(key=key)).set_value(value).run()
+    to_key = next(s.key for s in at.selectbox if s.key.startswith(f"ex_to_{index}_"))
+    at.selectbox(key=to_key).set_value(7).run()
+    at.number_input(key=f"ex_a_{index}").set_value(11).run()
+    assert {k: at.query_params[k] for k in ("from", "to", "amount", "a")} == {"from": "3", "to": "7", "amount": "1.5", "a": "11"}
+    again = _reopened("explore", at)
+    assert again.selectbox(key=f"ex_from_{index}").value == 3 and again.selectbox(key=f"ex_to_{index}_3").value == 7
+    assert again.slider(key="ex_amount").value == 1.5 and again.number_input(key=f"ex_a_{index}").value == 11
+
+    at = open_link("denoising")
+    at.selectbox(key="dn_kind").set_value("salt_pepper").run()
+    at.slider(key="dn_level").set_value(0.55).run()
+    again = _reopened("denoising", at)
+    assert again.selectbox(key="dn_kind").value == "salt_pepper" and again.slider(key="dn_level").value == 0.55
+
+    at = open_link("compression")
+    at.radio(key="cp_count").set_value("entropy_bits_per_image").run()
+    at.radio(key="cp_metric").set_value("ssim").run()
+    at.select_slider(key="cp_budget").set_value(128).run()
+    again = _reopened("compression", at)
+    assert again.radio(key="cp_count").value == "entropy_bits_per_image" and again.radio(key="cp_metric").value == "ssim"
+    assert again.select_slider(key="cp_budget").value == 128
+
+    at = open_link("compare")
+    at.radio(key="cmp_metric").set_value("test_ssim").run()
+    assert _reopened("compare", at).radio(key="cmp_metric").value == "test_ssim"
+
+
+def test_a_bad_setting_in_a_link_keeps_the_default_with_a_note(models):
+    at = open_link("denoising", noise="lava", level="7")
+    assert at.selectbox(key="dn_kind").value == "gaussian" and at.slider(key="dn_level").value == 0.3
+    assert "lava" in infos(at) and "7" in infos(at)

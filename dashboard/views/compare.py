@@ -61,10 +61,13 @@ if st.button("Other test images", key="cmp_shuffle", icon=":material/shuffle:"):
     st.rerun()
 
 st.subheader("Error against latent size")
-metric = st.radio("Measure", ["test_mse", "test_psnr", "test_ssim"], horizontal=True, key="cmp_metric",
+MEASURES = ["test_mse", "test_psnr", "test_ssim"]
+share.take("measure", "cmp_metric", allowed=MEASURES)
+metric = st.radio("Measure", MEASURES, horizontal=True, key="cmp_metric",
                   format_func={"test_mse": "MSE (lower is better)",
                                "test_psnr": "PSNR dB, mean per image (higher is better)",
                                "test_ssim": "SSIM (higher is better)"}.get)
+share.keep(measure=metric)
 max_pca = pca_sizes_to_show(dataset.image_shape, len(dataset.train), dims)
 table = resources.error_table(sel.config, sel.data_dir, tuple(e.ref for e in entries), max_pca)
 st.plotly_chart(figures.error_vs_latent(table, metric), key="cmp_chart")

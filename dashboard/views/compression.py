@@ -6,7 +6,7 @@ from core.analysis import subset_index
 from core.analysis.compression import JPEG_SUBSAMPLING, choose_at_budget, rd_view
 from core.records import ModelRef, unique_labels
 from core.samples import RD_IMAGES
-from dashboard import figures, resources, ui
+from dashboard import figures, resources, share, ui
 
 STRIP_IMAGES = 8  # test images in the strip
 
@@ -29,6 +29,7 @@ page = ui.page("Compression", EXPLAINER, models=lambda r: r.train.noise is None,
 dataset, sel, entries = page.dataset, page.selection, page.models
 
 dims = sorted({e.latent_dim for e in entries})
+share.view(page, d="cp_dim")  # a shared link's view (latent size here; bit counting, quality, budget below)
 c1, c2 = st.columns([1, 3])
 latent_dim = c1.selectbox("Latent size d", dims, index=dims.index(8) if 8 in dims else len(dims) - 1, key="cp_dim")
 same = [e for e in entries if e.latent_dim == latent_dim]
@@ -44,13 +45,18 @@ for e in same:
 
 table = resources.rd_table(sel.config, sel.data_dir, models)
 c1, c2 = st.columns(2)
-count = c1.radio("Count bits as", ["bits_per_image", "entropy_bits_per_image"], horizontal=True, key="cp_count",
+COUNTS, QUALITIES = ["bits_per_image", "entropy_bits_per_image"], ["psnr", "ssim"]
+share.take("count", "cp_count", allowed=COUNTS)
+share.take("quality", "cp_metric", allowed=QUALITIES)
+count = c1.radio("Count bits as", COUNTS, horizontal=True, key="cp_count",
                  format_func={"bits_per_image": "stored size (d x b; whole JPEG file)",
                               "entropy_bits_per_image": "ideal entropy coding (JPEG without header)"}.get)
-metric = c2.radio("Quality", ["psnr", "ssim"], horizontal=True, key="cp_metric", format_func=str.upper)
+metric = c2.radio("Quality", QUALITIES, horizontal=True, key="cp_metric", format_func=str.upper)
 budgets = [8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192]
+share.take("budget", "cp_budget", int, allowed=budgets)
 budget = st.select_slider("Your bit budget per image", budgets, value=64, key="cp_budget",
                           help="The images below show what each method delivers for about this many bits")
+share.keep(count=count, quality=metric, budget=int(budget))
 plot = rd_view(table, count)  # the chart, the pictures and their notes all read these rows
 st.plotly_chart(figures.rate_distortion(plot, budget, metric, methods=line_methods), key="cp_chart")
 

@@ -35,13 +35,18 @@ with c1:
 plain = [e for e in resources.cached_models(dataset.config)
          if e.train.noise is None and e.latent_dim == dae.latent_dim]
 plain.sort(key=lambda e: e.family != dae.family)  # the same family first
-kind = c2.selectbox("Noise", ["gaussian", "salt_pepper", "masking"], key="dn_kind",
+NOISE_KINDS = ["gaussian", "salt_pepper", "masking"]
+share.take("noise", "dn_kind", allowed=NOISE_KINDS)  # a shared link's noise kind and level
+kind = c2.selectbox("Noise", NOISE_KINDS, key="dn_kind",
                     format_func={"gaussian": "gaussian", "salt_pepper": "salt and pepper", "masking": "masking"}.get)
 colour = dataset.image_shape[0] == 3
-level = c3.slider("Noise level", 0.0, 1.0 if kind == "gaussian" else 0.8, 0.3, 0.05, key="dn_level",
+max_level = 1.0 if kind == "gaussian" else 0.8
+share.take("level", "dn_level", float, bounds=(0.0, max_level))
+level = c3.slider("Noise level", 0.0, max_level, 0.3, 0.05, key="dn_level",
                   help="gaussian: standard deviation; the others: share of "
                        + ("values hit (each colour channel of each pixel on its own)" if colour else "pixels hit"))
 n_images = c4.slider("Images", 4, 12, 6, key="dn_n")
+share.keep(noise=kind, level=float(level))
 noise = NoiseConfig(kind, float(level))
 
 models = {"denoising AE": dae.ref}

@@ -121,9 +121,12 @@ else:
                   note="class means, decoded", slots=13)
 
     c1, c2, c3 = st.columns(3)
+    share.take("from", f"ex_from_{index}", int, allowed=present)  # a shared link's class pair and distance
     from_class = c1.selectbox("From class A", present, index=present.index(label) if label in present else 0,
                               format_func=class_name, key=f"ex_from_{index}")
     to_default = present[(present.index(from_class) + 1) % len(present)]
+    share.take("to", f"ex_to_{index}_{from_class}", int, allowed=present)
+    share.take("amount", "ex_amount", float, bounds=(0.25, 2.0))
     to_class = c2.selectbox("To class B", present, index=present.index(to_default), format_func=class_name,
                             key=f"ex_to_{index}_{from_class}")
     amount = c3.slider("How far", 0.25, 2.0, 1.0, 0.25, key="ex_amount",
@@ -164,10 +167,13 @@ else:
     same_class = [int(i) for i in np.flatnonzero(test.labels == label) if i != index]
     other = np.flatnonzero(test.labels == to_class)
     a1, a2, a3 = st.columns(3)
+    for name, key in (("a", f"ex_a_{index}"), ("b", f"ex_b_{index}"), ("c", f"ex_c_{index}_{to_class}")):
+        share.take(name, key, int, bounds=(0, n_test - 1))
     a = int(a1.number_input("a (test image #)", 0, n_test - 1, index, key=f"ex_a_{index}"))
     b = int(a2.number_input("b (test image #)", 0, n_test - 1, same_class[0] if same_class else index, key=f"ex_b_{index}"))
     c = int(a3.number_input("c (test image #)", 0, n_test - 1, int(other[0]) if len(other) else index,
                             key=f"ex_c_{index}_{to_class}"))
+    share.keep(**{"from": int(from_class), "to": int(to_class), "amount": float(amount), "a": a, "b": b, "c": c})
     trio = test.images[[a, b, c]]
     captions = [f"a: #{a}", f"b: #{b}", f"c: #{c}", "a - b + c"]
     captioned_row(entry.method, analogy(reducer, trio).images, captions, size=96, note="a, b, c rebuilt, then the sum", slots=8)

@@ -144,7 +144,7 @@ def test_train_page_trains_shows_architecture_and_deletes(env, tmp_path, monkeyp
     at.selectbox(key="tr_family").set_value("dense")
     at.number_input(key="tr_latent").set_value(3)
     at.number_input(key="tr_epochs_digits").set_value(1)
-    at.button(key="FormSubmitter:train_form-Train").click().run()
+    at.button(key="tr_train").click().run()
     no_exception(at)
     assert resources.jobs().wait(timeout=120)
     at.run()

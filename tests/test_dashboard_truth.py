@@ -84,3 +84,32 @@ def test_an_8_number_code_is_an_8_number_code(env):
     said = [c.value for c in at.caption if "-number code" in c.value]
     assert said and said[0].startswith("An 8-number code has no single plane"), said
     assert not [c for c in said if "A 8-number" in c or " a 8-number" in c]
+
+
+# --- Train -----------------------------------------------------------------------------------------
+def test_the_noise_level_shows_only_with_a_noise(env):
+    at = start("train")
+    no_exception(at)
+    assert at.selectbox(key="tr_noise").value == "none"
+    assert "Noise level" not in [s.label for s in at.slider], "no level to set for no noise"
+    at.selectbox(key="tr_noise").set_value("gaussian").run()
+    no_exception(at)
+    assert "Noise level" in [s.label for s in at.slider]
+
+
+def test_the_loss_chart_axes_fit_and_tick_plainly():
+    from core.methods import METHODS, default_model_config, objective_label
+    from dashboard import figures
+
+    history = [{"epoch": e, "train_loss": 0.3 / e, "val_loss": 0.31 / e, "val_mse": 0.05 / e} for e in range(1, 6)]
+    for name in METHODS:
+        fig = figures.loss_curve(history, loss_name=objective_label(default_model_config(name, 2)))
+        layout = fig.layout
+        # an axis title runs along the plot's height (340 px less title, legend and ticks): ~14 px type
+        for axis in (layout.yaxis, layout.yaxis2):
+            assert axis.automargin, "room for the tick labels and the title"
+            assert len(axis.title.text) * 0.6 * 14 <= 200, axis.title.text
+        # plotly.js syncs an overlaying axis's ticks to the left axis's grid unless told: 0.0296, 0.0427...
+        assert layout.yaxis2.tickmode == "auto"
+        assert any(objective_label(default_model_config(name, 2)) in trace.name for trace in fig.data), \
+            "the legend names what training minimises"

@@ -71,3 +71,28 @@ def test_pictures_have_square_corners(app_url, page):
     radii = page.evaluate("() => [...document.querySelectorAll(\"[data-testid='stImageContainer'] img\")]"
                           ".map(img => getComputedStyle(img).borderTopLeftRadius)")
     assert radii and set(radii) == {"0px"}, sorted(set(radii))
+
+
+def test_the_loss_chart_shows_its_axis_titles_whole_and_plain_ticks(app_url, page):
+    page.goto(f"{app_url}/train")
+    wait_for_app(page, 120_000)
+    chart = page.locator(".js-plotly-plot").first  # the cached model's loss per epoch
+    chart.wait_for(timeout=120_000)
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    drawn = chart.evaluate("""(plot) => {
+        const box = plot.getBoundingClientRect();
+        const inside = (el) => { const r = el.getBoundingClientRect();
+            return r.width > 0 && r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1
+                   && r.bottom <= box.bottom + 1; };
+        return {titles: [...plot.querySelectorAll('.g-ytitle text, .g-y2title text')].map(t => [t.textContent, inside(t)]),
+                ticks: [...plot.querySelectorAll('.y2tick text')].map(t => t.textContent)};
+    }""")
+    assert len(drawn["titles"]) == 2 and all(whole for _, whole in drawn["titles"]), drawn["titles"]
+    assert len(drawn["ticks"]) >= 2, drawn
+    # a round step (1, 2, 2.5 or 5 times a power of ten), not the left axis's grid (0.0296, 0.0427, ...)
+    values = np.asarray([float(tick.replace("\u2212", "-")) for tick in drawn["ticks"]])
+    steps = np.diff(values)
+    assert np.allclose(steps, steps[0], rtol=1e-3), drawn["ticks"]
+    mantissa = steps[0] / 10 ** np.floor(np.log10(steps[0]))
+    assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5, 10)) < 1e-6, drawn["ticks"]

@@ -25,7 +25,9 @@ n_train = len(dataset.train)
 defaults = resources.default_train_config(n_train, dataset.image_shape)
 large = n_train > 5000
 
-with st.form("train_form"):
+# no st.form: its widgets do not rerun the page, so the noise level could not hide while the noise is 'none'
+# (and the architecture below would show the last submitted settings, not the ones on screen)
+with st.container(border=True):
     left, right = st.columns(2)
     family = left.selectbox("Model family", AUTOENCODERS, index=AUTOENCODERS.index(first_choice().family), key="tr_family",
                             help="; ".join(f"**{f}**: {METHODS[f].description}" for f in AUTOENCODERS))
@@ -35,8 +37,9 @@ with st.form("train_form"):
                            "mean squared error for linear (which has none)")
     noise_kind = left.selectbox("Denoising noise", ["none", "gaussian", "salt_pepper", "masking"], key="tr_noise",
                                 help="Train on corrupted inputs against clean targets")
-    noise_level = left.slider("Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
-                              help="gaussian: standard deviation; salt_pepper / masking: share of pixels")
+    noise_level = 0.0 if noise_kind == "none" else left.slider(
+        "Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
+        help="gaussian: standard deviation; salt_pepper / masking: share of pixels")
     length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key=f"tr_length_{dataset.name}",
                          index=1 if large else 0)
     epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key=f"tr_epochs_{dataset.name}")
@@ -45,7 +48,7 @@ with st.form("train_form"):
     lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key="tr_lr")
     retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
     forbidden = ui.refused("train")
-    submitted = st.form_submit_button("Train", type="primary", disabled=forbidden)
+    submitted = st.button("Train", type="primary", disabled=forbidden, key="tr_train")
 
 
 def configs_from_form():

@@ -73,6 +73,17 @@ def test_the_article_follows_the_spoken_number(n, article):
     assert a_or_an(n) == article
 
 
+def test_no_page_writes_a_fixed_article_before_a_number():
+    import re
+
+    from tests.e2e.support import REPO
+
+    fixed = re.compile(r"\b[Aa]n? \{[^}]+\}(-number|x\{)")  # 'a {d}-number', 'a {n}x{n} grid'
+    found = [f"{path.relative_to(REPO)}:{i}" for path in sorted((REPO / "dashboard").rglob("*.py"))
+             for i, line in enumerate(path.read_text().splitlines(), 1) if fixed.search(line)]
+    assert not found, f"use core.words.a_or_an: {found}"
+
+
 def test_an_8_number_code_is_an_8_number_code(env):
     from core.config import DataConfig
     from dashboard import resources

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core.records import ModelRecord
+from core.words import a_or_an
 from dashboard import presenter, resources, share, ui
 from dashboard.lesson.elements import ELEMENTS, StepContext
 from dashboard.lesson.steps import LESSON, LessonStep, ModelNeed
@@ -31,7 +32,7 @@ def missing_model(step: LessonStep, dataset) -> None:
     name = dataset.config.name
     zoo = any(z.model.family == need.family and z.model.latent_dim == need.latent_dim
               and (z.train.noise is not None) == need.denoising for z in resources.zoo(dataset))
-    st.info(f"This step shows a **{md(need.family)}** autoencoder with a {need.latent_dim}-number code"
+    st.info(f"This step shows a **{md(need.family)}** autoencoder with {a_or_an(need.latent_dim)} {need.latent_dim}-number code"
             + (" trained on noisy images" if need.denoising else "") + f", and none is cached for **{md(name)}** yet. "
             + ("Train the default models with the button on Home, or on the command line:" if zoo else
                "Train it on the Train page, or on the command line:"), icon=":material/school:")

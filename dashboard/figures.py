@@ -188,7 +188,7 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
                grid: np.ndarray | None = None, highlight: np.ndarray | None = None,
                axis_titles: tuple[str, str] = ("", ""), train_xy: np.ndarray | None = None,
                train_labels: np.ndarray | None = None, train_index: np.ndarray | None = None,
-               webgl: bool = True) -> go.Figure:
+               webgl: bool = True, region: np.ndarray | None = None) -> go.Figure:
     """A scatter of test images (and optionally training images) coloured by class.
 
     Parameters
@@ -202,6 +202,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
     webgl : bool
         Scattergl (WebGL, the default) or Scatter (SVG). Measured in ``bench/map_scale.py``: at
         10,000 and 70,000 points WebGL draws, pans and hovers far faster.
+    region : (N,) bool, optional
+        Test points inside a selected box or lasso: ringed in black on top.
 
     Each point's ``customdata`` is ``[row, split]``: split 0 for a test image, 1 for a training
     image, ``[-1, -1]`` for the grid. Arrays go out as float32 / small ints, which plotly sends as
@@ -236,6 +238,14 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
                 unselected=dict(marker=dict(opacity=0.8 if split == 0 else 0.35)),
                 hovertemplate=f"class {name}<br>{SPLITS[split]} image #%{{customdata[0]}}<extra></extra>",
             ))
+    if region is not None and np.any(region):
+        mask = np.asarray(region, bool)
+        inside = np.asarray(xy, np.float32)[mask]
+        rows = np.asarray(index)[mask]  # a click on a ring still names its test image
+        fig.add_trace(trace(x=inside[:, 0], y=inside[:, 1], mode="markers", name="selected region",
+                            customdata=np.column_stack([rows, np.zeros(len(rows))]).astype(np.int32),
+                            marker=dict(size=9, symbol="circle-open", color="black", line=dict(width=1.5)),
+                            hoverinfo="skip"))
     if highlight is not None:
         fig.add_trace(trace(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",
                             marker=dict(size=16, symbol="x", color="black"), hoverinfo="skip"))
@@ -304,15 +314,15 @@ def lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str = "", x_ti
     return fig
 
 
-def bar(frame: pd.DataFrame, x: str, y: str, color: str | None = None, title: str = "") -> go.Figure:
-    fig = go.Figure()
-    if color:
-        for i, (name, group) in enumerate(frame.groupby(color, sort=False)):
-            fig.add_bar(x=group[x], y=group[y], name=str(name), marker_color=PALETTE[i % len(PALETTE)])
-        fig.update_layout(barmode="group")
-    else:
-        fig.add_bar(x=frame[x], y=frame[y])
-    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_title=y)
+def class_counts(labels: np.ndarray, class_names, title: str = "") -> go.Figure:
+    """How many of ``labels`` (S,) fall in each class: one bar per class present, in the class's map colour."""
+    labels = np.asarray(labels, int)
+    classes, counts = np.unique(labels, return_counts=True)
+    names = [plotly_text(class_names[c] if c < len(class_names) else c) for c in classes]
+    fig = go.Figure(go.Bar(x=names, y=counts, marker_color=[PALETTE[int(c) % len(PALETTE)] for c in classes],
+                           hovertemplate="class %{x}: %{y} images<extra></extra>"))
+    fig.update_layout(title=title, height=320, margin=dict(l=10, r=10, t=40, b=10), yaxis_title="images",
+                      xaxis=dict(type="category", title="class"))
     return fig
 
 

@@ -11,6 +11,8 @@ import streamlit as st
 from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
 from core.analysis.embedding import DEFAULT_MAP_POINTS, TSNE_MAX_POINTS, scored_points
 from core.analysis.embedding3d import UMAP_INSTALL
+from core.analysis.selection import Region, selection_table
+from core.records import ModelRef
 from core.words import a_or_an
 from core.zoo import first_choice_record
 from dashboard import figures, live, resources, share, ui
@@ -26,7 +28,8 @@ EXPLAINER = (
     "**Trustworthiness**: how well neighbours on the map were also neighbours in the original pixels "
     "(1 = perfectly). **Click a dot** to see its image and how the model rebuilds it. "
     "**Click the faint grey grid** in empty space to decode a code that no image has: what the decoder "
-    "imagines there.\n\n"
+    "imagines there. **Select a region** with the box or lasso tool (top right of a map): its images, their "
+    "classes, the mean code decoded by the model beside PCA's, and a CSV; the region goes into the view's link.\n\n"
     "**Silhouette** (from -1 to 1): how well the classes form separate, tight islands on the map. Near 1, "
     "each dot is much closer to its own class than to the next class; near 0, the islands touch; below "
     "0, they overlap.\n\n"
@@ -58,6 +61,7 @@ def score_help(n_points: int) -> dict[str, str]:
 DEFAULT_POINTS = DEFAULT_MAP_POINTS  # every test image of MNIST-size data; a seeded sample of bigger test sets
 MAX_ALL_POINTS = 100_000  # "train + test" offered up to this many: 70,000 WebGL points open in ~4 s and hover in
 # ~40 ms in headless Chromium (bench/map_scale.py); the figure grows by ~19 KB per 1,000 points
+MAX_SELECTION_SHOWN = 96  # images of a selection drawn in its grid (all of them go into the CSV)
 PAD_POINTS = 2_000  # faint dots on the hover pad (it redraws them all on every pointer move)
 page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
@@ -121,10 +125,11 @@ if "umap" not in projections:
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
 
 
-def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool):
-    """The map with the training images when they are placed (all_train), else test images only."""
+def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, inside=None):
+    """The map with the training images when they are placed (all_train), else test images only;
+    ``inside`` (N,) marks the test points of a selected region."""
     train = all_train and len(emb.train_index) == n_train
-    return figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title,
+    return figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title, region=inside,
                               grid=map_grid(emb) if clickable_space else None, axis_titles=axes,
                               train_xy=emb.train_xy if train else None, train_labels=emb.train_labels if train else None,
                               train_index=emb.train_index if train else None)
@@ -140,15 +145,20 @@ def maps():
     for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
         with col:
             scores_row(scores, len(emb.test_index))
-            events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space),
+            region = st.session_state.get("map_region")
+            inside = region[1].contains(emb.test_xy) if region and region[0] == name else None
+            events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space, inside),
                                            key=f"map_{name}_{entry.name}_{projection}_{chosen}",
-                                           on_select="rerun", selection_mode="points", config={"scrollZoom": True})
+                                           on_select="rerun", selection_mode=("points", "box", "lasso"),
+                                           config={"scrollZoom": True})
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
                    f"{entry.latent_dim}-D code, so a spot on it is not one code). The left map is PCA's own 2-D code: click its grid.")
 
-    # one selection at a time: the map clicked last wins, and only its last point
-    picked = {name: (event.selection.points[-1] if event and event.selection and event.selection.points else None)
+    take_region(events)
+    # one selection at a time: the map clicked last wins, and only its last point (a box or lasso is a region)
+    picked = {name: (event.selection.points[-1] if event and event.selection and event.selection.points
+                     and Region.from_plotly(event.selection) is None else None)
               for name, event in events.items()}
     changed = [name for name, point in picked.items() if point and point != st.session_state.get(f"map_last_{name}")]
     for name, point in picked.items():
@@ -196,6 +206,78 @@ def maps():
                     st.session_state["playground_request"] = {"model": entry.name, "code": [float(v) for v in code],
                                                               "source": source}
                     st.switch_page("views/playground.py")
+    for name, emb in (("pixels", left_emb), ("model", right_emb)):
+        selection_panel(name, emb)
+
+
+def take_region(events) -> None:
+    """The region drawn last (a box or a lasso on either map) becomes the selection; a plain click clears
+    it. A link's region (``region=<map>:<box|lasso>:<x,y,...>``) is taken up by :func:`read_link_region`."""
+    state = st.session_state
+    for name, event in events.items():
+        selection = event.selection if event else None
+        region = Region.from_plotly(selection) if selection else None
+        previous = state.get(f"map_last_region_{name}")
+        text = region.to_text() if region else None
+        if text != previous:
+            state[f"map_last_region_{name}"] = text
+            if region is not None:
+                state["map_region"] = (name, region)
+            elif selection and selection.points:
+                state.pop("map_region", None)
+    region = state.get("map_region")
+    share.keep(region=f"{region[0]}:{region[1].to_text()}" if region else None)
+
+
+def read_link_region() -> None:
+    """A link's ``region`` into the session (checked: a known map, a box or a lasso of finite numbers)."""
+    state = st.session_state
+    text = (state.get("_share_link") or {}).get("region")
+    if text is None:
+        return
+    name, _, shape = text.partition(":")
+    try:
+        if name not in ("pixels", "model"):
+            raise ValueError(name)
+        state["map_region"] = (name, Region.from_text(shape))
+    except ValueError:
+        st.info(f"The link's region **{md(text)}** is not a box or a lasso on one of the maps: nothing is selected.",
+                icon=":material/link:")
+
+
+def selection_panel(name: str, emb) -> None:
+    """What a box or lasso holds: the images, their classes, the mean code decoded by the model beside
+    PCA's mean decoded, and a CSV of the selection."""
+    region = st.session_state.get("map_region")
+    if not region or region[0] != name:
+        return
+    inside = region[1].contains(emb.test_xy)
+    rows = emb.test_index[inside]
+    st.divider()
+    where = "pixel-PCA" if name == "pixels" else "model"
+    if not len(rows):
+        st.info(f"The {region[1].kind} on the {where} map holds no test image: draw another one.")
+        return
+    images = dataset.test.images[rows]
+    labels = dataset.test.labels[rows]
+    st.markdown(f"**Selected on the {where} map:** {len(rows):,} test images (a {region[1].kind})")
+    left, right = st.columns([3, 2])
+    with left:
+        shown = images[:MAX_SELECTION_SHOWN]
+        ui.picture(figures.mosaic(shown, ncols=12, cell=40), caption=f"{len(shown)} of the {len(rows):,} selected images"
+                   if len(rows) > len(shown) else "every selected image")
+    with right:
+        st.plotly_chart(figures.class_counts(labels, dataset.class_names, "classes in the selection"), key=f"map_sel_bar_{name}")
+    pca = resources.reducer(sel.config, sel.data_dir, ModelRef.baseline(entry.latent_dim))
+    codes, pca_codes = reducer.encode(images), pca.encode(images)
+    a, b, _ = st.columns([1, 1, 2])
+    with a:
+        ui.image(decode_code(reducer, codes.mean(axis=0))[0], f"the mean code, decoded by {entry.method}")
+    with b:
+        ui.image(decode_code(pca, pca_codes.mean(axis=0))[0], f"PCA's mean code (d={entry.latent_dim}), decoded")
+    table = selection_table(rows, labels, dataset.class_names, emb.test_xy[inside], codes)
+    st.download_button("Download the selection (CSV)", table.to_csv(index=False), f"latent_map_selection_{name}.csv",
+                       "text/csv", key=f"map_sel_csv_{name}")
 
 
 def scores_row(scores, n_points: int) -> None:
@@ -233,6 +315,7 @@ def maps3d():
                         key=f"map3d_model_{entry.name}_{method}_{max_points}")
 
 
+read_link_region()
 if three_d:
     maps3d()
 else:

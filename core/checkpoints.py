@@ -36,6 +36,7 @@ from core.records import ModelRecord
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
     from core.datasets import Dataset
+    from core.learning import Moments
     from core.reducers import Reducer
     from core.training import ProgressCallback
 
@@ -147,7 +148,8 @@ class CheckpointStore:
 
     # --- writing -----------------------------------------------------------------------------
     def save(self, folder: Path, reducer: Reducer, data: DataConfig, test_metrics: dict,
-             skipped_files: tuple[str, ...] = (), derive: Callable[[Derived], None] | None = None) -> ModelRecord:
+             skipped_files: tuple[str, ...] = (), derive: Callable[[Derived], None] | None = None,
+             moments: Moments | None = None) -> ModelRecord:
         """Write the reducer's state + record to ``folder``, replacing an older one atomically.
 
         The files go to a new hidden version folder (``.<name>.v-<id>``), are fsynced, and then
@@ -157,6 +159,8 @@ class CheckpointStore:
         Call it holding :meth:`lock` (``load_or_train`` does). ``derive`` is given the new version's
         :class:`core.derived.Derived` before the switch, to write what the pages will ask for; if it
         fails, the checkpoint is saved without them (they are computed when first asked for).
+        ``moments`` (:class:`core.learning.Moments`, kept while it trained) go into the version too, as
+        ``moments.safetensors``; if writing them fails the checkpoint is saved without them.
         """
         import numpy as np
         from safetensors.numpy import save_file
@@ -180,6 +184,13 @@ class CheckpointStore:
                 json.dump(record.to_json(), handle, indent=1)
                 handle.flush()
                 os.fsync(handle.fileno())
+            if moments is not None:
+                from core.learning import MOMENTS_FILE, write_moments
+
+                try:
+                    write_moments(version / MOMENTS_FILE, moments, record.weights_sha256)
+                except Exception:  # noqa: BLE001 - extras only: never lose a trained model over them
+                    (version / MOMENTS_FILE).unlink(missing_ok=True)
             if derive is not None:
                 try:
                     derive(Derived.for_version(version, record))
@@ -396,13 +407,19 @@ def load_or_train(
         raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
     check_fits(model, dataset.image_shape)
     distributed.from_rank0(store._writable_or_raise)
+    # rank 0 keeps the learning moments (a callback the loop shows the model to: core.learning)
+    recorder = None
+    if main and get_method(model.family).capabilities.learned and len(dataset.test):
+        from core.learning import MomentRecorder
+
+        recorder = MomentRecorder.for_dataset(dataset, progress=callback)
     # DDP: only rank 0 locks; the others train alongside it meanwhile, so they must not wait for the lock
     with store.lock(folder.name) if main else nullcontext():
         if not retrain:  # another process may have trained it while this one waited for the lock
             record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
             if record is not None:
                 return Trained(store.load(folder) if main else None, record, True)
-        reducer = build_reducer(model, train, callback).fit(dataset.train.images)
+        reducer = build_reducer(model, train, callback if recorder is None else recorder).fit(dataset.train.images)
 
         def evaluate_and_save() -> ModelRecord:  # DDP: rank 0 alone evaluates on the test split and writes
             from core.derived import precompute_model
@@ -412,7 +429,8 @@ def load_or_train(
             metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
             # the pages' first questions about the new model, answered while it is in memory
             return store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files,
-                              derive=lambda derived: precompute_model(derived, reducer, dataset, reconstructions))
+                              derive=lambda derived: precompute_model(derived, reducer, dataset, reconstructions),
+                              moments=recorder.moments() if recorder is not None and len(recorder) else None)
 
         record = distributed.from_rank0(evaluate_and_save)
     return Trained(reducer, record, False)

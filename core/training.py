@@ -19,6 +19,12 @@ Several processes (torchrun): each rank trains on its share of every batch throu
 DistributedDataParallel wrapper; losses, validation sums and the clock are shared so every rank
 keeps the same history and stops at the same step. The hooks are marked ``# DDP:``; with one
 process they are skipped. See ``core/distributed.py``.
+
+Watching it learn: a callback that is also a :class:`StepObserver` (``core.learning.MomentRecorder``)
+is asked at every optimizer step whether it wants to look, and shown the model at the steps it chose
+(step 0 before any update, and the last step whatever its schedule). The loop knows nothing of what
+it keeps; the time it spends looking is left out of the training clock, so a time budget buys the
+same training with or without it.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -60,6 +67,37 @@ class EpochStats:
 
 
 ProgressCallback = Callable[[EpochStats], None]
+
+
+@dataclass(frozen=True)
+class StepState:
+    """What a :class:`StepObserver` is shown at one optimizer step.
+
+    ``model`` is the module being trained (never the DDP wrapper), in training mode and possibly in
+    channels_last layout: an observer may run it (in eval mode, without gradients) but must leave it,
+    its mode and every random generator as it found them, so a watched training is the same training.
+    """
+
+    step: int  # optimizer steps taken so far: 0 is the initialised model, before any update
+    epoch: float  # step / steps per epoch (fractional)
+    seconds: float  # the training clock (time spent observing left out)
+    total_steps: int | None  # planned steps; None when training to a time budget (unknown in advance)
+    last: bool  # True for the final state, shown once after the last step whatever the schedule
+    model: Autoencoder
+
+
+@runtime_checkable
+class StepObserver(Protocol):
+    """A progress callback that also looks at the model at steps of its choosing (minGPT-style hooks:
+    the loop asks, the observer decides; see ``core.learning.MomentRecorder``)."""
+
+    def __call__(self, stats: EpochStats) -> None: ...
+
+    def wants(self, step: int, total_steps: int | None) -> bool:
+        """Cheap: whether to be shown the model after ``step`` optimizer steps (asked at every step)."""
+        ...
+
+    def observe(self, state: StepState) -> None: ...
 
 
 def pick_device() -> torch.device:
@@ -181,7 +219,8 @@ def train(
     config : TrainConfig
     callback : callable, optional
         Called with an :class:`EpochStats` after every epoch. An exception raised in it stops
-        training (that is how a user cancels).
+        training (that is how a user cancels). One that is also a :class:`StepObserver` is shown the
+        model at step 0, at the steps it ``wants`` and after the last step (rank 0 only under torchrun).
     device : torch.device, optional
         Defaults to CUDA when present, else CPU.
 
@@ -230,12 +269,24 @@ def _train(model, images, config, callback, device) -> list[dict]:
     budget = config.time_budget
     total_steps = config.epochs * steps_per_epoch
     history: list[dict] = []
+    # the observer that watches it learn (rank 0 only: the others wait for it at the next collective)
+    observer = callback if isinstance(callback, StepObserver) and distributed.is_main() else None
+    observed = 0.0  # seconds spent in the observer: not training time
     start = time.perf_counter()
 
     def clock() -> float:  # seconds since start; DDP: rank 0's, so all ranks set the same lr and stop together
-        elapsed = time.perf_counter() - start
+        elapsed = time.perf_counter() - start - observed
         return distributed.from_rank0_value(elapsed) if ddp else elapsed
 
+    def show(step: int, last: bool = False) -> None:
+        nonlocal observed
+        begin = time.perf_counter()
+        observer.observe(StepState(step, step / steps_per_epoch, begin - start - observed,
+                                   None if budget else total_steps, last, model))
+        observed += time.perf_counter() - begin
+
+    if observer is not None:
+        show(0)
     step, epoch = 0, 0
     while True:
         epoch += 1
@@ -267,6 +318,8 @@ def _train(model, images, config, callback, device) -> list[dict]:
             optimizer.step()
             epoch_loss += batch_loss.item() * size
             step += 1
+            if observer is not None and observer.wants(step, None if budget else total_steps):
+                show(step)
             if budget and clock() >= budget:
                 break
         val_loss, val_mse = _validate(model, x_val, val_inputs, rank, world) if ddp else evaluate(model, x_val, val_inputs)
@@ -286,6 +339,8 @@ def _train(model, images, config, callback, device) -> list[dict]:
             callback(stats)
         if (budget and elapsed >= budget) or (not budget and epoch >= config.epochs):
             break
+    if observer is not None:
+        show(step, last=True)
     model.eval().to(memory_format=torch.contiguous_format)  # callers get the usual layout back
     return history
 

@@ -53,6 +53,9 @@ def build_parser() -> CliParser:
     add_data_options(zoo_p)
     zoo_p.add_argument("--no-pca", action="store_true",
                        help="leave out the PCA-2 row (spares loading scikit-learn: `make run` starts faster)")
+    zoo_p.add_argument("--with-moments", action="store_true",
+                       help="train again the zoo models cached before learning moments were kept (same settings), "
+                       "so every one can be watched learning")
     add_train_options(zoo_p)
     zoo_p.set_defaults(handler=cmd_zoo)
 

@@ -1,4 +1,4 @@
-"""``python -m core analyze error-vs-latent | embedding | denoise | rate-distortion``.
+"""``python -m core analyze error-vs-latent | embedding | denoise | rate-distortion | learning``.
 
 Each command loads the dataset, gets its reducers from the checkpoint store (every method alike:
 loaded when cached, else fitted or trained once with the default configs, the same models the
@@ -107,6 +107,10 @@ def add_analyze_parser(subparsers) -> None:
                    help="Pillow JPEG qualities (1..95)")
     p.add_argument("--n-images", type=positive_int, default=500, help="test images (default 500)")
 
+    command("learning", "watch it learn: one row per kept moment of each model's training (held-out error, "
+            "k-NN accuracy of its 2-D view, the linear family's largest principal angle to PCA)",
+            cmd_learning, ["dense", "linear"], 2)
+
 
 # --- reducers ------------------------------------------------------------------------------------
 def _fitted(args, dataset, method: str, latent_dim: int, train_noise=None):
@@ -205,6 +209,36 @@ def cmd_denoise(args) -> int:
     start = time.perf_counter()
     frame = denoising_table(dataset(), reducers, args.noises, args.n_images, args.analysis_seed)
     return _emit(args, frame, DENOISE_COLUMNS, time.perf_counter() - start)
+
+
+def cmd_learning(args) -> int:
+    from core.checkpoints import CheckpointStore, load_or_train
+    from core.cli.commands import print_rows
+    from core.learning import load_moments
+    from core.learning.table import LEARNING_COLUMNS, learning_rows
+
+    dataset = dataset_loader(args)
+    store = CheckpointStore(args.checkpoints)
+    rows = []
+    for method in args.methods:
+        if not get_method(method).capabilities.learned:
+            print(f"{method} is fitted, not trained: it has no learning moments", file=sys.stderr)
+            continue
+        model = default_model_config(method, args.latent_dim)
+        train = train_config_from_args(args, dataset)
+        callback, close = progress_bar(model_label(model, train), quiet=args.json)
+        try:  # trained or loaded like `compare`: the same checkpoint
+            trained = load_or_train(dataset(), model, train, store=store, callback=callback, retrain=args.retrain)
+        finally:
+            close()
+        moments = load_moments(store, trained.record)
+        if moments is None:
+            print(f"{model_label(model, train)} was trained before moments were kept: pass --retrain to train it "
+                  "again and watch it learn", file=sys.stderr)
+            continue
+        rows += learning_rows(moments, trained.record.method, args.analysis_seed)
+    print_rows(rows, args.json, LEARNING_COLUMNS)
+    return 0
 
 
 def cmd_rate_distortion(args) -> int:

@@ -3,6 +3,7 @@ through the same path (the checkpoint store's ``load_or_train``), so a compariso
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from core.config import ModelConfig, TrainConfig
 from core.datasets import Dataset
 from core.methods import default_model_config, model_label
 from core.records import ModelRecord
-from core.zoo import zoo_status
+from core.zoo import zoo_status, zoo_train_config
 
 # torch, scikit-learn and the reducers are imported inside the commands that compute: a cached
 # result is reported from its verified record, so `zoo` on a cached dataset answers in a blink.
@@ -108,19 +109,38 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def _retraining(args) -> argparse.Namespace:
+    """The same arguments with --retrain: to train a cached model again in place (same settings, same folder)."""
+    return argparse.Namespace(**{**vars(args), "retrain": True})
+
+
 def cmd_zoo(args) -> int:
+    from core.learning import has_moments
+
     dataset = dataset_loader(args)
     store = CheckpointStore(args.checkpoints)
-    rows = []
+    rows, without_moments = [], []
     # a zoo model counts as present when any cached model stands for it, unless the user asked for
     # particular training settings: then only a model trained exactly so counts
     for entry in zoo_status(data_config_from_args(args), store.list().records):
         exact_needed = explicit_training(args) or args.retrain
         if entry.record is not None and not exact_needed:
+            if not has_moments(store, entry.record):
+                # trained before moments were kept: they cannot be had without training it again (the
+                # moments are the training's), which costs the zoo's time, so only when asked
+                if args.with_moments:
+                    rows.append(model_row(_retraining(args), dataset, entry.model, lambda r=entry.record: r.train))
+                    continue
+                without_moments.append(entry.label)
             rows.append(record_row(entry.record, str(store.root / entry.record.name), True))
             continue
-        train = train_config_from_args(args, dataset, entry.train.noise)
-        rows.append(model_row(args, dataset, entry.model, lambda train=train: train))
+        train = zoo_train_config(entry.model, train_config_from_args(args, dataset, entry.train.noise))
+        found = None if args.retrain else store.find(data_config_from_args(args), entry.model, train)
+        again = args.with_moments and found is not None and not has_moments(store, found)
+        rows.append(model_row(_retraining(args) if again else args, dataset, entry.model, lambda train=train: train))
+    if without_moments:
+        print(f"trained before moments were kept: {', '.join(without_moments)}; `python -m core zoo --with-moments` "
+              "trains them again (the zoo's time) to watch them learn", file=sys.stderr)
     if not args.no_pca:
         rows.append(model_row(args, dataset, default_model_config("pca", 2), lambda: TrainConfig()))
     if not all(row["cached"] for row in rows):

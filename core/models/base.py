@@ -40,6 +40,12 @@ class Autoencoder(nn.Module):
         """Extra loss term (KL, sparsity); None when the family has none."""
         return None
 
+    def decoder_subspace(self) -> torch.Tensor | None:
+        """(pixels, latent_dim): columns spanning every image the decoder can make (minus its bias),
+        for a family whose decoder is one linear map; None for the others (a curved decoder has no
+        such subspace). What the principal angles to PCA's subspace are measured on."""
+        return None
+
     # --- shared ------------------------------------------------------------------------------
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(N, latent_dim) -> images (N, C, H, W)."""

@@ -49,3 +49,8 @@ class LinearAutoencoder(DenseAutoencoder):
         pixels = math.prod(self.image_shape)
         self.encoder = nn.Linear(pixels, config.latent_dim)
         self.decoder = nn.Linear(config.latent_dim, pixels)
+
+    def decoder_subspace(self) -> torch.Tensor:
+        """(pixels, latent_dim): the decoder's weight; at the optimum its columns span PCA's top
+        ``latent_dim`` principal subspace (not the components themselves: any basis of it)."""
+        return self.decoder.weight

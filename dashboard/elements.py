@@ -40,6 +40,13 @@ def live_code_sliders(key: str, sel: Selection, dataset: Dataset, entry: ModelRe
     LiveResult
         The code at the last release (None before any), and whether the browser could decode.
     """
+    return live.live_decoder(key, **code_slider_args(sel, dataset, entry, base, pca_base, display_px))
+
+
+def code_slider_args(sel: Selection, dataset: Dataset, entry: ModelRecord, base, pca_base,
+                     display_px: int = 220) -> dict:
+    """The arguments of :func:`dashboard.live.live_decoder` (less the key) that :func:`live_code_sliders`
+    draws with: the static lesson builds the same element from them (:func:`dashboard.live.decoder_data`)."""
     pca_ref = ModelRef.baseline(entry.latent_dim)
     stats = resources.code_stats(sel.config, sel.data_dir, entry.ref)
     pca_stats = resources.code_stats(sel.config, sel.data_dir, pca_ref)
@@ -48,10 +55,10 @@ def live_code_sliders(key: str, sel: Selection, dataset: Dataset, entry: ModelRe
     maps = slider_maps(stats, pca_stats, base, pca_base, by_dimension)
     widen = 0.25 * (stats.high - stats.low)  # the server's warning tolerance, per coordinate
     pca_onnx = resources.decoder_onnx(sel.config, sel.data_dir, pca_ref)
-    return live.live_decoder(
-        key, resources.decoder_onnx(sel.config, sel.data_dir, entry.ref), resources.browser_id(sel.config, entry.ref),
-        dataset.image_shape, [(s.label, s.low, s.high, s.value) for s in specs], base_code=maps.origin,
-        directions=maps.directions,
+    return dict(
+        model_onnx=resources.decoder_onnx(sel.config, sel.data_dir, entry.ref),
+        model_id=resources.browser_id(sel.config, entry.ref), image_shape=dataset.image_shape,
+        sliders=[(s.label, s.low, s.high, s.value) for s in specs], base_code=maps.origin, directions=maps.directions,
         side=live.Side(pca_onnx, resources.browser_id(sel.config, pca_ref), maps.pca_origin, maps.pca_directions,
                        f"PCA (d={entry.latent_dim}), the same move"),
         ranges=(stats.low - widen, stats.high + widen), label=f"{entry.method} decodes this code",

@@ -115,6 +115,11 @@ def _previous(key: str) -> Mapping:
     return state if isinstance(state, Mapping) else {}
 
 
+def _models(model_onnx: bytes, model_id: str, side: Side | None) -> dict[str, bytes]:
+    """model id -> ONNX bytes of the main decoder and of the side one, if any."""
+    return {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
+
+
 def _mount(key: str, data: dict, models: dict[str, bytes], height: int | str = "content") -> LiveResult:
     previous = _previous(key)
     data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
@@ -181,6 +186,27 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
         ``code`` (d,) and ``params`` (k,) at the last release, or None before any; ``ok`` False when the
         browser could not run the decoder (then draw the server-side image instead).
     """
+    released = _released_params(key, model_id, len(sliders))
+    data = decoder_data(model_id, image_shape, sliders, base_code, directions, side, ranges, range_space, label,
+                        image_px(int(display_px), LIVE_LIMIT), step, released)
+    return _mount(key, data, _models(model_onnx, model_id, side))
+
+
+def decoder_data(model_id: str, image_shape: Sequence[int], sliders: Sequence[tuple[str, float, float, float]],
+                 base_code=None, directions=None, side: Side | None = None,
+                 ranges: tuple[Sequence[float], Sequence[float]] | None = None, range_space: str = "code",
+                 label: str = "model", display_px: int = 200, step: float | None = None,
+                 released: Sequence[float] | None = None) -> dict:
+    """The data of :func:`live_decoder`'s element, without Streamlit (the static lesson builds it too).
+
+    Parameters are :func:`live_decoder`'s (``display_px`` as drawn: no presenter scaling here), and
+    ``released``: the slider values to start from instead of each slider's value (k numbers), or None.
+
+    Returns
+    -------
+    dict
+        What ``live.js`` reads (kind 'decoder'), less the key, the runtime and the models.
+    """
     k = len(sliders)
     if k == 0:
         raise ValueError("give at least one slider")
@@ -193,7 +219,6 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
     base_code = np.zeros(directions.shape[1]) if base_code is None else base_code
     if directions.shape[0] != k:
         raise ValueError(f"{k} sliders need {k} directions, got {directions.shape[0]}")
-    released = _released_params(key, model_id, k)
     specs = []
     for i, (name, low, high, value) in enumerate(sliders):
         low, high = float(low), float(high)
@@ -203,10 +228,8 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
         specs.append({"label": str(name), "low": low, "high": high, "value": min(high, max(low, current)),
                       "step": float(step) if step else (high - low) / 200.0})
     main = _decoder_spec(model_id, base_code, directions, image_shape, label)
-    data = {"kind": "decoder", "main": main, "sliders": specs, "display_px": image_px(int(display_px), LIVE_LIMIT),
+    return {"kind": "decoder", "main": main, "sliders": specs, "display_px": int(display_px),
             "side": _side_spec(side, k, image_shape), "ranges": _ranges(ranges, range_space, len(main["origin"]), k)}
-    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
-    return _mount(key, data, models)
 
 
 def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int], points=None, labels=None,
@@ -244,6 +267,25 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
     LiveResult
         ``code`` (d,) and ``params`` (u, v) of the last click (the pinned code), or None before any.
     """
+    released = _released_params(key, model_id, 2) or (None if pinned is None else _floats(pinned, (2,), "pinned"))
+    data = pad_data(model_id, image_shape, points, labels, origin, plane, extent, side, label,
+                    image_px(int(pad_px), LIVE_LIMIT), image_px(int(display_px), LIVE_LIMIT), released)
+    return _mount(key, data, _models(model_onnx, model_id, side))
+
+
+def pad_data(model_id: str, image_shape: Sequence[int], points=None, labels=None, origin=None, plane=None,
+             extent: Sequence[float] | None = None, side: Side | None = None, label: str = "model",
+             pad_px: int = 320, display_px: int = 200, pinned: Sequence[float] | None = None) -> dict:
+    """The data of :func:`latent_pad`'s element, without Streamlit (the static lesson builds it too).
+
+    Parameters are :func:`latent_pad`'s (sizes as drawn: no presenter scaling here); ``pinned`` is the
+    (u, v) the marker and the image start at, or None (the pad's centre, nothing pinned).
+
+    Returns
+    -------
+    dict
+        What ``live.js`` reads (kind 'pad'), less the key, the runtime and the models.
+    """
     plane = np.eye(2) if plane is None else np.asarray(plane, dtype=np.float64)
     if plane.ndim != 2 or plane.shape[0] != 2:
         raise ValueError(f"plane must have shape (2, d), got {plane.shape}")
@@ -263,14 +305,12 @@ def latent_pad(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence
     extent = [float(e) for e in extent]
     if not (extent[0] < extent[1] and extent[2] < extent[3]):
         raise ValueError(f"extent must be (u_min, u_max, v_min, v_max) with min < max, got {extent}")
-    released = _released_params(key, model_id, 2) or (None if pinned is None else _floats(pinned, (2,), "pinned"))
-    data = {"kind": "pad", "main": _decoder_spec(model_id, origin, plane, image_shape, label),
+    released = None if pinned is None else _floats(pinned, (2,), "pinned")
+    return {"kind": "pad", "main": _decoder_spec(model_id, origin, plane, image_shape, label),
             "side": _side_spec(side, 2, image_shape), "points": np.round(points, 4).tolist(),
             "labels": None if labels is None else [int(v) for v in labels], "extent": extent,
             "pinned": released, "start": released or [(extent[0] + extent[1]) / 2, (extent[2] + extent[3]) / 2],
-            "pad_px": image_px(int(pad_px), LIVE_LIMIT), "display_px": image_px(int(display_px), LIVE_LIMIT), "ranges": None}
-    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
-    return _mount(key, data, models)
+            "pad_px": int(pad_px), "display_px": int(display_px), "ranges": None}
 
 
 def interpolation_scrubber(key: str, model_onnx: bytes, model_id: str, image_shape: Sequence[int], code_a, code_b,
@@ -334,4 +374,5 @@ def _ranges(ranges, space: str, d: int, k: int) -> dict | None:
     return {"space": space, "low": low, "high": high}
 
 
-__all__ = ["live_decoder", "latent_pad", "interpolation_scrubber", "Side", "side_between", "LiveResult"]
+__all__ = ["live_decoder", "latent_pad", "interpolation_scrubber", "Side", "side_between", "LiveResult",
+           "decoder_data", "pad_data"]

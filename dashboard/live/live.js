@@ -45,18 +45,23 @@ async function fetchOk(url, kind) {
 
 // The JS is imported from a Blob URL (so the server's Content-Type for .mjs does not matter) and the
 // wasm is handed over as bytes (so ort never builds a URL of its own); one thread, no proxy worker.
-function loadRuntime(baseUrl) {
+// `files` ({js, wasm}) names other runtime files under baseUrl: the static lesson may ship a runtime
+// with the same InferenceSession / Tensor surface and no wasm at all (wasm: null).
+function loadRuntime(baseUrl, files) {
   if (!G.runtime) {
     G.runtime = (async () => {
       const started = performance.now();
       const base = new URL(baseUrl || defaultRuntimeUrl(), location.href).href;
-      const [source, wasm] = await Promise.all([fetchOk(base + RUNTIME_JS, "text"), fetchOk(base + RUNTIME_WASM, "bytes")]);
-      if (typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
+      const js = (files && files.js) || RUNTIME_JS;
+      const wasmName = files && files.wasm !== undefined ? files.wasm : RUNTIME_WASM;
+      const [source, wasm] = await Promise.all([fetchOk(base + js, "text"),
+                                               wasmName ? fetchOk(base + wasmName, "bytes") : null]);
+      if (wasmName && typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
       const blobUrl = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
       const ort = await import(/* webpackIgnore: true */ blobUrl);
       ort.env.wasm.numThreads = 1;
       ort.env.wasm.proxy = false;
-      ort.env.wasm.wasmBinary = wasm;
+      if (wasm) ort.env.wasm.wasmBinary = wasm;
       ort.env.logLevel = "error";
       G.runtimeMs = performance.now() - started;
       return ort;
@@ -73,11 +78,14 @@ function base64Bytes(text) {
   return bytes;
 }
 
-function session(ort, modelId, onnxBase64) {
+// source: the ONNX bytes as base64 (sent by Streamlit), or {url} of an .onnx file (the static lesson)
+function session(ort, modelId, source) {
   if (!G.sessions.has(modelId)) {
-    if (!onnxBase64) throw new Error(`no ONNX bytes for model ${modelId}`);
-    const created = ort.InferenceSession.create(base64Bytes(onnxBase64),
-      { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+    if (!source) throw new Error(`no ONNX bytes for model ${modelId}`);
+    const bytes = typeof source === "string" ? Promise.resolve(base64Bytes(source))
+      : fetchOk(new URL(source.url, location.href).href, "bytes").then((b) => new Uint8Array(b));
+    const created = bytes.then((b) => ort.InferenceSession.create(b,
+      { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
     created.catch(() => G.sessions.delete(modelId));
     G.sessions.set(modelId, created);
   }
@@ -381,7 +389,7 @@ export default function (component) {
   const status = el("div", { class: "ll-status", text: "loading the in-browser decoder..." });
   root.appendChild(status);
   let alive = true;
-  loadRuntime(data.runtime_url)
+  loadRuntime(data.runtime_url, data.runtime_files)
     .then((ort) => {
       if (!alive) return;
       status.remove();
@@ -391,7 +399,8 @@ export default function (component) {
     .catch((error) => {
       if (!alive) return;
       const reason = G.runtimeError || String(error && error.message || error);
-      status.textContent = "Live decoding is not available in this browser; the images below are drawn by the server.";
+      status.textContent = data.fallback_text
+        || "Live decoding is not available in this browser; the images below are drawn by the server.";
       status.className = "ll-status ll-fallback";
       status.title = reason;
       root.dataset.state = "fallback";

@@ -2,41 +2,28 @@
 
 import streamlit as st
 
-from core.records import ModelRecord
 from core.words import a_or_an
-from dashboard import presenter, resources, share, ui
+from dashboard import presenter, share, ui
 from dashboard.lesson.elements import ELEMENTS, StepContext
-from dashboard.lesson.steps import LESSON, LessonStep, ModelNeed
+from dashboard.lesson.models import model_for, train_hint
+from dashboard.lesson.steps import LESSON, LessonStep
 from dashboard.text import md
 
 KEY = "lesson_step"
 SLUGS = [step.slug for step in LESSON]
 
 
-def model_for(need: ModelNeed, dataset) -> ModelRecord | None:
-    """The cached model a step shows: the default zoo's model when it is there, else the newest cached
-    model of the same family, size and noise (e.g. one trained on the Train page)."""
-    zoo = [z.record for z in resources.zoo(dataset) if z.record is not None]
-    cached = [r for r in resources.cached_models(dataset.config)]
-    for records in (zoo, cached):
-        match = [r for r in records if r.family == need.family and r.latent_dim == need.latent_dim
-                 and (r.train.noise is not None) == need.denoising]
-        if match:
-            return match[0]
-    return None
-
-
 def missing_model(step: LessonStep, dataset) -> None:
-    """The step's model is not cached: say which command trains it."""
+    """The step's model is not cached: say which command trains it (the static lesson says the same)."""
     need = step.model
     name = dataset.config.name
-    zoo = any(z.model.family == need.family and z.model.latent_dim == need.latent_dim
-              and (z.train.noise is not None) == need.denoising for z in resources.zoo(dataset))
+    hint = train_hint(need, dataset)
+    zoo = hint.in_zoo
     st.info(f"This step shows a **{md(need.family)}** autoencoder with {a_or_an(need.latent_dim)} {need.latent_dim}-number code"
             + (" trained on noisy images" if need.denoising else "") + f", and none is cached for **{md(name)}** yet. "
             + ("Train the default models with the button on Home, or on the command line:" if zoo else
                "Train it on the Train page, or on the command line:"), icon=":material/school:")
-    st.code((f"python -m core zoo --dataset {name}" if zoo else need.train_command(name)), language="bash")
+    st.code(hint.command, language="bash")
 
 
 def step_bar(index: int) -> None:

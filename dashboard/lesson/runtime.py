@@ -1,0 +1,95 @@
+"""Which decoder runtime the static lesson ships: the small JavaScript forward pass, or onnxruntime-web.
+
+``dashboard/live/tiny_onnx.mjs`` (about 20 KB) runs the operators Latent Lab's decoders are made of;
+onnxruntime-web (``dashboard/static/vendor/onnxruntime-web``, 14 MB of WebAssembly) runs any graph.
+A lesson's decoders are read once at export: when every operator they use is one tiny_onnx runs, the
+lesson ships tiny_onnx (measured on digits: the folder drops from about 18 MB to about 4 MB, and a
+decode of the 2-D conv decoder takes a few ms either way); otherwise it ships onnxruntime-web.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+DASHBOARD = Path(__file__).resolve().parents[1]
+TINY_SOURCE = DASHBOARD / "live" / "tiny_onnx.mjs"
+ORT_DIR = DASHBOARD / "static" / "vendor" / "onnxruntime-web"
+ORT_FILES = ("ort.wasm.bundle.min.mjs", "ort-wasm-simd-threaded.wasm", "LICENSE", "VERSION")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """A decoder runtime as the static lesson ships it.
+
+    Attributes
+    ----------
+    name : str
+        'tiny_onnx' or 'onnxruntime-web'.
+    folder : str
+        Where its files go, relative to the lesson's folder (``live.js`` fetches them from there).
+    files : dict of str to Path
+        File name in ``folder`` -> the source file in the repository.
+    js, wasm : str, str or None
+        The module and the WebAssembly binary ``live.js`` loads (``data.runtime_files``).
+    """
+
+    name: str
+    folder: str
+    files: dict[str, Path]
+    js: str
+    wasm: str | None
+
+    def data(self) -> dict:
+        """What ``live.js`` reads to load this runtime (``runtime_url`` and ``runtime_files``)."""
+        return {"runtime_url": f"./{self.folder}/", "runtime_files": {"js": self.js, "wasm": self.wasm}}
+
+
+TINY = Runtime("tiny_onnx", "vendor/tiny-onnx", {"tiny_onnx.mjs": TINY_SOURCE}, "tiny_onnx.mjs", None)
+ORT = Runtime("onnxruntime-web", "vendor/onnxruntime-web", {name: ORT_DIR / name for name in ORT_FILES},
+              ORT_FILES[0], ORT_FILES[1])
+
+
+def tiny_operators() -> frozenset[str]:
+    """The operators tiny_onnx runs: the keys of its ``OPS`` table, read from the module itself (one list)."""
+    source = TINY_SOURCE.read_text()
+    block = source[source.index("const OPS = {"):]
+    block = block[:block.index("\n};")]
+    return frozenset(re.findall(r"^  (\w+):", block, flags=re.MULTILINE))
+
+
+def graph_operators(model_onnx: bytes) -> set[str]:
+    """The operator types of an ONNX graph (default domain only; another domain counts as unknown)."""
+    import onnx
+
+    model = onnx.load_from_string(model_onnx)
+    return {node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}.{node.op_type}"
+            for node in model.graph.node}
+
+
+def choose(decoders: Iterable[bytes], prefer: str = "auto") -> Runtime:
+    """The runtime for these decoders.
+
+    Parameters
+    ----------
+    decoders : iterable of bytes
+        The ONNX graphs the lesson decodes with.
+    prefer : {'auto', 'tiny', 'ort'}
+        'auto': tiny_onnx when it runs every operator, else onnxruntime-web; 'tiny' raises when it cannot.
+
+    Returns
+    -------
+    Runtime
+    """
+    if prefer not in ("auto", "tiny", "ort"):
+        raise ValueError(f"prefer must be 'auto', 'tiny' or 'ort', got {prefer!r}")
+    if prefer == "ort":
+        return ORT
+    missing = set().union(*(graph_operators(d) for d in decoders)) - tiny_operators()
+    if not missing:
+        return TINY
+    if prefer == "tiny":
+        raise ValueError(f"tiny_onnx does not run these operators: {', '.join(sorted(missing))}")
+    return ORT

@@ -20,7 +20,11 @@ beside what they were computed from, so they are keyed and invalidated like chec
 :func:`precompute_models` (``python -m core zoo``, every time) what the zoo's models need torch for.
 
 Each entry's file name holds a hash of (identity, analysis parameters, :data:`CODE_VERSION`), and
-the file repeats the full key, checked on read. Files are written to a temporary name and renamed
+the file repeats the full key and a SHA-256 of the key and the payload together, both checked on
+read: a payload swapped in under another's key (another model's codes, another dataset's pixels,
+with or without that file's own hash) is treated as a damaged file. A model's ONNX graphs also carry
+what they were exported from (its weights' SHA-256) in their own metadata, checked before a page
+runs them or sends the decoder to the browser (:func:`onnx_graphs_of`). Files are written to a temporary name and renamed
 into place (``os.replace``), and read without pickle: ``.npz`` through ``np.load(allow_pickle=False)``,
 tables as parquet, small dicts as JSON. A store that cannot be written (classroom mode, a read-only
 folder, a full disk) or a file that cannot be read (corrupt, foreign) never stops the caller: the
@@ -55,14 +59,48 @@ if TYPE_CHECKING:
     from core.reducers import Reducer
 
 #: bump when a derived computation changes what it returns: every older file is then ignored
-CODE_VERSION = 3  # 2: pixel PCA of images over 1,024 values fitted on a subsample; 3: noise drawn by NumPy
+CODE_VERSION = 4  # 2: pixel PCA over 1,024 values fitted on a subsample; 3: noise drawn by NumPy; 4: payload hashes
+
 DERIVED = "derived"  # a model's folder inside its checkpoint version
 DATASETS = ".derived"  # dataset-level folders under the store root (hidden: never listed as a checkpoint)
 _KEY = "__derived_key__"
+_SHA = "__derived_sha256__"  # SHA-256 of the key and the payload together (written in the same file)
+#: what an exported graph's metadata_props say it was exported from (core.export.graph_metadata reads them)
+GRAPH_SOURCE, GRAPH_WEIGHTS = "latent_lab.exported_from", "latent_lab.weights_sha256"
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _arrays_sha256(key: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of a key and named arrays (each one's name, dtype, shape and bytes, in name order).
+
+    The key is hashed in, so a payload moved under another entry's key fails the check even when its
+    own hash comes along. Hashing reads each array's buffer in place: no copy of a 31 MB image array.
+    """
+    digest = hashlib.sha256(key.encode())
+    for name in sorted(arrays):
+        value = np.ascontiguousarray(arrays[name])
+        digest.update(json.dumps([name, value.dtype.str, value.shape]).encode())
+        digest.update(value.reshape(-1).view(np.uint8))  # a byte view: strings and 0-d arrays included
+    return digest.hexdigest()
+
+
+def _frame_sha256(key: str, frame: pd.DataFrame) -> str:
+    """SHA-256 of a key and a table's columns (names, dtypes, values), as a parquet file reads back."""
+    columns = {}
+    for i, name in enumerate(frame.columns):
+        values = frame[name].to_numpy()
+        if values.dtype.kind not in "biufcmM":  # text and mixed columns: their values as JSON text
+            values = np.frombuffer(json.dumps(values.tolist(), default=str, allow_nan=True).encode(), np.uint8)
+        columns[f"{i:06d}:{name}:{frame[name].dtype}"] = values
+    return _arrays_sha256(key, columns)
+
+
+def _value_sha256(key: str, value: Mapping) -> str:
+    """SHA-256 of a key and a JSON value (canonical text: a read-back value hashes the same)."""
+    return hashlib.sha256(key.encode() + json.dumps(value, sort_keys=True, allow_nan=True).encode()).hexdigest()
 
 
 def _safe(text: str) -> str:
@@ -81,6 +119,9 @@ class Derived:
         What the values are computed from (a model's weights hash, a dataset's key); part of every key.
     writable : bool
         False: read what is there, compute the rest in memory, write nothing (classroom mode).
+    weights_sha256 : str, optional
+        The checkpoint's weights SHA-256 (a model's folder): what its exported graphs must say they
+        were exported from (:func:`onnx_graphs_of`).
 
     Notes
     -----
@@ -91,6 +132,7 @@ class Derived:
     folder: Path
     identity: str
     writable: bool = True
+    weights_sha256: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "folder", Path(self.folder))  # a str works too
@@ -98,12 +140,13 @@ class Derived:
     @classmethod
     def of_model(cls, root: str | os.PathLike, record: ModelRecord, writable: bool = True) -> Derived:
         """The derived folder of a cached model: inside its current checkpoint version."""
-        return cls(Path(root) / record.name / DERIVED, f"model:{record.name}:{record.weights_sha256}", writable)
+        return cls(Path(root) / record.name / DERIVED, f"model:{record.name}:{record.weights_sha256}", writable,
+                   record.weights_sha256)
 
     @classmethod
     def for_version(cls, version: str | os.PathLike, record: ModelRecord) -> Derived:
         """The same folder as :meth:`of_model`, reached through a version folder not yet linked."""
-        return cls(Path(version) / DERIVED, f"model:{record.name}:{record.weights_sha256}")
+        return cls(Path(version) / DERIVED, f"model:{record.name}:{record.weights_sha256}", True, record.weights_sha256)
 
     @classmethod
     def of_dataset(cls, root: str | os.PathLike, config: DataConfig, writable: bool = True) -> Derived:
@@ -138,36 +181,47 @@ class Derived:
             return False
 
     # --- the three kinds of value ----------------------------------------------------------------
-    def arrays(self, name: str, params: Mapping | None, compute: Callable[[], Mapping[str, np.ndarray]]
-               ) -> dict[str, np.ndarray]:
+    def arrays(self, name: str, params: Mapping | None, compute: Callable[[], Mapping[str, np.ndarray]],
+               valid: Callable[[dict[str, np.ndarray]], bool] | None = None) -> dict[str, np.ndarray]:
         """Named numeric arrays (``.npz``, read with ``allow_pickle=False``).
+
+        Parameters
+        ----------
+        valid : callable, optional
+            A check of what is stored beyond its key and hash (an exported graph's own identity):
+            stored arrays it refuses are computed and written again, as a damaged file is.
 
         Returns
         -------
         dict of str to np.ndarray
             What ``compute()`` returned (or read back from disk: same names, dtypes and shapes).
         """
-        stored = self.stored_arrays(name, params)
+        stored = self.stored_arrays(name, params, valid)
         if stored is not None:
             return stored
         path, key = self.path(name, params, ".npz"), self.key(name, params)
         values = {k: np.asarray(v) for k, v in compute().items()}
 
         def write(tmp: Path) -> None:
+            sha = _arrays_sha256(key, values)  # raises TypeError for object arrays: not kept
             with open(tmp, "wb") as handle:
-                np.savez(handle, allow_pickle=False, **values, **{_KEY: np.array(key)})  # object arrays: refused
+                np.savez(handle, allow_pickle=False, **values, **{_KEY: np.array(key), _SHA: np.array(sha)})
 
         self._write(path, write)
         return values
 
-    def stored_arrays(self, name: str, params: Mapping | None) -> dict[str, np.ndarray] | None:
+    def stored_arrays(self, name: str, params: Mapping | None,
+                      valid: Callable[[dict[str, np.ndarray]], bool] | None = None) -> dict[str, np.ndarray] | None:
         """What :meth:`arrays` would read from disk, or None when nothing valid is stored (nothing is computed)."""
         path, key = self.path(name, params, ".npz"), self.key(name, params)
         try:
             with np.load(path, allow_pickle=False) as stored:
-                if str(stored[_KEY]) == key:
-                    return {k: stored[k] for k in stored.files if k != _KEY}
-        except Exception:  # noqa: BLE001 - absent, truncated, corrupt or foreign: compute it again
+                if str(stored[_KEY]) != key:
+                    return None
+                values = {k: stored[k] for k in stored.files if k not in (_KEY, _SHA)}
+                if str(stored[_SHA]) == _arrays_sha256(key, values) and (valid is None or valid(values)):
+                    return values
+        except Exception:  # noqa: BLE001 - absent, truncated, corrupt, foreign or swapped: compute it again
             pass
         return None
 
@@ -180,8 +234,11 @@ class Derived:
         path, key = self.path(name, params, ".parquet"), self.key(name, params)
         try:
             stored = pq.read_table(path)
-            if (stored.schema.metadata or {}).get(_KEY.encode(), b"").decode() == key:
-                return stored.to_pandas()
+            metadata = stored.schema.metadata or {}
+            if metadata.get(_KEY.encode(), b"").decode() == key:
+                frame = stored.to_pandas()
+                if metadata.get(_SHA.encode(), b"").decode() == _frame_sha256(key, frame):
+                    return frame
         except Exception:  # noqa: BLE001 - see arrays()
             pass
         frame = compute()
@@ -190,8 +247,9 @@ class Derived:
 
         def write(tmp: Path) -> None:
             stored = pa.Table.from_pandas(frame, preserve_index=False)
-            pq.write_table(stored.replace_schema_metadata({**(stored.schema.metadata or {}), _KEY.encode(): key.encode()}),
-                           str(tmp))
+            sha = _frame_sha256(key, stored.to_pandas())  # hashed as a read gives it back (dtypes included)
+            pq.write_table(stored.replace_schema_metadata({**(stored.schema.metadata or {}), _KEY.encode(): key.encode(),
+                                                           _SHA.encode(): sha.encode()}), str(tmp))
 
         self._write(path, write)
         return frame.reset_index(drop=True)
@@ -201,14 +259,15 @@ class Derived:
         path, key = self.path(name, params, ".json"), self.key(name, params)
         try:
             stored = json.loads(path.read_text())
-            if stored.get("key") == key:
+            if stored.get("key") == key and stored.get("sha256") == _value_sha256(key, stored["value"]):
                 return stored["value"]
         except Exception:  # noqa: BLE001 - see arrays()
             pass
-        value = dict(compute())
-        text = json.dumps({"key": key, "value": value}, allow_nan=True)  # a non-JSON value raises here, not later
+        value = json.loads(json.dumps(dict(compute()), allow_nan=True))  # a non-JSON value raises here, not later;
+        # and the same types a later read gives (tuples become lists), hashed as a read will hash them
+        text = json.dumps({"key": key, "sha256": _value_sha256(key, value), "value": value}, allow_nan=True)
         self._write(path, lambda tmp: tmp.write_text(text))
-        return json.loads(text)["value"]  # the same types a later read gives (tuples become lists)
+        return value
 
     def files(self) -> list[Path]:
         """The entries stored so far (temporary files excluded)."""
@@ -218,20 +277,33 @@ class Derived:
 
 
 # --- the dataset itself ----------------------------------------------------------------------------
-def _source_identity(config: DataConfig, data_dir: str | os.PathLike | None) -> str | None:
-    """What a built-in dataset's images are read from: the raw files' names, sizes and times (or the
-    scikit-learn version for digits). None for own folders (their config already fingerprints them,
-    but a load also reports skipped files, which are not stored): they are not kept on disk."""
-    from importlib.metadata import PackageNotFoundError, version
+def _digits_file() -> Path | None:
+    """The file scikit-learn reads its digits from, found without importing scikit-learn (0.3 ms,
+    where ``importlib.metadata.distribution`` took 170 ms)."""
+    from importlib.util import find_spec
 
+    spec = find_spec("sklearn")
+    for folder in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            return path
+    return None
+
+
+def _source_identity(config: DataConfig, data_dir: str | os.PathLike | None) -> str | None:
+    """What a built-in dataset's images are read from: the raw files' names, sizes and times (as a
+    folder dataset's fingerprint), or for digits the SHA-256 of scikit-learn's digits file (57 kB:
+    under a millisecond). None for own folders (their config already fingerprints them, but a load
+    also reports skipped files, which are not stored): they are not kept on disk."""
     from core.datasets import TORCHVISION_DATASETS, resolve_data_dir
 
     key = config.name.lower()
     if key == "digits":
-        try:
-            return f"scikit-learn {version('scikit-learn')}"
-        except PackageNotFoundError:
+        source = _digits_file()
+        if source is None:
             return None
+        with open(source, "rb") as handle:
+            return f"scikit-learn digits sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
     if key not in TORCHVISION_DATASETS:
         return None
     raw = resolve_data_dir(data_dir) / TORCHVISION_DATASETS[key][1] / "raw"
@@ -255,8 +327,10 @@ def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, 
 
     MNIST's loader goes through torchvision (importing torch: seconds) and digits' through
     scikit-learn; a second server (or the CLI) reads the same 55 MB of uint8 pixels back in a
-    fraction of a second and imports neither. The key covers the data config and the raw files'
-    names, sizes and modification times, so replaced files are read again.
+    fraction of a second and imports neither. The key covers the data config and the source
+    (:func:`_source_identity`: the raw files' names, sizes and modification times, digits' file
+    SHA-256), so replaced files are read again; the stored payload's SHA-256 is checked on every read
+    (55 MB of MNIST arrays: ~36 ms of CPU), so another dataset's arrays under this key are not used.
 
     Returns
     -------
@@ -280,12 +354,22 @@ def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, 
 
 
 # --- what the pages keep, named once (the dashboard, the CLI and a save share these keys) -------------
+def pixels_sha256(images) -> str:
+    """SHA-256 of a set of images' content (:class:`core.pixels.Pixels`: its uint8 values and scale;
+    any other array: its values), what a value fitted on them is keyed by."""
+    raw = getattr(images, "raw", None)
+    if raw is not None:
+        return _arrays_sha256(f"pixels/{float(images.scale)!r}", {"raw": raw})
+    return _arrays_sha256("array", {"images": np.asarray(images)})
+
+
 def pixel_pca_of(derived: Derived, images) -> PixelPCA:
-    """The dataset's pixel PCA (:func:`core.analysis.pixel_pca.fit_pixel_pca`, 64 components)."""
+    """The dataset's pixel PCA (:func:`core.analysis.pixel_pca.fit_pixel_pca`, 64 components), keyed
+    by the training images' content besides the dataset's key (hashing MNIST's 47 MB costs ~60 ms)."""
     from core.analysis.pixel_pca import MAX_COMPONENTS, PixelPCA, fit_pixel_pca
 
-    return PixelPCA.from_arrays(derived.arrays("pixel-pca", {"max_components": MAX_COMPONENTS},
-                                               lambda: fit_pixel_pca(images, MAX_COMPONENTS).arrays()))
+    params = {"max_components": MAX_COMPONENTS, "images": pixels_sha256(images)}
+    return PixelPCA.from_arrays(derived.arrays("pixel-pca", params, lambda: fit_pixel_pca(images, MAX_COMPONENTS).arrays()))
 
 
 def pca_curve_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]) -> pd.DataFrame:
@@ -365,26 +449,54 @@ def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
                 store, store.root / record.name), dataset, "auto", points)
 
 
+def graph_source(derived: Derived, named: Mapping) -> dict[str, str]:
+    """What a graph exported for this entry says it was exported from (its ONNX ``metadata_props``):
+    the shelf's identity and the method's parameters, and a checkpoint's weights SHA-256."""
+    source = {GRAPH_SOURCE: json.dumps({"identity": derived.identity, "named": dict(named)}, sort_keys=True, default=str)}
+    if derived.weights_sha256 is not None:
+        source[GRAPH_WEIGHTS] = derived.weights_sha256
+    return source
+
+
+def _graphs_match(graphs: Mapping[str, np.ndarray], source: Mapping[str, str]) -> bool:
+    """Whether both graphs say they were exported from ``source`` (not from another model of the same shapes)."""
+    from core.export import graph_metadata
+
+    try:
+        return all({k: graph_metadata(graphs[part].tobytes()).get(k) for k in source} == dict(source)
+                   for part in ("encoder", "decoder"))
+    except (KeyError, ValueError, UnicodeDecodeError):  # a part missing, or not an ONNX model
+        return False
+
+
 def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None) -> dict[str, bytes] | None:
     """The model's encoder and decoder as ONNX (:mod:`core.export`), ``{'encoder': bytes, 'decoder': bytes}``.
 
-    Keyed by the exporter (torch's version, the opset) besides the weights. With ``reducer=None``
-    only what is stored is read (None when absent): the caller decides whether to pay for torch.
+    Keyed by the exporter (torch's version, the opset) besides the weights. Each graph carries
+    :func:`graph_source` in its metadata (a checkpoint's weights SHA-256), checked on every read: a
+    graph copied in from another model is refused (exported again from ``reducer``, or None), so
+    what a page runs and what the browser is sent is this model's. With ``reducer=None`` only what
+    is stored is read (None when absent or refused): the caller decides whether to pay for torch.
     """
     from importlib.metadata import version
 
     from core.export import OPSET, decoder_onnx, encoder_onnx
 
     params = {**named, "torch": version("torch"), "opset": OPSET}
+    source = graph_source(derived, named)
+
+    def valid(graphs: dict[str, np.ndarray]) -> bool:
+        return _graphs_match(graphs, source)
+
     if reducer is None:
-        stored = derived.stored_arrays("onnx", params)
+        stored = derived.stored_arrays("onnx", params, valid)
     else:
         def export() -> dict[str, np.ndarray]:
             fitted = reducer()
-            return {"encoder": np.frombuffer(encoder_onnx(fitted), np.uint8),
-                    "decoder": np.frombuffer(decoder_onnx(fitted), np.uint8)}
+            return {"encoder": np.frombuffer(encoder_onnx(fitted, metadata=source), np.uint8),
+                    "decoder": np.frombuffer(decoder_onnx(fitted, metadata=source), np.uint8)}
 
-        stored = derived.arrays("onnx", params, export)
+        stored = derived.arrays("onnx", params, export, valid)
     return None if stored is None else {part: stored[part].tobytes() for part in ("encoder", "decoder")}
 
 

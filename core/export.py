@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import threading
 import warnings
+from collections.abc import Iterator, Mapping
 
 #: ONNX opset of the exported graphs (onnxruntime-web 1.30 runs opsets up to 23)
 OPSET = 18
@@ -25,9 +26,10 @@ CODE_NAME = "code"  # the decoder's input and the encoder's output
 IMAGE_NAME = "image"  # the decoder's output and the encoder's input
 
 
-def _export(module, example, input_name: str, output_name: str, opset: int) -> bytes:
+def _export(module, example, input_name: str, output_name: str, opset: int, metadata: Mapping[str, str] | None) -> bytes:
     """``module`` captured by ``torch.export`` with a free batch axis and translated to ONNX
-    (``dynamo=True``, which needs the ``onnx`` and ``onnxscript`` packages), weights inlined."""
+    (``dynamo=True``, which needs the ``onnx`` and ``onnxscript`` packages), weights inlined,
+    ``metadata`` in the model's ``metadata_props``."""
     import torch
 
     buffer = io.BytesIO()
@@ -39,11 +41,12 @@ def _export(module, example, input_name: str, output_name: str, opset: int) -> b
         program = torch.onnx.export(module, (example,), input_names=[input_name], output_names=[output_name],
                                     dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True,
                                     external_data=False, verbose=False)
+    program.model.metadata_props.update({str(k): str(v) for k, v in (metadata or {}).items()})
     program.save(buffer)
     return buffer.getvalue()
 
 
-def decoder_onnx(reducer, opset: int = OPSET) -> bytes:
+def decoder_onnx(reducer, opset: int = OPSET, metadata: Mapping[str, str] | None = None) -> bytes:
     """The reducer's decoder as a self-contained ONNX model.
 
     The graph computes exactly what ``reducer.decode`` computes (clipping included): it is
@@ -55,6 +58,10 @@ def decoder_onnx(reducer, opset: int = OPSET) -> bytes:
         A fitted reducer (PCA or any autoencoder) with ``latent_dim_`` and ``image_shape_``.
     opset : int
         ONNX opset version to target.
+    metadata : mapping of str to str, optional
+        Kept in the graph's ``metadata_props`` (:func:`graph_metadata` reads it back): what the graph
+        was exported from, so that a graph copied from another model is told apart
+        (:func:`core.derived.onnx_graphs_of`).
 
     Returns
     -------
@@ -79,10 +86,10 @@ def decoder_onnx(reducer, opset: int = OPSET) -> bytes:
 
     module = reducer.torch_decoder()  # raises NotFittedError before anything is traced
     example = torch.zeros(2, int(reducer.latent_dim_), dtype=torch.float32)
-    return _export(module, example, CODE_NAME, IMAGE_NAME, opset)
+    return _export(module, example, CODE_NAME, IMAGE_NAME, opset, metadata)
 
 
-def encoder_onnx(reducer, opset: int = OPSET) -> bytes:
+def encoder_onnx(reducer, opset: int = OPSET, metadata: Mapping[str, str] | None = None) -> bytes:
     """The reducer's encoder as a self-contained ONNX model (what ``reducer.encode`` computes; a
     VAE's mean).
 
@@ -92,6 +99,8 @@ def encoder_onnx(reducer, opset: int = OPSET) -> bytes:
         A fitted reducer (PCA or any autoencoder).
     opset : int
         ONNX opset version to target.
+    metadata : mapping of str to str, optional
+        As for :func:`decoder_onnx`.
 
     Returns
     -------
@@ -108,7 +117,77 @@ def encoder_onnx(reducer, opset: int = OPSET) -> bytes:
 
     module = reducer.torch_encoder()
     example = torch.zeros(2, *(int(s) for s in reducer.image_shape_), dtype=torch.float32)
-    return _export(module, example, IMAGE_NAME, CODE_NAME, opset)
+    return _export(module, example, IMAGE_NAME, CODE_NAME, opset, metadata)
 
 
-__all__ = ["decoder_onnx", "encoder_onnx", "OPSET", "CODE_NAME", "IMAGE_NAME"]
+# --- reading a graph's metadata without the onnx package ------------------------------------------
+# `import onnx` costs ~1.4 s (measured here); a page or a cached `python -m core zoo` that checks a
+# stored graph's identity reads the few top-level fields of the protobuf itself (wire format:
+# https://protobuf.dev/programming-guides/encoding/), skipping the graph without copying it.
+_METADATA_PROPS = 14  # ModelProto.metadata_props: repeated StringStringEntryProto {key = 1; value = 2}
+
+
+def _varint(data: memoryview, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated or malformed protobuf varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, pos
+        shift += 7
+
+
+def _fields(data: memoryview) -> Iterator[tuple[int, int | memoryview]]:
+    """(field number, value) of a protobuf message's top-level fields; length-delimited values are views."""
+    pos = 0
+    while pos < len(data):
+        tag, pos = _varint(data, pos)
+        wire = tag & 7
+        if wire == 0:  # varint
+            value, pos = _varint(data, pos)
+            yield tag >> 3, value
+            continue
+        if wire == 2:  # length-delimited: bytes, strings, sub-messages
+            size, pos = _varint(data, pos)
+        elif wire in (1, 5):  # fixed 64 or 32 bits
+            size = 8 if wire == 1 else 4
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        if pos + size > len(data):
+            raise ValueError("truncated protobuf field")
+        yield tag >> 3, data[pos:pos + size]
+        pos += size
+
+
+def graph_metadata(graph: bytes) -> dict[str, str]:
+    """The ``metadata_props`` of a serialized ONNX model, read without the ``onnx`` package.
+
+    Parameters
+    ----------
+    graph : bytes
+        A serialized ``onnx.ModelProto`` (:func:`decoder_onnx`, :func:`encoder_onnx`).
+
+    Returns
+    -------
+    dict of str to str
+        Every metadata key and value (empty when it has none).
+
+    Raises
+    ------
+    ValueError
+        When the bytes are not a well-formed protobuf message.
+    """
+    props = {}
+    for number, entry in _fields(memoryview(graph)):
+        if number == _METADATA_PROPS:
+            if not isinstance(entry, memoryview):
+                raise ValueError("metadata_props is not a message")
+            pair = {n: bytes(v).decode() for n, v in _fields(entry) if isinstance(v, memoryview)}
+            props[pair.get(1, "")] = pair.get(2, "")
+    return props
+
+
+__all__ = ["decoder_onnx", "encoder_onnx", "graph_metadata", "OPSET", "CODE_NAME", "IMAGE_NAME"]

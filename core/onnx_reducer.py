@@ -120,9 +120,10 @@ def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bo
     """The reducer a page runs for one cached model: ONNX Runtime on its stored graphs, without torch.
 
     When the graphs are not on disk yet (a model trained before they existed, or by a training that
-    did not export them), the checkpoint is loaded in torch and, if the store may be written, its
-    graphs are exported and kept for the next server; that first call returns the torch reducer,
-    already in memory.
+    did not export them) or are refused (damaged, or not exported from this checkpoint's weights:
+    :func:`core.derived.onnx_graphs_of`), the checkpoint is loaded in torch and, if the store may be
+    written, its graphs are exported and kept for the next server; that first call returns the torch
+    reducer, already in memory.
 
     Raises
     ------

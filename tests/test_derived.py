@@ -201,7 +201,7 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
                                                                             "pixel-map-scores", "rd-rows", "denoising-rows",
                                                                             "code-stats", "class-means", "test-codes"}
-    assert len(list(folders["architectures"].iterdir())) == 5  # 6 models; the denoiser shares conv d=8's layers
+    assert len(list(folders["architectures"].iterdir())) == 7  # 8 models; the denoiser shares conv d=8's layers
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
         assert {"onnx", "map-scores", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
@@ -211,7 +211,7 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
         assert ("denoising-rows" in kept) == (record["model"]["latent_dim"] == 8), model.name
 
     rows, imported = cli_rows_and_imports(args, env, ("torch",))
-    assert len(rows) == 6 and all(row["cached"] for row in rows)
+    assert len(rows) == 8 and all(row["cached"] for row in rows)
     assert imported == []
 
 
@@ -297,3 +297,100 @@ def test_a_cached_zoo_command_imports_no_torch_pandas_or_scikit_learn(zoo_dir, t
     rows, imported = cli_rows_and_imports(args, env, ("torch", "pandas", "pyarrow", "sklearn", "onnxruntime"))
     assert all(row["cached"] for row in rows)
     assert imported == []
+
+
+# --- issue 22 item 6: a payload is tied to its key by a SHA-256 written with it ---------------------------
+def _swap_payload(path: Path, change) -> None:
+    """Rewrite a stored file with ``change`` applied to its payload, keeping its key and any hash it holds
+    (what a copy of another model's or dataset's values into this file leaves)."""
+    if path.suffix == ".npz":
+        with np.load(path) as stored:
+            entries = dict(stored)
+        np.savez(path, **change(entries))
+    elif path.suffix == ".json":
+        path.write_text(json.dumps(change(json.loads(path.read_text()))))
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        stored = pq.read_table(path)
+        frame = change(stored.to_pandas())
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(stored.schema.metadata),
+                       str(path))
+
+
+@pytest.mark.parametrize("kind", ["arrays", "table", "values"])
+def test_a_payload_changed_under_its_key_is_computed_again(tmp_path, kind):
+    value = {"arrays": {"x": np.arange(4.0)}, "table": pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"]}),
+             "values": {"a": 1.0, "b": [1, 2]}}[kind]
+    change = {"arrays": lambda e: {**e, "x": e["x"][::-1].copy()},
+              "table": lambda f: f.assign(a=f["a"] * 2),
+              "values": lambda s: {**s, "value": {**s["value"], "a": 0.5}}}[kind]
+    compute = Counter(value)
+    store = Derived(tmp_path, "model:m:1")
+    getattr(store, kind)("thing", {}, compute)
+    [path] = store.files()
+    _swap_payload(path, change)
+    got = getattr(store, kind)("thing", {}, compute)
+    assert compute.calls == 2
+    if kind == "arrays":
+        np.testing.assert_array_equal(got["x"], value["x"])
+    elif kind == "table":
+        pd.testing.assert_frame_equal(got, value)
+    else:
+        assert got == value
+    getattr(store, kind)("thing", {}, compute)  # rewritten whole: read again
+    assert compute.calls == 2
+
+
+@pytest.mark.parametrize("entry", ["test-codes", "error-row"])
+def test_tampered_test_codes_or_error_row_are_computed_again(small_digits, store, tiny_train, entry):
+    from core.analysis.error_curve import reducer_error_row
+
+    trained = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)
+    derived = Derived.of_model(store.root, trained.record)
+    [path] = [p for p in derived.files() if p.name.startswith(entry + "-")]
+    if entry == "test-codes":
+        _swap_payload(path, lambda e: {**e, "codes": e["codes"][::-1].copy()})  # another order: other images' codes
+        got = derived_module.test_codes_of(derived, {}, lambda: trained.reducer, lambda: small_digits)
+        np.testing.assert_allclose(got, trained.reducer.encode(small_digits.test.images), atol=1e-6)
+    else:
+        _swap_payload(path, lambda s: {**s, "value": {**s["value"], "test_mse": s["value"]["test_mse"] / 2}})
+        got = derived_module.error_row_of(derived, {}, lambda: trained.reducer, lambda: small_digits)
+        want = reducer_error_row(trained.reducer, small_digits)
+        assert got.keys() == want.keys()
+        assert all(got[k] == (pytest.approx(v, rel=1e-6) if isinstance(v, float) else v) for k, v in want.items())
+
+
+def test_another_datasets_pixels_under_this_datasets_key_are_detected(tmp_path):
+    full, part = DataConfig("digits"), DataConfig("digits", limit=100)
+    for config in (full, part):
+        load_dataset_cached(config, None, tmp_path)
+    [mine] = Derived.of_dataset(tmp_path, full).files()
+    [theirs] = Derived.of_dataset(tmp_path, part).files()
+    with np.load(mine) as stored:
+        key = stored[derived_module._KEY]
+    with np.load(theirs) as stored:
+        entries = dict(stored)  # their pixels, labels and (where kept) their hash
+    np.savez(mine, **{**entries, derived_module._KEY: key})
+    got = load_dataset_cached(full, None, tmp_path)
+    reference = load_dataset(full)
+    assert len(got.train) == len(reference.train)
+    np.testing.assert_array_equal(got.train.images.raw, reference.train.images.raw)
+
+
+def test_a_datasets_values_follow_its_content(tmp_path, monkeypatch, digits):
+    """Digits' pixels are keyed by scikit-learn's digits file itself, the pixel PCA by the images it fits."""
+    copy = tmp_path / "digits.csv.gz"
+    monkeypatch.setattr(derived_module, "_digits_file", lambda: copy)
+    identities = []
+    for content in (b"one", b"two"):
+        copy.write_bytes(content)
+        identities.append(derived_module._source_identity(DataConfig("digits"), None))
+    assert identities[0] != identities[1]
+
+    shelf = Derived(tmp_path / "d", "data:digits:1")
+    first = derived_module.pixel_pca_of(shelf, digits.train.images[:200])
+    other = derived_module.pixel_pca_of(shelf, digits.train.images[200:400])  # the same key, other images
+    assert not np.allclose(first.components[:3], other.components[:3], atol=1e-3)
+    np.testing.assert_allclose(other.components[:3], fit_pixel_pca(digits.train.images[200:400], 64).components[:3], atol=1e-5)

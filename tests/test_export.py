@@ -71,3 +71,16 @@ def test_exports_from_several_threads_at_once_all_succeed(small_digits):
         blobs = list(pool.map(decoder_onnx, reducers * 2))
     assert all(len(blob) > 100 for blob in blobs)
     assert blobs[0] == blobs[3]  # the same model exports the same bytes
+
+
+def test_the_graph_keeps_its_metadata_and_it_reads_back_without_onnx(small_digits):
+    from core.export import encoder_onnx, graph_metadata
+
+    reducer = fitted("dense", small_digits.train.images)
+    source = {"latent_lab.weights_sha256": "ab" * 32, "note": "ünïcode"}
+    for blob in (decoder_onnx(reducer, metadata=source), encoder_onnx(reducer, metadata=source)):
+        want = {p.key: p.value for p in onnx.load_from_string(blob).metadata_props}
+        assert graph_metadata(blob) == want == source
+    assert graph_metadata(decoder_onnx(reducer)) == {}
+    with pytest.raises(ValueError):
+        graph_metadata(decoder_onnx(reducer, metadata=source)[:-7])  # cut short

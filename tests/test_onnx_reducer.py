@@ -188,3 +188,43 @@ print(json.dumps(seen))
     assert {page: errors for page, (_, _, errors, _) in seen.items()} == {page: 0 for page in ["home", *PAGES]}
     assert not any(seen[page][1] for page in ["home", "train", "compare", "latent_map"]), "scikit-learn is imported"
     assert {page: seen[page][3] for page in READ_ONLY_PAGES} == {page: [] for page in READ_ONLY_PAGES}
+
+
+def test_another_models_graph_under_this_models_key_is_refused_and_exported_again(store, small_digits):
+    """Issue 22 item 6: model B's decoder (same shapes) put in model A's graph file, under A's key, is
+    never run or sent to the browser as A's: the graph says which weights it came from."""
+    from importlib.metadata import version
+
+    from core.export import OPSET
+
+    model = default_model_config("dense", 2)
+    a = load_or_train(small_digits, model, TRAIN, store=store)
+    b = load_or_train(small_digits, model, TrainConfig(epochs=1, batch_size=64, seed=1), store=store)
+    folder_a = store.root / a.record.name
+    for trained in (a, b):
+        runnable_checkpoint(store, store.root / trained.record.name)  # exports and keeps each model's graphs
+    derived_a, derived_b = (Derived.of_model(store.root, t.record) for t in (a, b))
+    graphs_b = onnx_graphs_of(derived_b, {}, None)
+    codes = np.random.default_rng(0).normal(0, 2, (16, 2)).astype(np.float32)
+    assert np.abs(b.reducer.decode(codes) - a.reducer.decode(codes)).max() > 1e-2  # they decode differently
+
+    [path] = [p for p in derived_a.files() if p.name.startswith("onnx-")]
+    with np.load(path) as stored:
+        entries = dict(stored)
+    np.savez(path, **{**entries, "decoder": np.frombuffer(graphs_b["decoder"], np.uint8)})  # A's key (and hash) kept
+    assert onnx_graphs_of(derived_a, {}, None) is None  # refused: a page loads A's weights instead
+    reducer = runnable_checkpoint(store, folder_a)
+    np.testing.assert_allclose(reducer.decode(codes), a.reducer.decode(codes), atol=1e-5)
+    again = runnable_checkpoint(store, folder_a)  # exported again from A's weights and kept
+    assert isinstance(again, OnnxReducer)
+    np.testing.assert_allclose(again.decode(codes), a.reducer.decode(codes), atol=1e-4)
+
+    # written through the shelf (a valid payload hash under A's key): the graph's own metadata still tells
+    path.unlink()
+    params = {"torch": version("torch"), "opset": OPSET}
+    derived_a.arrays("onnx", params, lambda: {part: np.frombuffer(graphs_b[part], np.uint8) for part in graphs_b})
+    assert onnx_graphs_of(derived_a, {}, None) is None
+    browser = onnx_graphs_of(derived_a, {}, lambda: a.reducer)  # what dashboard.resources.decoder_onnx sends
+    decoded = OnnxReducer.from_record(a.record, browser).decode(codes)
+    np.testing.assert_allclose(decoded, a.reducer.decode(codes), atol=1e-4)
+    assert onnx_graphs_of(derived_a, {}, None) == browser  # and kept in place of B's

@@ -188,7 +188,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
                grid: np.ndarray | None = None, highlight: np.ndarray | None = None,
                axis_titles: tuple[str, str] = ("", ""), train_xy: np.ndarray | None = None,
                train_labels: np.ndarray | None = None, train_index: np.ndarray | None = None,
-               webgl: bool = True, region: np.ndarray | None = None) -> go.Figure:
+               webgl: bool = True, region: np.ndarray | None = None, values: np.ndarray | None = None,
+               values_title: str = "", values_range: tuple[float, float] | None = None) -> go.Figure:
     """A scatter of test images (and optionally training images) coloured by class.
 
     Parameters
@@ -204,6 +205,10 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         10,000 and 70,000 points WebGL draws, pans and hovers far faster.
     region : (N,) bool, optional
         Test points inside a selected box or lasso: ringed in black on top.
+    values : (N,), optional
+        A number per test point (e.g. its reconstruction error): the test points are coloured by it on
+        one colour scale (``values_title`` names it on the colour bar) instead of by class;
+        ``values_range`` fixes the scale's ends (so two maps or two methods share one scale).
 
     Each point's ``customdata`` is ``[row, split]``: split 0 for a test image, 1 for a training
     image, ``[-1, -1]`` for the grid. Arrays go out as float32 / small ints, which plotly sends as
@@ -225,6 +230,16 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         points, classes, rows = np.asarray(points, np.float32), np.asarray(classes), np.asarray(rows)
         # 2 bytes a number up to 65,535 rows (MNIST's 60,000 training images included)
         custom = np.column_stack([rows, np.full(len(rows), split)]).astype(np.uint16 if len(rows) and rows.max() < 2 ** 16 else np.int32)
+        if split == 0 and values is not None:  # one trace, coloured by the value
+            fig.add_trace(trace(
+                x=points[:, 0], y=points[:, 1], mode="markers", customdata=custom, name=plotly_text(values_title),
+                marker=dict(size=5, color=np.asarray(values, np.float32), colorscale="Viridis", showscale=True,
+                            cmin=None if values_range is None else float(values_range[0]),
+                            cmax=None if values_range is None else float(values_range[1]),
+                            colorbar=dict(title=dict(text=plotly_text(values_title), side="right"), thickness=12)),
+                selected=dict(marker=dict(size=14, color="black", opacity=1.0)),
+                hovertemplate=f"{plotly_text(values_title)} %{{marker.color:.4f}}<br>test image #%{{customdata[0]}}<extra></extra>"))
+            continue
         for c in np.unique(classes):
             mask = classes == c
             name = plotly_text(class_names[c] if c < len(class_names) else c)

@@ -368,6 +368,15 @@ def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int
     return all_test_codes(config, data_dir, ref)[index], load_data(config, data_dir).test.labels[index]
 
 
+@st.cache_data(show_spinner="Rebuilding every test image...", max_entries=16)
+def test_errors(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:
+    """Each test image's reconstruction error (N_test,): mean squared error per value (the Latent map's
+    colour by error)."""
+    from core.analysis.error_curve import per_image_errors
+
+    return per_image_errors(reducer(config, data_dir, ref), load_data(config, data_dir).test.images)
+
+
 # --- Explore: neighbours, attribute vectors, traversal grids, the basis ------------------------------
 @st.cache_data(show_spinner="Encoding every test image...", max_entries=16)
 def all_test_codes(config: DataConfig, data_dir: str, ref: ModelRef) -> np.ndarray:

@@ -32,7 +32,7 @@ from dashboard.policy import policy
 from dashboard.text import md
 
 #: URL parameters in the order a link shows them
-ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "region", "code", "step",
+ORDER = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "colour", "region", "code", "step",
          "measure", "from", "to", "amount", "a", "b", "c", "noise", "level", "count", "quality", "budget", "present")
 MAX_CODE = 64  # a longer code is not put into a URL
 #: a link's code values must lie within +-this: every family's codes stay within a few hundred (PCA of

@@ -1,4 +1,5 @@
-"""Selecting a region of the Latent map (issue 21 item 3): the region's points, its link, the panel."""
+"""The Latent map's selections (issue 21 item 3: a region's points, its link, the panel) and its colour by
+reconstruction error (item 6)."""
 
 from __future__ import annotations
 
@@ -55,3 +56,24 @@ def test_a_link_with_a_region_opens_the_selection_panel(env):
     bad.query_params = {"region": "elsewhere:box:0,0,1,1"}
     bad.switch_page("views/latent_map.py").run()
     assert not bad.exception and any("region" in i.value for i in bad.info)
+
+
+def test_colour_by_error_puts_each_images_error_on_one_scale_for_model_and_pca(env):
+    from core.analysis.error_curve import per_image_errors
+    from core.config import DataConfig
+    from core.datasets import load_dataset
+    from core.records import ModelRef
+    from dashboard import resources
+
+    at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=240).run()
+    at.query_params = {"colour": "pca"}
+    at.switch_page("views/latent_map.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = [c.proto.spec for c in at.get("plotly_chart")[:2]]
+    assert all('"colorscale"' in spec and "MSE, PCA" in spec for spec in specs), "both maps coloured by PCA's error"
+    assert at.query_params["colour"] == "pca"
+    dataset = load_dataset("digits")
+    pca = resources.reducer(DataConfig("digits"), resources.data_dir_in_use(), ModelRef.baseline(2))
+    errors = per_image_errors(pca, dataset.test.images)
+    assert errors.shape == (len(dataset.test),) and np.all(errors >= 0)
+    assert np.isclose(errors.mean(), np.mean((pca.reconstruct(dataset.test.images) - dataset.test.images) ** 2), rtol=1e-5)

@@ -106,6 +106,25 @@ def pca_error_curve(dataset: Dataset, max_dim: int | None = None, ssim_images: i
     return pd.DataFrame(rows, columns=ERROR_COLUMNS)
 
 
+def per_image_errors(reducer: Reducer, images: np.ndarray, chunk: int = 1000) -> np.ndarray:
+    """Each image's reconstruction error: the mean squared error over its C*H*W values.
+
+    Parameters
+    ----------
+    reducer : fitted Reducer
+    images : np.ndarray, shape (N, C, H, W)
+    chunk : int
+        Images reconstructed at a time (bounds the memory of large test sets).
+
+    Returns
+    -------
+    np.ndarray, shape (N,), float32
+    """
+    errors = [per_image_mse(images[i:i + chunk], reducer.reconstruct(images[i:i + chunk]))
+              for i in range(0, len(images), chunk)]
+    return np.concatenate(errors).astype(np.float32) if errors else np.zeros(0, np.float32)
+
+
 def reducer_error_row(reducer: Reducer, dataset: Dataset, ssim_images: int | None = SSIM_IMAGES, seed: int = 0,
                       reconstructions: np.ndarray | None = None) -> dict:
     """One fitted reducer's held-out error as a row of :func:`error_vs_latent`; ``reconstructions``

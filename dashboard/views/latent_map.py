@@ -80,6 +80,14 @@ projection = c2.selectbox("2-D view of the code", projections, key="map_projecti
                           help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE and UMAP are slower"
                                + ("" if "umap" in projections else f". UMAP is an optional extra: `{UMAP_INSTALL}`"))
 three_d = c4.toggle("3-D view", key="map_3d", help="PCA-3 of the pixels and of the model's code, as 3-D clouds")
+COLOURINGS = {"class": "class", "model": f"error of {entry.method}", "pca": f"error of PCA (d={entry.latent_dim})"}
+share.take("colour", "map_colour", allowed=list(COLOURINGS))
+colouring = st.segmented_control("Colour the test images by", list(COLOURINGS), format_func=COLOURINGS.get,
+                                  default="class", key="map_colour",
+                                  help="Their class, or how badly a method rebuilds each one (mean squared error per "
+                                       "value; the model and PCA share one colour scale, its top at the 99th "
+                                       "percentile): the hard images stand out, on both maps") or "class"
+share.keep(colour=None if colouring == "class" else colouring)
 n_test, n_train = len(dataset.test), len(dataset.train)
 everything = n_test + n_train  # the choice that places the training images too
 point_choices = [n for n in (1000, 2000, 5000, DEFAULT_POINTS) if n < n_test] + [n_test]  # never more than there are
@@ -129,7 +137,15 @@ def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, in
     """The map with the training images when they are placed (all_train), else test images only;
     ``inside`` (N,) marks the test points of a selected region."""
     train = all_train and len(emb.train_index) == n_train
+    values = scale = None
+    if colouring != "class":  # one scale for the model and PCA, so switching between them compares them
+        errors = {name: resources.test_errors(sel.config, sel.data_dir, ref) for name, ref in
+                  (("model", entry.ref), ("pca", ModelRef.baseline(entry.latent_dim)))}
+        values = errors[colouring][emb.test_index]
+        scale = (min(float(e.min()) for e in errors.values()), max(float(np.percentile(e, 99)) for e in errors.values()))
     return figures.latent_map(emb.test_xy, emb.test_labels, dataset.class_names, emb.test_index, title, region=inside,
+                              values=values, values_title=f"MSE, {COLOURINGS[colouring].removeprefix('error of ')}",
+                              values_range=scale,
                               grid=map_grid(emb) if clickable_space else None, axis_titles=axes,
                               train_xy=emb.train_xy if train else None, train_labels=emb.train_labels if train else None,
                               train_index=emb.train_index if train else None)

@@ -1,5 +1,8 @@
 """``python -m dashboard [--classroom] [--folder-root DIR ...] [--port N]``: serve the dashboard.
 
+``python -m dashboard lesson --dataset digits --out DIR``: write the lesson as a folder that any static
+file server runs, with no Latent Lab process (see ``python -m dashboard lesson --help``).
+
 Without ``--classroom`` it listens on this machine only (127.0.0.1). With it, it listens on every
 interface of the machine so a room can open it, and every browser is read-only (see
 dashboard/policy.py): no training, no deleting, no typed server paths, small uploads.
@@ -18,6 +21,11 @@ APP = Path(__file__).resolve().parent / "app.py"
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lesson"]:
+        from dashboard.lesson.cli import main as lesson
+
+        return lesson(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m dashboard", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--classroom", action="store_true",

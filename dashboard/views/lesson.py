@@ -1,10 +1,13 @@
 """Lesson: "PCA vs autoencoders" in eight steps, one screen each, for a class (see dashboard/lesson/steps.py)."""
 
+import re
+
 import streamlit as st
 
 from core.words import a_or_an
 from dashboard import presenter, share, ui
 from dashboard.lesson.elements import ELEMENTS, StepContext
+from dashboard.lesson.export import lesson_zip
 from dashboard.lesson.models import model_for, train_hint
 from dashboard.lesson.steps import LESSON, LessonStep
 from dashboard.text import md
@@ -39,6 +42,17 @@ def step_bar(index: int) -> None:
     title.subheader(f"{index + 1}/{len(LESSON)} · {LESSON[index].title}")
 
 
+def download_button(dataset, data_dir: str) -> None:
+    """The whole lesson as a zip that runs from any static file server (built only when clicked)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", dataset.name).strip("-") or "dataset"
+    st.download_button("Download this lesson", data=lambda: lesson_zip(dataset.config, data_dir),
+                       file_name=f"latent-lab-lesson-{name}.zip", mime="application/zip", key="lesson_download",
+                       icon=":material/download:", on_click="ignore",
+                       help="Every step with its live decoders, as a folder of files: unzip it, run "
+                            "`python -m http.server` in it (or put it on any web server) and open it in a browser. "
+                            "No Latent Lab server is needed.")
+
+
 def step_picker() -> None:
     """Every step by number, to jump (below the step's words)."""
     st.segmented_control("Step", SLUGS, key=KEY, label_visibility="collapsed",
@@ -64,5 +78,6 @@ else:
 st.markdown(f":material/visibility: **What to notice:** {step.notice}")
 st.markdown(f":material/record_voice_over: **Ask the class:** {step.question}")
 step_picker()
+download_button(dataset, page.selection.data_dir)
 if presenter.is_on():
     presenter.reset_button(("lesson_",))

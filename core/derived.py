@@ -611,6 +611,19 @@ def architecture_of(root: str | os.PathLike, config: ModelConfig, image_shape: t
     return shelf.table("architecture", params, summary)
 
 
+def decoder_size_of(root: str | os.PathLike, config: ModelConfig, image_shape: tuple[int, int, int],
+                    writable: bool = True) -> int:
+    """:func:`core.analysis.error_curve.decoder_size` of a model config, kept beside its architecture
+    table (counting an autoencoder's decoder builds it, which needs torch: pages only read it)."""
+    def count() -> dict:
+        from core.analysis.error_curve import decoder_size
+
+        return {"decoder_size": decoder_size(config, image_shape)}
+
+    shelf, params = _architecture_entry(root, config, image_shape, writable)
+    return int(shelf.values("decoder-size", params, count)["decoder_size"])
+
+
 def _architecture_entry(root, config: ModelConfig, image_shape, writable: bool = True) -> tuple[Derived, dict]:
     return (Derived(Path(root) / DATASETS / "architectures", "architecture", writable),
             {"model": config.key(), "image_shape": list(image_shape)})
@@ -655,6 +668,7 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
         shelf, params = _architecture_entry(store.root, record.model, record.image_shape)
         if not shelf.path("architecture", params, ".parquet").exists():  # reading it would import pandas and pyarrow
             architecture_of(store.root, record.model, record.image_shape)
+        decoder_size_of(store.root, record.model, record.image_shape)  # the Compare table's column
         error_row_of(derived, {}, reducer, dataset)
         _precompute_method(derived, {}, reducer, dataset, record.latent_dim, compression=record.train.noise is None,
                            denoising=record.train.noise is not None or record.latent_dim in denoiser_sizes)

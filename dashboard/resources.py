@@ -32,6 +32,7 @@ from core.derived import (
     architecture_of,
     class_means_of,
     code_stats_of,
+    decoder_size_of,
     denoising_rows_of,
     error_row_of,
     load_dataset_cached,
@@ -204,9 +205,11 @@ def decoder_size(config: DataConfig, data_dir: str, ref: ModelRef) -> int:
     the method's defaults for one fitted on the spot, e.g. PCA)."""
     from core.analysis.error_curve import decoder_size as size
 
-    model = (default_model_config(ref.method, ref.latent_dim) if ref.checkpoint is None
-             else store().record(store().root / ref.checkpoint).model)
-    return size(model, load_data(config, data_dir).image_shape)
+    shape = load_data(config, data_dir).image_shape
+    if ref.checkpoint is None:  # PCA (or a method fitted on the spot): counted from its config, no network built
+        return size(default_model_config(ref.method, ref.latent_dim), shape)
+    # kept on disk (the zoo command counts it): counting an autoencoder's decoder builds it in torch
+    return decoder_size_of(store().root, store().record(store().root / ref.checkpoint).model, shape, _writable())
 
 
 @st.cache_data(show_spinner="Rebuilding the images...", max_entries=32)

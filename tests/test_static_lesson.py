@@ -188,19 +188,25 @@ def served(exported):
 
 
 @pytest.fixture(scope="module")
-def page(served):
-    """The lesson in Chromium at 1280 x 720 and 150 % (853 x 480 CSS px); ``page.requests``: every URL asked."""
+def browser():
+    browser_or_skip()
     from dashboard.launch import chromium
 
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with chromium() as browser:
-        page = browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
-        page.requests = []
-        page.errors = []
-        page.on("request", lambda request: page.requests.append(request.url))
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        yield page
-        page.close()
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(browser, served):
+    """The lesson in Chromium at 1280 x 720 and 150 % (853 x 480 CSS px); ``page.requests``: every URL asked."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    page.requests = []
+    page.errors = []
+    page.on("request", lambda request: page.requests.append(request.url))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    page.close()
 
 
 def open_step(page, origin: str, slug: str) -> None:
@@ -344,3 +350,38 @@ def test_no_request_leaves_the_origin(page, served):
     assert any(url.endswith(".onnx") for url in page.requests), "the decoders came from the folder"
     outside = [url for url in page.requests if not url.startswith((served + "/", "data:", "blob:"))]
     assert not outside, outside
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_with_onnxruntime_web_the_folder_runs_the_same_decoder(lesson_env, browser, tmp_path):
+    """The other runtime (forced): onnxruntime-web's files travel in the folder and decode the same images."""
+    from core.config import DataConfig
+    from dashboard import resources
+    from dashboard.lesson.export import export_lesson
+    from dashboard.lesson.models import model_for
+    from dashboard.lesson.steps import TWO_D_CONV
+
+    report = export_lesson(DataConfig("digits"), None, tmp_path / "ort", runtime="ort")
+    assert report.runtime == "onnxruntime-web" and report.total_bytes <= BUDGET_BYTES
+    print(f"with onnxruntime-web: {report.total_bytes / 1e6:.2f} MB; by part: {report.parts}")
+    config, data_dir = DataConfig("digits"), resources.data_dir_in_use()
+    dataset = resources.load_data(config, data_dir)
+    model = resources.reducer(config, data_dir, model_for(TWO_D_CONV, dataset).ref)
+    codes = model.encode(dataset.test.images[:4]).astype(np.float32)
+    with static_server(report.out_dir) as origin:
+        other = browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+        asked: list[str] = []
+        other.on("request", lambda request: asked.append(request.url))
+        try:
+            open_step(other, origin, "decode")
+            other.wait_for_function(f"() => Object.values({HOOK}.instances).some(i => i.ready)", timeout=60_000)
+            key = key_of(other, "lesson_live_")
+            print(f"first live decode with onnxruntime-web: {stats(other, key)['firstPaintMs']:.0f} ms")
+            got = other.evaluate(f"async ([k, c]) => await {HOOK}.instances[k].decode(c)", [key, codes.tolist()])
+        finally:
+            other.close()
+    got = np.asarray(got, np.float32).reshape(len(codes), *dataset.image_shape)
+    assert np.abs(got - model.decode(codes)).max() <= 1e-4
+    assert any(url.endswith(".wasm") for url in asked)
+    assert all(url.startswith((origin + "/", "data:", "blob:")) for url in asked), asked

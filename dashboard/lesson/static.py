@@ -68,6 +68,10 @@ class Assets:
 
 def plot(fig, height: int = PLOT_HEIGHT) -> dict:
     """A plotly figure as a block (its JSON, at a height that fits a projector's screen)."""
+    # a legend below the plot sits at a fraction of the height: keep its distance in pixels at the new height
+    old_height, legend_y = fig.layout.height, fig.layout.legend.y
+    if old_height and legend_y is not None and legend_y < 0:
+        fig.update_layout(legend_y=1.25 * legend_y * old_height / height)  # 1.25: a legend wraps in a column
     # the pages' margins are tight (Streamlit's theme makes room for tick labels): automargin does it here
     fig = fig.update_layout(height=height, autosize=True, font=dict(family=FONT, size=13))
     fig.update_xaxes(automargin=True)

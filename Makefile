@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run classroom zoo test test-fast lint format bench clean-checkpoints
+.PHONY: setup run classroom classroom-cluster zoo test test-fast lint format bench clean-checkpoints
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ run: zoo  ## set up, train the default zoo once, open the dashboard
 
 classroom: zoo  ## serve the dashboard to a room, read-only (FOLDERS="dir1 dir2": shared image folders)
 	$(PY) -m dashboard --classroom $(foreach f,$(FOLDERS),--folder-root $(f))
+
+N ?= 2
+classroom-cluster: zoo  ## a larger room: N read-only dashboard processes behind nginx (N=4; FOLDERS as above)
+	$(PY) scripts/classroom_cluster.py --workers $(N) $(foreach f,$(FOLDERS),--folder-root $(f))
 
 test: setup  ## set up and run every test (browser tests need /usr/bin/chromium)
 	$(PY) -m pytest -n 2

@@ -1,9 +1,11 @@
 """Presenter view: the dashboard shown on a projector to a class. One switch (the sidebar toggle, or
 ``?present=1`` in a link), checked here and nowhere else.
 
-In presenter view the sidebar starts collapsed and shows no server paths, body type is twice its
-size, pictures are twice as large, metric labels wrap instead of being cut, install hints are hidden,
-and each page has a *Reset everything* button that returns it to its defaults after a demo.
+In presenter view the sidebar starts collapsed and shows no server paths, the words for the room (text,
+captions, metric values) are twice their size and controls' labels a quarter larger, pictures are twice
+as large, metric labels wrap instead of being cut, the "What am I looking at?" boxes and install hints
+are hidden (the teacher explains), and each page has a *Reset everything* button that returns it to
+its defaults after a demo.
 """
 
 from __future__ import annotations
@@ -16,25 +18,27 @@ LIVE_LIMIT = 260  # CSS pixels: a live image and its sliders fit 1280x720 at 150
 
 CSS = """
 <style>
-/* body text, captions, widget labels, metric labels and values: twice their size */
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
-[data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
-[data-testid="stMain"] [data-testid="stCaptionContainer"],
-[data-testid="stMain"] [data-testid="stWidgetLabel"] p,
-[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 2rem !important; line-height: 1.3 !important; }
+/* words for the room (text, captions, what to notice): twice their size */
+[data-testid="stMain"] [data-testid="stMarkdown"] p,
+[data-testid="stMain"] [data-testid="stMarkdown"] li,
+[data-testid="stMain"] [data-testid="stAlert"] p,
+[data-testid="stMain"] [data-testid="stCaptionContainer"] { font-size: 2rem !important; line-height: 1.3 !important; }
+[data-testid="stMain"] [data-testid="stMetricValue"] { font-size: 1.6rem !important; }
+/* controls: larger, but they must leave the first screen to the picture */
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; line-height: 1.2 !important; }
+[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; line-height: 1.2 !important; }
 /* captions under pictures: larger, but they must fit under a row of small images */
 [data-testid="stMain"] [data-testid="stImageCaption"] { font-size: 1.3rem !important; line-height: 1.2 !important; }
-[data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.6rem !important; }
 /* metric labels wrap: never cut to "Test MS..." */
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
-  overflow: visible !important; text-overflow: clip !important; }
-[data-testid="stMain"] h1 { font-size: 3rem !important; padding-top: 0 !important; }
+  overflow: visible !important; text-overflow: clip !important; word-break: normal !important;
+  overflow-wrap: normal !important; }
+[data-testid="stMain"] h1 { font-size: 2.2rem !important; padding: 0 0 0.5rem 0 !important; }
 [data-testid="stMain"] h2, [data-testid="stMain"] h3 { font-size: 2rem !important; padding: 0 !important; }
 /* less empty space above the page: the plot belongs on the first screen */
-[data-testid="stMainBlockContainer"] { padding-top: 4rem !important; max-width: 100% !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.5rem !important; max-width: 100% !important; }
 </style>
 """
-
 
 def is_on() -> bool:
     """Whether this session is in presenter view."""
@@ -54,9 +58,11 @@ def sidebar_state() -> str:
 
 
 def toggle() -> None:
-    """The sidebar switch."""
+    """The sidebar switch (and, when on, the *Reset everything* button under it)."""
     st.toggle("Presenter view", key=KEY, help="For a projector: bigger type and pictures, the sidebar folded away, "
                                                "no server details. Also `?present=1` in a link.")
+    if is_on():
+        reset_button()
 
 
 def style() -> None:

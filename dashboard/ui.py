@@ -214,9 +214,10 @@ def page(title: str, explanation: str, *, models: Callable[[ModelRecord], bool] 
     """Open a page: its title (and an intro line), its explainer, then the dataset (or a message that
     stops the page), then, when ``models`` is given, the cached models it keeps (or a way forward)."""
     st.title(title)
-    if intro:
-        st.markdown(intro)
-    explainer(explanation)
+    if not presenter.is_on():  # on a projector the teacher explains, and the picture needs the room
+        if intro:
+            st.markdown(intro)
+        explainer(explanation)
     dataset = dataset_or_stop()
     records = models_or_stop(dataset, models, need) if models is not None else []
     return Page(dataset, selection(), records)

@@ -15,7 +15,7 @@ from core.analysis.selection import Region, selection_table
 from core.records import ModelRef
 from core.words import a_or_an
 from core.zoo import first_choice_record
-from dashboard import figures, live, resources, share, ui
+from dashboard import figures, live, presenter, resources, share, ui
 from dashboard.text import md
 
 EXPLAINER = (
@@ -128,7 +128,7 @@ if capped and projection == "tsne":
 elif capped and all_train:
     st.caption(":material/info: The UMAP map places the test images only (placing 60,000 more takes minutes); "
                "PCA draws everything.")
-if "umap" not in projections:
+if "umap" not in projections and not presenter.is_on():  # an install hint is for the teacher, not the room
     st.caption(f"UMAP maps are an optional extra: `{UMAP_INSTALL}` on the server (about 210 MB with numba) adds them.")
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
 

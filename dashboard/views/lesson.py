@@ -5,7 +5,7 @@ import re
 import streamlit as st
 
 from core.words import a_or_an
-from dashboard import presenter, share, ui
+from dashboard import share, ui
 from dashboard.lesson.elements import ELEMENTS, StepContext
 from dashboard.lesson.export import lesson_zip
 from dashboard.lesson.models import model_for, train_hint
@@ -79,5 +79,3 @@ st.markdown(f":material/visibility: **What to notice:** {step.notice}")
 st.markdown(f":material/record_voice_over: **Ask the class:** {step.question}")
 step_picker()
 download_button(dataset, page.selection.data_dir)
-if presenter.is_on():
-    presenter.reset_button(("lesson_",))

@@ -141,8 +141,22 @@ function strides(dims) {
   return s;
 }
 
-// numpy broadcasting of two tensors through f
-function broadcast(a, b, f) {
+// Element-wise operators by number: one function with a switch keeps every loop below monomorphic (a
+// callback per operator made V8 call through a megamorphic site per element, about 10x slower).
+const ADD = 0, SUB = 1, MUL = 2, DIV = 3, MAX = 4, MIN = 5;
+function binaryOp(op, p, q) {
+  switch (op) {
+    case ADD: return p + q;
+    case SUB: return p - q;
+    case MUL: return p * q;
+    case DIV: return p / q;
+    case MAX: return p > q ? p : q;
+    default: return p < q ? p : q;
+  }
+}
+
+// numpy broadcasting of two tensors through a binary operator
+function broadcast(a, b, op) {
   const rank = Math.max(a.dims.length, b.dims.length);
   const pad = (d) => [...new Array(rank - d.length).fill(1), ...d];
   const da = pad(a.dims), db = pad(b.dims);
@@ -151,32 +165,47 @@ function broadcast(a, b, f) {
     return Math.max(x, db[i]);
   });
   const out = new Float32Array(prod(dims));
-  if (a.size === out.length && b.size === out.length) {
-    for (let i = 0; i < out.length; i++) out[i] = f(a.data[i], b.data[i]);
-  } else if (b.size === 1) {
-    const y = b.data[0];
-    for (let i = 0; i < out.length; i++) out[i] = f(a.data[a.size === 1 ? 0 : i], y);
-  } else if (a.size === 1) {
-    const x = a.data[0];
-    for (let i = 0; i < out.length; i++) out[i] = f(x, b.data[i]);
+  const as = a.data, bs = b.data, n = out.length;
+  if (as.length === n && bs.length === n) {
+    for (let i = 0; i < n; i++) out[i] = binaryOp(op, as[i], bs[i]);
+  } else if (bs.length === 1 && as.length === n) {
+    const y = bs[0];
+    for (let i = 0; i < n; i++) out[i] = binaryOp(op, as[i], y);
+  } else if (as.length === 1 && bs.length === n) {
+    const x = as[0];
+    for (let i = 0; i < n; i++) out[i] = binaryOp(op, x, bs[i]);
   } else {
     const so = strides(dims), sa = strides(da), sb = strides(db);
-    for (let i = 0; i < out.length; i++) {
+    for (let i = 0; i < n; i++) {
       let ia = 0, ib = 0, rest = i;
       for (let k = 0; k < rank; k++) {
         const c = Math.floor(rest / so[k]); rest -= c * so[k];
         if (da[k] !== 1) ia += c * sa[k];
         if (db[k] !== 1) ib += c * sb[k];
       }
-      out[i] = f(a.data[ia], b.data[ib]);
+      out[i] = binaryOp(op, as[ia], bs[ib]);
     }
   }
   return new Value(out, dims);
 }
 
-function unary(x, f) {
-  const out = new Float32Array(x.size);
-  for (let i = 0; i < out.length; i++) out[i] = f(x.data[i]);
+const ERF = 0, SIGMOID = 1, RELU = 2, TANH = 3, EXP = 4, SQRT = 5, NEG = 6, LEAKY = 7;
+function unaryOp(op, v, alpha) {
+  switch (op) {
+    case ERF: return erf(v);
+    case SIGMOID: return 1 / (1 + Math.exp(-v));
+    case RELU: return v > 0 ? v : 0;
+    case TANH: return Math.tanh(v);
+    case EXP: return Math.exp(v);
+    case SQRT: return Math.sqrt(v);
+    case NEG: return -v;
+    default: return v >= 0 ? v : alpha * v;
+  }
+}
+
+function unary(x, op, alpha = 0) {
+  const xs = x.data, out = new Float32Array(xs.length);
+  for (let i = 0; i < out.length; i++) out[i] = unaryOp(op, xs[i], alpha);
   return new Value(out, x.dims);
 }
 
@@ -202,15 +231,26 @@ function erf(x) {
   return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f);
 }
 
+// out (m x n) = op(a) (m x k) @ op(b) (k x n); the inner loop runs over contiguous memory when it can
 function matmul2d(a, b, m, k, n, transA, transB) {
   const out = new Float32Array(m * n);
+  const row = new Float64Array(k);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let t = 0; t < k; t++) {
-        s += (transA ? a[t * m + i] : a[i * k + t]) * (transB ? b[j * k + t] : b[t * n + j]);
+    for (let t = 0; t < k; t++) row[t] = transA ? a[t * m + i] : a[i * k + t];
+    if (transB) {  // b is n x k: a dot product of two contiguous rows per output
+      for (let j = 0; j < n; j++) {
+        let s = 0;
+        const base = j * k;
+        for (let t = 0; t < k; t++) s += row[t] * b[base + t];
+        out[i * n + j] = s;
       }
-      out[i * n + j] = s;
+    } else {  // b is k x n: add each of its rows, scaled, into the output row
+      const acc = new Float64Array(n);
+      for (let t = 0; t < k; t++) {
+        const v = row[t], base = t * n;
+        for (let j = 0; j < n; j++) acc[j] += v * b[base + j];
+      }
+      for (let j = 0; j < n; j++) out[i * n + j] = acc[j];
     }
   }
   return out;
@@ -222,8 +262,9 @@ function gemm([a, b, c], attrs) {
   const m = transA ? a.dims[1] : a.dims[0], k = transA ? a.dims[0] : a.dims[1];
   const n = transB ? b.dims[0] : b.dims[1];
   let y = new Value(matmul2d(a.data, b.data, m, k, n, transA, transB), [m, n]);
-  if (alpha !== 1) y = unary(y, (v) => alpha * v);
-  if (c) y = broadcast(y, c, (p, q) => p + beta * q);
+  const scalar = (v) => new Value(Float64Array.of(v), []);
+  if (alpha !== 1) y = broadcast(y, scalar(alpha), MUL);
+  if (c) y = broadcast(y, beta === 1 ? c : broadcast(c, scalar(beta), MUL), ADD);
   return y;
 }
 
@@ -247,7 +288,24 @@ function flatten([x], attrs) {
   return new Value(x.data, [prod(x.dims.slice(0, a)), prod(x.dims.slice(a))]);
 }
 
-// NCHW convolution (groups, pads, strides, dilations)
+// For each kernel tap k (offset k * dilation - pad): the positions p in [0, count) whose partner
+// p * stride + offset lies in [0, size), as [first, last) in two arrays. Computed once per operator
+// call, so the inner loops need no bounds checks and allocate nothing.
+function spans(taps, count, size, stride, dilation, pad) {
+  const first = new Int32Array(taps), last = new Int32Array(taps);
+  for (let k = 0; k < taps; k++) {
+    const offset = k * dilation - pad;
+    let a = 0;
+    while (a < count && a * stride + offset < 0) a++;
+    let b = count;
+    while (b > a && (b - 1) * stride + offset >= size) b--;
+    first[k] = a; last[k] = b;
+  }
+  return [first, last];
+}
+
+// NCHW convolution (groups, pads, strides, dilations): for each weight, one strided multiply-add over
+// the output positions it reaches
 function conv([x, w, bias], attrs) {
   const [n, cin, h, wd] = x.dims, [cout, cpg, kh, kw] = w.dims;
   const groups = attrs.group || 1, [sh, sw] = attrs.strides?.length ? attrs.strides : [1, 1];
@@ -256,36 +314,34 @@ function conv([x, w, bias], attrs) {
   if (attrs.auto_pad && attrs.auto_pad !== "NOTSET") throw new Error("Conv: auto_pad not supported");
   const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
   const ow = Math.floor((wd + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
-  const out = new Float32Array(n * cout * oh * ow);
+  const xs = x.data, ws = w.data, plane = oh * ow;
+  const acc = new Float64Array(n * cout * plane);
   const opg = cout / groups;
+  const [ya, yb] = spans(kh, oh, h, sh, dh, pt), [xa, xb] = spans(kw, ow, wd, sw, dw, pl);
   for (let b = 0; b < n; b++) {
     for (let o = 0; o < cout; o++) {
-      const g = Math.floor(o / opg);
-      for (let y = 0; y < oh; y++) {
-        for (let xo = 0; xo < ow; xo++) {
-          let s = bias ? bias.data[o] : 0;
-          for (let c = 0; c < cpg; c++) {
-            const ci = g * cpg + c;
-            const xBase = (b * cin + ci) * h * wd, wBase = (o * cpg + c) * kh * kw;
-            for (let i = 0; i < kh; i++) {
-              const yi = y * sh - pt + i * dh;
-              if (yi < 0 || yi >= h) continue;
-              for (let j = 0; j < kw; j++) {
-                const xi = xo * sw - pl + j * dw;
-                if (xi < 0 || xi >= wd) continue;
-                s += x.data[xBase + yi * wd + xi] * w.data[wBase + i * kw + j];
-              }
+      const g = Math.floor(o / opg), oBase = (b * cout + o) * plane;
+      for (let c = 0; c < cpg; c++) {
+        const xBase = (b * cin + g * cpg + c) * h * wd, wBase = (o * cpg + c) * kh * kw;
+        for (let i = 0; i < kh; i++) {
+          const y0 = ya[i], y1 = yb[i];
+          for (let j = 0; j < kw; j++) {
+            const v = ws[wBase + i * kw + j], x0 = xa[j], x1 = xb[j];
+            for (let y = y0; y < y1; y++) {
+              const src = xBase + (y * sh + i * dh - pt) * wd + j * dw - pl, dst = oBase + y * ow;
+              for (let xo = x0; xo < x1; xo++) acc[dst + xo] += v * xs[src + xo * sw];
             }
           }
-          out[((b * cout + o) * oh + y) * ow + xo] = s;
         }
       }
     }
   }
+  const out = new Float32Array(acc.length);
+  for (let i = 0; i < out.length; i++) out[i] = acc[i] + (bias ? bias.data[Math.floor(i / plane) % cout] : 0);
   return new Value(out, [n, cout, oh, ow]);
 }
 
-// NCHW transposed convolution (one group): every input pixel scatters its kernel into the output
+// NCHW transposed convolution (one group): input position p reaches output p * stride - pad + k * dilation
 function convTranspose([x, w, bias], attrs) {
   const [n, cin, h, wd] = x.dims, [, cout, kh, kw] = w.dims;
   if ((attrs.group || 1) !== 1) throw new Error("ConvTranspose: only group=1 is supported");
@@ -298,22 +354,21 @@ function convTranspose([x, w, bias], attrs) {
   }
   const oh = sh * (h - 1) + oph + ((kh - 1) * dh + 1) - pt - pb;
   const ow = sw * (wd - 1) + opw + ((kw - 1) * dw + 1) - pl - pr;
-  const acc = new Float64Array(n * cout * oh * ow);
+  const xs = x.data, ws = w.data, plane = oh * ow;
+  const acc = new Float64Array(n * cout * plane);
+  const [ya, yb] = spans(kh, h, oh, sh, dh, pt), [xa, xb] = spans(kw, wd, ow, sw, dw, pl);  // input rows / columns
   for (let b = 0; b < n; b++) {
     for (let c = 0; c < cin; c++) {
-      for (let y = 0; y < h; y++) {
-        for (let xi = 0; xi < wd; xi++) {
-          const v = x.data[((b * cin + c) * h + y) * wd + xi];
-          for (let o = 0; o < cout; o++) {
-            const wBase = (c * cout + o) * kh * kw, oBase = (b * cout + o) * oh * ow;
-            for (let i = 0; i < kh; i++) {
-              const yo = y * sh - pt + i * dh;
-              if (yo < 0 || yo >= oh) continue;
-              for (let j = 0; j < kw; j++) {
-                const xo = xi * sw - pl + j * dw;
-                if (xo < 0 || xo >= ow) continue;
-                acc[oBase + yo * ow + xo] += v * w.data[wBase + i * kw + j];
-              }
+      const xBase = (b * cin + c) * h * wd;
+      for (let o = 0; o < cout; o++) {
+        const wBase = (c * cout + o) * kh * kw, oBase = (b * cout + o) * plane;
+        for (let i = 0; i < kh; i++) {
+          const y0 = ya[i], y1 = yb[i];
+          for (let j = 0; j < kw; j++) {
+            const v = ws[wBase + i * kw + j], x0 = xa[j], x1 = xb[j];
+            for (let y = y0; y < y1; y++) {
+              const src = xBase + y * wd, dst = oBase + (y * sh + i * dh - pt) * ow + j * dw - pl;
+              for (let xi = x0; xi < x1; xi++) acc[dst + xi * sw] += v * xs[src + xi];
             }
           }
         }
@@ -321,7 +376,6 @@ function convTranspose([x, w, bias], attrs) {
     }
   }
   const out = new Float32Array(acc.length);
-  const plane = oh * ow;
   for (let i = 0; i < out.length; i++) out[i] = acc[i] + (bias ? bias.data[Math.floor(i / plane) % cout] : 0);
   return new Value(out, [n, cout, oh, ow]);
 }
@@ -368,24 +422,26 @@ function slice([x, starts, ends, axes, steps]) {
 function clip([x, low, high], attrs) {
   const lo = low && low.size ? low.data[0] : (attrs.min ?? -Infinity);
   const hi = high && high.size ? high.data[0] : (attrs.max ?? Infinity);
-  return unary(x, (v) => Math.min(hi, Math.max(lo, v)));
+  const xs = x.data, out = new Float32Array(xs.length);
+  for (let i = 0; i < out.length; i++) out[i] = xs[i] < lo ? lo : xs[i] > hi ? hi : xs[i];
+  return new Value(out, x.dims);
 }
 
 const OPS = {
-  Add: ([a, b]) => broadcast(a, b, (p, q) => p + q),
-  Sub: ([a, b]) => broadcast(a, b, (p, q) => p - q),
-  Mul: ([a, b]) => broadcast(a, b, (p, q) => p * q),
-  Div: ([a, b]) => broadcast(a, b, (p, q) => p / q),
-  Max: ([a, b]) => broadcast(a, b, Math.max),
-  Min: ([a, b]) => broadcast(a, b, Math.min),
-  Erf: ([x]) => unary(x, erf),
-  Sigmoid: ([x]) => unary(x, (v) => 1 / (1 + Math.exp(-v))),
-  Relu: ([x]) => unary(x, (v) => (v > 0 ? v : 0)),
-  LeakyRelu: ([x], attrs) => unary(x, (v) => (v >= 0 ? v : (attrs.alpha ?? 0.01) * v)),
-  Tanh: ([x]) => unary(x, Math.tanh),
-  Exp: ([x]) => unary(x, Math.exp),
-  Sqrt: ([x]) => unary(x, Math.sqrt),
-  Neg: ([x]) => unary(x, (v) => -v),
+  Add: ([a, b]) => broadcast(a, b, ADD),
+  Sub: ([a, b]) => broadcast(a, b, SUB),
+  Mul: ([a, b]) => broadcast(a, b, MUL),
+  Div: ([a, b]) => broadcast(a, b, DIV),
+  Max: ([a, b]) => broadcast(a, b, MAX),
+  Min: ([a, b]) => broadcast(a, b, MIN),
+  Erf: ([x]) => unary(x, ERF),
+  Sigmoid: ([x]) => unary(x, SIGMOID),
+  Relu: ([x]) => unary(x, RELU),
+  LeakyRelu: ([x], attrs) => unary(x, LEAKY, attrs.alpha ?? 0.01),
+  Tanh: ([x]) => unary(x, TANH),
+  Exp: ([x]) => unary(x, EXP),
+  Sqrt: ([x]) => unary(x, SQRT),
+  Neg: ([x]) => unary(x, NEG),
   Identity: ([x]) => x,
   Clip: clip,
   Gemm: gemm,

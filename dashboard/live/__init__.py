@@ -337,16 +337,30 @@ def interpolation_scrubber(key: str, model_onnx: bytes, model_id: str, image_sha
     LiveResult
         ``code`` (d,) and ``params`` (t,) at the last release, or None before any.
     """
+    released = _released_params(key, model_id, 1)
+    data = scrubber_data(model_id, image_shape, code_a, code_b, side, released[0] if released else t, label,
+                         image_px(int(display_px), LIVE_LIMIT), step)
+    return _mount(key, data, _models(model_onnx, model_id, side))
+
+
+def scrubber_data(model_id: str, image_shape: Sequence[int], code_a, code_b, side: Side | None = None,
+                  t: float = 0.5, label: str = "model", display_px: int = 160, step: float = 0.01) -> dict:
+    """The data of :func:`interpolation_scrubber`'s element, without Streamlit (for the static lesson).
+
+    Parameters are :func:`interpolation_scrubber`'s (``display_px`` as drawn: no presenter scaling here).
+
+    Returns
+    -------
+    dict
+        What ``live.js`` reads (kind 'scrubber'), less the key, the runtime and the models.
+    """
     code_a = np.asarray(code_a, dtype=np.float64).reshape(-1)
     code_b = np.asarray(code_b, dtype=np.float64).reshape(-1)
     if code_a.shape != code_b.shape:
         raise ValueError(f"code_a and code_b differ in shape: {code_a.shape} and {code_b.shape}")
-    released = _released_params(key, model_id, 1)
-    data = {"kind": "scrubber", "main": _decoder_spec(model_id, code_a, (code_b - code_a)[None], image_shape, label),
-            "side": _side_spec(side, 1, image_shape), "t": float(released[0] if released else min(1.0, max(0.0, t))),
-            "step": float(step), "display_px": image_px(int(display_px), LIVE_LIMIT), "label": "t", "ranges": None}
-    models = {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
-    return _mount(key, data, models)
+    return {"kind": "scrubber", "main": _decoder_spec(model_id, code_a, (code_b - code_a)[None], image_shape, label),
+            "side": _side_spec(side, 1, image_shape), "t": float(min(1.0, max(0.0, t))),
+            "step": float(step), "display_px": int(display_px), "label": "t", "ranges": None}
 
 
 def side_between(model_onnx: bytes, model_id: str, code_a, code_b, label: str = "PCA") -> Side:
@@ -375,4 +389,4 @@ def _ranges(ranges, space: str, d: int, k: int) -> dict | None:
 
 
 __all__ = ["live_decoder", "latent_pad", "interpolation_scrubber", "Side", "side_between", "LiveResult",
-           "decoder_data", "pad_data"]
+           "decoder_data", "pad_data", "scrubber_data"]

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.registry import METHODS  # the registry names methods without importing torch
+
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
 LOSSES = ("mse", "bce")
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -203,8 +205,6 @@ class ModelConfig(_Hashable):
     sparsity_target: float = 0.05  # sparse with kl: target mean activation rho
 
     def __post_init__(self):
-        from core.methods import METHODS  # the registry names methods without importing torch
-
         if self.family not in METHODS:
             raise ConfigError(f"unknown model {self.family!r}; choose one of {', '.join(METHODS)}")
         check_field("latent_dim", self.latent_dim)

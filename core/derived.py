@@ -432,13 +432,42 @@ def model_map_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer
     return emb, scores
 
 
+def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bool = True) -> Reducer:
+    """The reducer a page runs for one cached model: ONNX Runtime on its stored graphs, without torch.
+
+    When the graphs are not on disk yet (a model trained before they existed, or by a training that
+    did not export them) or are refused (damaged, or not exported from this checkpoint's weights:
+    :func:`core.derived.onnx_graphs_of`), the checkpoint is loaded in torch and, if the store may be
+    written, its graphs are exported and kept for the next server; that first call returns the torch
+    reducer, already in memory.
+
+    Raises
+    ------
+    core.errors.CheckpointError
+        When the checkpoint is missing, corrupt or does not match its record.
+    """
+    from core.onnx_reducer import OnnxReducer  # ONNX Runtime: imported by the first page that runs a model
+
+    record = store.verified_record(folder)
+    derived = Derived.of_model(store.root, record, writable)
+    graphs = onnx_graphs_of(derived, {}, None)
+    if graphs is not None:
+        try:
+            return OnnxReducer.from_record(record, graphs)
+        except Exception:  # noqa: BLE001 - a graph this runtime cannot load: the weights still can
+            pass
+    reducer = store.load(folder)
+    if writable:
+        onnx_graphs_of(derived, {}, lambda: reducer)
+    return reducer
+
+
 def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
     """The latent map's first answers for a dataset in memory (``python -m core zoo`` after it
     trained): the scores of the pixel map and of every cached model's default map (every test image
     up to :data:`core.analysis.embedding.DEFAULT_MAP_POINTS`, projection 'auto')."""
     from core.analysis.embedding import DEFAULT_MAP_POINTS
     from core.methods import get_method
-    from core.onnx_reducer import runnable_checkpoint
 
     points = min(len(dataset.test), DEFAULT_MAP_POINTS)
     data_derived = Derived.of_dataset(store.root, dataset.config)

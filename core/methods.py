@@ -1,127 +1,29 @@
 """The one registry of reducers: method name -> how to build it and what it can do. PCA is a method.
 
-Everything that differs between methods lives here, as data: the class that implements a method,
-its one-line description, its default settings and its :class:`Capabilities`. Callers loop over
-methods and ask capabilities ("can it sample from a prior?"); no code outside this module compares
-a method's name. The registry names classes by import path and imports them on first use, so config
-validation and the CLI's cache listing never pay for importing torch or scikit-learn.
+Everything that differs between methods lives in the registry, as data (:mod:`core.registry`: the class
+that implements a method, its one-line description, its default settings and its :class:`Capabilities`);
+this module builds on it: a method's default config, an unfitted reducer, the labels people read.
+Callers loop over methods and ask capabilities ("can it sample from a prior?"); no code outside these
+two modules compares a method's name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from core.config import ModelConfig, TrainConfig
+from core.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method
 
 if TYPE_CHECKING:
-    from core.config import ModelConfig, TrainConfig
     from core.reducers import Reducer
     from core.training import ProgressCallback
 
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a method can do, so pages and analyses branch on abilities instead of names."""
-
-    learned: bool = True  # trained by gradient descent: training settings change the result
-    prior: bool = False  # codes follow a known prior N(0, I): random samples and slerp make sense
-    spatial_code: bool = False  # the code is a small feature map (C x h x w), not a vector
-    bounded_output: bool = True  # decoded pixels are in [0, 1] by construction (a sigmoid), not clipped
-
-
-@dataclass(frozen=True)
-class Method:
-    """One entry of the registry.
-
-    Attributes
-    ----------
-    name : str
-        The key (``ModelConfig.family``), e.g. ``'pca'``, ``'conv'``.
-    title : str
-        How tables and legends name it, e.g. ``'PCA'``, ``'conv'``.
-    description : str
-        One line for ``--help`` and the dashboard.
-    reducer : str
-        ``module:Class`` of the :class:`core.reducers.Reducer` that implements it.
-    network : str or None
-        ``module:Class`` of the torch module (autoencoders only).
-    defaults : dict
-        ModelConfig fields that differ from ModelConfig's own defaults for this method.
-    capabilities : Capabilities
-    penalty : str
-        What the training objective adds to the reconstruction loss ('' for none), e.g. 'KL'.
-    """
-
-    name: str
-    title: str
-    description: str
-    reducer: str
-    network: str | None = None
-    defaults: dict[str, Any] = field(default_factory=dict)
-    capabilities: Capabilities = Capabilities()
-    penalty: str = ""
-
-    def reducer_class(self) -> type[Reducer]:
-        return _load(self.reducer)
-
-    def network_class(self):
-        if self.network is None:
-            raise TypeError(f"{self.title} has no neural network")
-        return _load(self.network)
-
-
-def _load(path: str):
-    module, _, name = path.partition(":")
-    return getattr(import_module(module), name)
-
-
-_AE = "core.autoencoder_reducer:AutoencoderReducer"
-
-#: every method, in the order tables and pickers list them
-METHODS: dict[str, Method] = {m.name: m for m in [
-    Method("pca", "PCA", "principal component analysis: the best linear code (scikit-learn's PCA)",
-           "core.reducers:PCAReducer", capabilities=Capabilities(learned=False, bounded_output=False)),
-    Method("dense", "dense", "flatten -> hidden ReLU layers -> code -> mirrored decoder -> sigmoid",
-           _AE, "core.models.dense:DenseAutoencoder"),
-    # GELU rather than ReLU: in the same epochs a conv d=30 MNIST model reaches a 8% lower test error;
-    # one more 3x3 convolution each side at the smallest feature map: 9% lower again after 6 epochs, for
-    # 1.3x the time per epoch (bench/NOTES.md part 2). The VAE keeps ReLU and no grid convolution (not measured)
-    Method("conv", "conv", "strided convolutions, one more 3x3 convolution on the smallest map -> Linear code -> "
-           "the mirror image (transposed convs / upsampling) -> sigmoid",
-           _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1}),
-    Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
-           _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
-    Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",
-           _AE, "core.models.vae:VariationalAutoencoder", capabilities=Capabilities(prior=True), penalty="beta x KL"),
-    Method("sparse", "sparse", "dense autoencoder with an L1 or KL sparsity penalty on the code",
-           _AE, "core.models.sparse:SparseAutoencoder", penalty="sparsity penalty"),
-    # The linear autoencoder has no sigmoid, so it minimises MSE (every sigmoid family defaults to
-    # BCE on the logits: with MSE behind a sigmoid a conv model on MNIST can push every pixel to
-    # black in its first steps, where the sigmoid's gradient vanishes, and stay there).
-    Method("linear", "linear", "one linear layer each way, no activation: PCA's own autoencoder (a sanity check)",
-           _AE, "core.models.dense:LinearAutoencoder", defaults={"loss": "mse"},
-           capabilities=Capabilities(bounded_output=False)),
-]}
-
-#: the method every page and table compares the others with
-BASELINE = "pca"
-
-#: the methods that are neural networks (trained with a TrainConfig)
-AUTOENCODERS: tuple[str, ...] = tuple(name for name, m in METHODS.items() if m.network is not None)
-
-
-def get_method(name: str) -> Method:
-    """The registry entry for ``name``; a clear error listing the choices otherwise."""
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise KeyError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}") from None
+__all__ = ["AUTOENCODERS", "BASELINE", "METHODS", "Capabilities", "Method", "get_method", "default_model_config",
+           "canonical_train_config", "build_reducer", "objective_label", "model_label", "method_label"]
 
 
 def default_model_config(method: str, latent_dim: int, **overrides) -> ModelConfig:
     """A ModelConfig with the method's own defaults, then ``overrides`` (None values are ignored)."""
-    from core.config import ModelConfig
-
     settings = {**get_method(method).defaults, **{k: v for k, v in overrides.items() if v is not None}}
     return ModelConfig(family=method, latent_dim=latent_dim, **settings)
 
@@ -129,8 +31,6 @@ def default_model_config(method: str, latent_dim: int, **overrides) -> ModelConf
 def canonical_train_config(model: ModelConfig, train: TrainConfig) -> TrainConfig:
     """The training settings that matter for ``model``: a method that is not learned (PCA) ignores
     them, so it gets the defaults and one cache entry whatever the caller's epochs or budget."""
-    from core.config import TrainConfig
-
     return train if get_method(model.family).capabilities.learned else TrainConfig()
 
 

@@ -5,14 +5,13 @@ Importing torch costs a dashboard process ~520 MB of memory and 2-3 s on a fresh
 ``memory``); ONNX Runtime costs ~20 MB and encodes the 10,000 MNIST test images through the conv
 model faster on one thread than torch on two. A model's graphs are exported once
 (:func:`core.derived.onnx_graphs_of`: by ``python -m core zoo``, or by the first server that opens the
-model) and kept inside its checkpoint version folder, keyed by its weights, so a retrained model
+model, through :func:`core.derived.runnable_checkpoint`) and kept inside its checkpoint version folder, keyed by its weights, so a retrained model
 never runs an old graph. Training, the CLI and export itself stay in torch
 (:class:`core.autoencoder_reducer.AutoencoderReducer`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,7 +21,6 @@ from core.export import CODE_NAME, IMAGE_NAME
 from core.reducers import Reducer
 
 if TYPE_CHECKING:
-    from core.checkpoints import CheckpointStore
     from core.records import ModelRecord
 
 # images (or codes) per ONNX Runtime call: a conv model's peak for 1,024 MNIST images is ~250 MB and
@@ -116,34 +114,4 @@ class OnnxReducer(Reducer):
         raise TypeError(f"{self.label} has no torch module: its decoder is already ONNX (the decoder_onnx attribute)")
 
 
-def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bool = True) -> Reducer:
-    """The reducer a page runs for one cached model: ONNX Runtime on its stored graphs, without torch.
-
-    When the graphs are not on disk yet (a model trained before they existed, or by a training that
-    did not export them) or are refused (damaged, or not exported from this checkpoint's weights:
-    :func:`core.derived.onnx_graphs_of`), the checkpoint is loaded in torch and, if the store may be
-    written, its graphs are exported and kept for the next server; that first call returns the torch
-    reducer, already in memory.
-
-    Raises
-    ------
-    core.errors.CheckpointError
-        When the checkpoint is missing, corrupt or does not match its record.
-    """
-    from core.derived import Derived, onnx_graphs_of
-
-    record = store.verified_record(folder)
-    derived = Derived.of_model(store.root, record, writable)
-    graphs = onnx_graphs_of(derived, {}, None)
-    if graphs is not None:
-        try:
-            return OnnxReducer.from_record(record, graphs)
-        except Exception:  # noqa: BLE001 - a graph this runtime cannot load: the weights still can
-            pass
-    reducer = store.load(folder)
-    if writable:
-        onnx_graphs_of(derived, {}, lambda: reducer)
-    return reducer
-
-
-__all__ = ["OnnxReducer", "runnable_checkpoint"]
+__all__ = ["OnnxReducer"]

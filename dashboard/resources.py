@@ -107,7 +107,7 @@ def cached_models(config: DataConfig) -> list[ModelRecord]:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
 def _checkpoint(root: str, name: str, created: str):
-    from core.onnx_reducer import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
+    from core.derived import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
 
     # the model's exported graphs in ONNX Runtime: no page waits for torch (core.onnx_reducer)
     return runnable_checkpoint(CheckpointStore(root), CheckpointStore(root).root / name, _writable())

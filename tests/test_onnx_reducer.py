@@ -13,9 +13,9 @@ import pytest
 from core.autoencoder_reducer import AutoencoderReducer
 from core.checkpoints import load_or_train
 from core.config import TrainConfig
-from core.derived import Derived, onnx_graphs_of
+from core.derived import Derived, onnx_graphs_of, runnable_checkpoint
 from core.methods import AUTOENCODERS, default_model_config
-from core.onnx_reducer import OnnxReducer, runnable_checkpoint
+from core.onnx_reducer import OnnxReducer
 from tests.e2e.support import REPO
 
 TRAIN = TrainConfig(epochs=1, batch_size=64, seed=0)
@@ -124,7 +124,7 @@ def test_running_a_kept_model_never_imports_torch(store, small_digits, tmp_path)
 import json, sys
 import numpy as np
 from core.checkpoints import CheckpointStore
-from core.onnx_reducer import runnable_checkpoint
+from core.derived import runnable_checkpoint
 from core.analysis import sample_prior
 store = CheckpointStore({str(store.root)!r})
 reducer = runnable_checkpoint(store, store.root / {trained.record.name!r})

@@ -93,6 +93,13 @@ def test_the_folder_holds_every_step_is_small_and_names_no_outside_host(exported
     assert "{{title}}" not in index and "digits" in index
 
 
+def test_outside_text_in_the_page_is_escaped():
+    from dashboard.lesson.export import _index_html
+
+    page = _index_html('PCA on <img src=x onerror=alert(1)> & "friends"')
+    assert "<img" not in page and "&lt;img src=x onerror=alert(1)&gt; &amp; &quot;friends&quot;" in page
+
+
 def test_a_missing_model_names_the_command_that_trains_it(lesson_env, tmp_path, monkeypatch):
     from core.checkpoints import CheckpointStore
     from core.config import DataConfig

@@ -19,4 +19,5 @@ PARTS: dict[str, str] = {
     "bigfolder": "bench.big_folder",
     "colour": "bench.colour_pages",
     "map": "bench.map_scale",
+    "moments": "bench.learning_moments",
 }

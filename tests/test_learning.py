@@ -204,6 +204,7 @@ def test_the_zoo_holds_linear_d2_and_d8_with_their_recipe_and_leaves_the_others_
 
 
 # --- the command --------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_analyze_learning_prints_one_row_per_moment_and_method(tmp_path, capsys):
     args = ["analyze", "learning", "--dataset", "digits", "--limit", "200", "--methods", "dense,linear,pca",
             "--latent-dim", "2", "--epochs", "10", "--checkpoints", str(tmp_path), "--json"]
@@ -217,7 +218,8 @@ def test_analyze_learning_prints_one_row_per_moment_and_method(tmp_path, capsys)
         assert len(mine) == 24 and mine[0]["step"] == 0 and [r["step"] for r in mine] == sorted(r["step"] for r in mine)
         assert set(mine[0]) == {"method", "step", "epoch", "seconds", "sample_mse", "knn_accuracy",
                                 "max_principal_angle_deg", "pca_sample_mse"}
-        assert all(0 <= r["knn_accuracy"] <= 1 for r in mine) and mine[-1]["epoch"] == pytest.approx(10.0)
+        epochs = 10 * (LINEAR_EPOCHS_FACTOR if method == "linear" else 1)  # the linear family: the zoo's recipe
+        assert all(0 <= r["knn_accuracy"] <= 1 for r in mine) and mine[-1]["epoch"] == pytest.approx(epochs)
         assert all((r["max_principal_angle_deg"] is None) == (method == "dense") for r in mine)
     assert main(args) == 0  # the second time: loaded, the same rows
     assert json.loads(capsys.readouterr().out) == rows
@@ -230,3 +232,28 @@ def test_torch_is_not_needed_to_read_moments():
     check = "import sys, core.learning; core.learning.load_moments; print('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", check], capture_output=True, text=True).stdout.strip() == "False"
 
+
+
+@pytest.mark.slow
+def test_the_zoo_names_models_without_moments_and_retrains_them_only_when_asked(tmp_path, capsys, monkeypatch):
+    import core.zoo
+
+    monkeypatch.delenv("LATENT_LAB_EPOCHS", raising=False)
+    whole = core.zoo.default_zoo
+    # two of the zoo's models (dense d=2, linear d=2): the whole zoo three times over takes minutes
+    monkeypatch.setattr(core.zoo, "default_zoo", lambda train=None: [z for z in whole(train) if z.model.latent_dim == 2
+                                                                      and z.model.family in ("dense", "linear")])
+    args = ["zoo", "--dataset", "digits", "--limit", "200", "--epochs", "1", "--no-pca", "--checkpoints", str(tmp_path), "--json"]
+    assert main(args) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["model"], r["latent_dim"]) for r in rows] == [("dense", 2), ("linear", 2)]
+    dense = next(r for r in rows if r["model"] == "dense")
+    (tmp_path / dense["checkpoint"].rsplit("/", 1)[-1] / MOMENTS_FILE).unlink()  # as if cached before moments were kept
+    cached = [a for a in args if a != "--epochs" and a != "1"]  # the plain zoo: any cached model stands for its entry
+    assert main(cached) == 0
+    out = capsys.readouterr()
+    assert all(r["cached"] for r in json.loads(out.out)) and "trained before moments were kept: dense d=2" in out.err
+    assert main([*cached, "--with-moments"]) == 0
+    again = {r["model"] + str(r["latent_dim"]) + str(r["checkpoint"]): r["cached"] for r in json.loads(capsys.readouterr().out)}
+    assert [key for key, was_cached in again.items() if not was_cached] == ["dense2" + dense["checkpoint"]]
+    assert (tmp_path / dense["checkpoint"].rsplit("/", 1)[-1] / MOMENTS_FILE).is_file()

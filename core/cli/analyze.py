@@ -108,7 +108,8 @@ def add_analyze_parser(subparsers) -> None:
     p.add_argument("--n-images", type=positive_int, default=500, help="test images (default 500)")
 
     command("learning", "watch it learn: one row per kept moment of each model's training (held-out error, "
-            "k-NN accuracy of its 2-D view, the linear family's largest principal angle to PCA)",
+            "k-NN accuracy of its 2-D view, the linear family's largest principal angle to PCA); models are trained "
+            "as the zoo trains them (the linear family with its own recipe), so the rows are the lesson's",
             cmd_learning, ["dense", "linear"], 2)
 
 
@@ -216,6 +217,7 @@ def cmd_learning(args) -> int:
     from core.cli.commands import print_rows
     from core.learning import load_moments
     from core.learning.table import LEARNING_COLUMNS, learning_rows
+    from core.zoo import zoo_train_config
 
     dataset = dataset_loader(args)
     store = CheckpointStore(args.checkpoints)
@@ -225,9 +227,9 @@ def cmd_learning(args) -> int:
             print(f"{method} is fitted, not trained: it has no learning moments", file=sys.stderr)
             continue
         model = default_model_config(method, args.latent_dim)
-        train = train_config_from_args(args, dataset)
+        train = zoo_train_config(model, train_config_from_args(args, dataset))
         callback, close = progress_bar(model_label(model, train), quiet=args.json)
-        try:  # trained or loaded like `compare`: the same checkpoint
+        try:  # trained or loaded like `compare` and `zoo`: the zoo's checkpoint when it is cached
             trained = load_or_train(dataset(), model, train, store=store, callback=callback, retrain=args.retrain)
         finally:
             close()

@@ -14,14 +14,9 @@ onnxruntime on every zoo decoder; no request leaves the server's origin. Screens
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import re
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 import zipfile
 from io import BytesIO
 from pathlib import Path
@@ -29,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dashboard.lesson.serve import static_server
 from dashboard.lesson.steps import LESSON
 from tests.e2e.support import app_env, browser_or_skip
 
@@ -143,6 +139,25 @@ def test_the_runtime_is_chosen_by_the_decoders_operators(exported):
         runtime.choose([odd], prefer="tiny")
 
 
+def test_a_decoder_too_costly_for_the_javascript_pass_gets_onnxruntime():
+    from onnx import TensorProto, helper
+
+    from dashboard.lesson import runtime
+
+    def matmul(k: int, n: int) -> bytes:  # codes (1, k) @ weights (k, n), both graph inputs: no weights to store
+        graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "g",
+                                  [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["batch", k]),
+                                   helper.make_tensor_value_info("w", TensorProto.FLOAT, [k, n])],
+                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", n])])
+        return helper.make_model(graph).SerializeToString()
+
+    small, large = matmul(2, 784), matmul(3000, 2000)
+    assert runtime.decode_macs(small) == 2 * 784 and runtime.decode_macs(large) == 6_000_000
+    assert runtime.choose([small]) is runtime.TINY
+    assert runtime.choose([small, large]) is runtime.ORT  # 6 million multiply-adds a decode: too slow in plain JS
+    assert runtime.choose([large], prefer="tiny") is runtime.TINY
+
+
 @pytest.mark.slow
 def test_the_cli_and_the_zip_write_the_same_folder(lesson_env, exported, tmp_path, capsys):
     from core.config import DataConfig
@@ -162,31 +177,6 @@ def test_the_cli_and_the_zip_write_the_same_folder(lesson_env, exported, tmp_pat
 
 
 # --- in Chromium, from a plain static server -----------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def static_server(folder: Path):
-    """``python -m http.server`` serving ``folder`` on a free port; yields its origin."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"], cwd=folder,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    origin = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(origin + "/lesson.json", timeout=1).close()
-                break
-            time.sleep(0.1)
-        yield origin
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def served(exported):
     browser_or_skip()

@@ -19,5 +19,6 @@ PARTS: dict[str, str] = {
     "bigfolder": "bench.big_folder",
     "colour": "bench.colour_pages",
     "map": "bench.map_scale",
+    "static": "bench.static_lesson",
     "moments": "bench.learning_moments",
 }

@@ -30,8 +30,8 @@ from dashboard.lesson.elements import StepContext
 from dashboard.presenter import LIVE_LIMIT
 
 LIVE_PX = 200  # a live picture's longer side, CSS px: sliders, picture and words fit 853 x 480 CSS px
-PAD_PX = 210  # the latent pad's side beside PCA's map, CSS px (pad and picture fit half of 853 CSS px)
-PAD_IMAGE_PX = 130
+PAD_PX = 190  # the latent pad's side beside PCA's map, CSS px (pad and picture fit half of 853 CSS px)
+PAD_IMAGE_PX = 120
 PLOT_HEIGHT = 300  # CSS px
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Arial, sans-serif"  # no web font is fetched
 
@@ -125,7 +125,7 @@ def model_map(ctx: StepContext, assets: Assets) -> list[dict]:
     right = [text(f"{record.method}: its own two numbers. Point anywhere on the plane: the decoder draws the code "
                   "under the pointer.", "note"),
              _live(f"lesson_pad_{record.name}", data, {model_id: onnx}, assets), legend, text(elements.score_line(scores))]
-    return [{"type": "columns", "columns": [[plot(fig, 320), text(pca_scores)], right]}]
+    return [{"type": "columns", "columns": [[plot(fig, 290), text(pca_scores)], right]}]
 
 
 def live_sliders(ctx: StepContext, assets: Assets) -> list[dict]:

@@ -65,6 +65,13 @@ class AutoencoderReducer(Reducer):
         return {k: v.detach().cpu().contiguous().numpy() for k, v in self.model_.state_dict().items()}
 
     @classmethod
+    def state_shapes(cls, model_config, image_shape):
+        # built on the meta device: shapes without storage, so a config claiming huge layers costs nothing
+        with torch.device("meta"):
+            model = build_model(model_config, tuple(image_shape))
+        return {name: tuple(tensor.shape) for name, tensor in model.state_dict().items()}
+
+    @classmethod
     def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
         model = build_model(model_config, tuple(image_shape))
         model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()})

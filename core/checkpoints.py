@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_key
+from core.data_sources import split_name
 from core.derived import DERIVED, Derived
 from core.errors import CheckpointError
 from core.methods import canonical_train_config, get_method
-from core.records import ModelRecord
+from core.records import MAX_RECORD_BYTES, ModelRecord, parse_record_bytes
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
@@ -45,6 +46,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
 WEIGHTS, RECORD = "model.safetensors", "record.json"
 #: hidden names saves create: .<name>.v-<id> (versions), .<name>.link-<id>, and the older .tmp- / .old-
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:v|link|tmp|old)-[0-9a-z]+$")
+#: the version an old-style plain folder became (CheckpointStore._migrate)
+_LEGACY = re.compile(r"^\.(.+)\.v-legacy[0-9a-z]+$")
 
 
 def _sha256(path: Path) -> str:
@@ -53,6 +56,13 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:  # removed meanwhile: sorts first, and is skipped where it is used
+        return 0
 
 
 def _fsync_file(path: Path) -> None:
@@ -74,8 +84,9 @@ def _how_to_fix(folder: Path) -> str:
 
 
 def _slug(text: str) -> str:
-    if text.startswith("folder:"):
-        text = "folder-" + Path(text[len("folder:"):]).name
+    source, folder = split_name(text)
+    if folder is not None:
+        text = f"{source}-{Path(folder).name}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "data"
 
 
@@ -197,19 +208,68 @@ class CheckpointStore:
                 except Exception:  # noqa: BLE001 - extras only: never lose a trained model over them
                     shutil.rmtree(version / DERIVED, ignore_errors=True)
             _fsync_dir(version)
+            self._migrate(folder)  # a checkpoint from before versioned saves: a version behind a link first
             previous = self._target(folder)
-            if folder.is_dir() and not folder.is_symlink():  # a checkpoint from before versioned saves
-                os.rename(folder, self.root / f".{folder.name}.v-legacy{uuid.uuid4().hex[:8]}")
-            link = self.root / f".{folder.name}.link-{uuid.uuid4().hex[:8]}"
-            os.symlink(version.name, link)
-            os.replace(link, folder)  # atomic: readers see the old checkpoint or the new one, never neither
-            _fsync_dir(self.root)
+            self._link(folder, version)  # atomic: readers see the old checkpoint or the new one, never neither
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise
         if previous is not None and previous != version:
             shutil.rmtree(previous, ignore_errors=True)  # superseded; a reader that had it open keeps its inode
         return record
+
+    def _link(self, folder: Path, version: Path) -> None:
+        """Point ``folder`` (a link, or nothing yet) at ``version`` in one atomic ``rename``, durably."""
+        link = self.root / f".{folder.name}.link-{uuid.uuid4().hex[:8]}"
+        os.symlink(version.name, link)
+        os.replace(link, folder)
+        _fsync_dir(self.root)
+
+    def _migrate(self, folder: Path) -> None:
+        """Turn a checkpoint saved before versioned saves (a plain folder) into a version behind a link.
+
+        No rename replaces a folder by a link, so for a moment ``<name>`` is absent and the model
+        lives only in ``.<name>.v-legacy<id>``. An error rolls the rename back here; a process killed
+        then leaves that state, which :meth:`_finish_migrations` (run by lookups, :meth:`list` and
+        :meth:`clean`) completes by linking ``<name>`` to it: the only copy is never a leftover.
+        """
+        if not folder.is_dir() or folder.is_symlink():
+            return
+        legacy = self.root / f".{folder.name}.v-legacy{uuid.uuid4().hex[:8]}"
+        os.rename(folder, legacy)
+        _fsync_dir(self.root)
+        try:
+            self._link(folder, legacy)
+        except BaseException:
+            if not os.path.lexists(folder):
+                os.rename(legacy, folder)  # the plain folder back where it was
+            raise
+
+    def _half_migrated(self) -> list[Path]:
+        """Old-style versions whose checkpoint name is missing (a migration killed midway), oldest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p for p in self.root.iterdir() if (match := _LEGACY.match(p.name)) and p.is_dir()
+                 and not (self.root / match.group(1)).exists()]
+        return sorted(found, key=_mtime)
+
+    def _finish_migrations(self, name: str | None = None) -> None:
+        """Link each checkpoint name a killed migration left missing (``name``: only that one) to its
+        newest old-style version. A name whose lock is held is skipped: a save of it is under way
+        and ends with a link either way; a store that cannot be written is left as it is."""
+        from filelock import Timeout
+
+        newest = {_LEGACY.match(p.name).group(1): p for p in self._half_migrated()}
+        for missing, legacy in newest.items():
+            if name is not None and missing != name:
+                continue
+            folder = self.root / missing
+            try:
+                with self.lock(missing, timeout=0):
+                    if not folder.exists() and legacy.is_dir():  # still missing now that we hold the lock
+                        self._link(folder, legacy)
+            except (Timeout, OSError):
+                continue
 
     def _target(self, folder: Path) -> Path | None:
         """The version folder ``folder`` points to (itself for an old-style folder), or None."""
@@ -237,7 +297,8 @@ class CheckpointStore:
         None of them is ever listed or loaded."""
         if not self.root.is_dir():
             return []
-        current = {self._target(p) for p in self.root.iterdir() if not p.name.startswith(".")}
+        # a half-done migration's version is the model's only copy: never a leftover
+        current = {self._target(p) for p in self.root.iterdir() if not p.name.startswith(".")} | set(self._half_migrated())
         return sorted(p for p in self.root.iterdir()
                       if p.name.startswith(".") and p.name not in (".locks",) and p not in current
                       and _LEFTOVER.match(p.name))
@@ -246,6 +307,7 @@ class CheckpointStore:
         """Remove every leftover whose checkpoint is not being saved right now; returns how many."""
         from filelock import Timeout
 
+        self._finish_migrations()
         removed = 0
         for path in self.leftovers():
             try:
@@ -264,8 +326,9 @@ class CheckpointStore:
         """The validated record of one checkpoint (no torch needed, weights not checked)."""
         folder = Path(folder)
         try:
-            payload = json.loads((folder / RECORD).read_text())
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            with open(folder / RECORD, "rb") as handle:  # a larger file is refused without reading it all
+                payload = parse_record_bytes(handle.read(MAX_RECORD_BYTES + 1))
+        except (OSError, ValueError) as exc:  # ValueError: too large or too deep, not UTF-8, not JSON
             raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {_how_to_fix(folder)}") from None
         try:
             return ModelRecord.from_json(payload, folder)
@@ -284,23 +347,31 @@ class CheckpointStore:
             raise CheckpointError(f"checkpoint weights {weights} are missing or corrupt (checksum mismatch); {_how_to_fix(folder)}")
         return record
 
-    def list(self) -> Listing:
+    def list(self, verify: bool = False) -> Listing:
         """Every complete checkpoint (hidden temporary folders are never listed), newest first, and
-        the folders whose record could not be read, each with the reason."""
+        the folders whose record could not be read, each with the reason. ``verify`` also hashes each
+        weights file (reads every byte) and lists those that do not match their record as problems."""
+        self._finish_migrations()
         records, problems = [], {}
         if self.root.is_dir():
             for folder in self.root.iterdir():
-                if folder.name.startswith(".") or not (folder / RECORD).is_file():
+                if folder.name.startswith("."):
                     continue
                 try:
-                    records.append(self.record(folder))
+                    if (folder / RECORD).is_file():
+                        records.append(self.verified_record(folder) if verify else self.record(folder))
                 except CheckpointError as exc:
                     problems[folder.name] = str(exc)
+                except Exception as exc:  # noqa: BLE001 - whatever one folder does, it never hides the others
+                    problems[folder.name] = (f"checkpoint {folder} cannot be read ({type(exc).__name__}: {exc}); "
+                                             f"{_how_to_fix(folder)}")
         return Listing(sorted(records, key=lambda r: r.created, reverse=True), problems)
 
     def load(self, folder: str | os.PathLike, map_location: str = "cpu") -> Reducer:
         """Rebuild a fitted reducer from a folder; raises :class:`CheckpointError` if anything is off."""
         folder = Path(folder)
+        if not folder.exists():
+            self._finish_migrations(folder.name)  # a migration killed midway: its only copy is linked again
         try:
             return self._load(folder, map_location)
         except CheckpointError:
@@ -316,6 +387,7 @@ class CheckpointStore:
         method = get_method(record.family)
         try:
             weights = target / WEIGHTS
+            _check_shapes(folder, weights, method.reducer_class().state_shapes(record.model, record.image_shape))
             arrays = load_file(str(weights))
             if _sha256(weights) != record.weights_sha256:
                 raise CheckpointError(f"checkpoint {folder} changed while it was read; {_how_to_fix(folder)}")
@@ -334,13 +406,46 @@ class CheckpointStore:
         describes other configs than its name promises (edited or foreign) raises CheckpointError."""
         folder = self.folder_for(data, model, train)
         if not folder.exists():
-            return None
+            self._finish_migrations(folder.name)  # a migration killed midway: its only copy is linked again
+            if not folder.exists():
+                return None
         record = self.verified_record(folder)
         wanted = (data, model, canonical_train_config(model, train))
         if (record.data, record.model, _without_execution(record.train)) != (wanted[0], wanted[1], _without_execution(wanted[2])):
             raise CheckpointError(f"checkpoint {folder} holds {record.label} on {record.data.name}, not the "
                                   f"model its name stands for; {_how_to_fix(folder)}")
         return record
+
+
+def _header_shapes(weights: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape in a safetensors file, from its header alone (no tensor is read)."""
+    from safetensors import safe_open
+
+    with safe_open(str(weights), framework="numpy") as handle:
+        return {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+
+
+def _check_shapes(folder: Path, weights: Path, expected: dict[str, tuple[int, ...]] | None) -> None:
+    """Refuse, before anything is built, a record whose model config needs other tensors than its
+    weights hold: the record is only a claim (an edited one could ask for a 17 GB layer), while the
+    weights' shapes are what was trained. ``expected`` None: the reducer checks shapes itself."""
+    if expected is None:
+        return
+    found = _header_shapes(weights)
+    for name in sorted(expected.keys() | found.keys()):
+        if expected.get(name) != found.get(name):
+            needs, holds = expected.get(name, "no such tensor"), found.get(name, "no such tensor")
+            raise CheckpointError(
+                f"checkpoint {folder}: its record describes a model that does not match its weights (tensor {name!r}: "
+                f"the record's config needs {needs}, {WEIGHTS} holds {holds}); the record was edited or belongs to "
+                f"other weights: {_how_to_fix(folder)}")
+
+
+def _check_image_shape(record: ModelRecord, dataset: Dataset, folder: Path) -> None:
+    """A cached model runs only on images of the shape it was trained on."""
+    if tuple(record.image_shape) != tuple(dataset.image_shape):
+        raise CheckpointError(f"checkpoint {folder} was trained on images of shape {tuple(record.image_shape)}, but "
+                              f"{dataset.name} has images of shape {tuple(dataset.image_shape)}; {_how_to_fix(folder)}")
 
 
 def _without_execution(train: TrainConfig) -> TrainConfig:
@@ -402,6 +507,7 @@ def load_or_train(
     if not retrain:  # the fast path: a cached model needs no lock
         record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
         if record is not None:
+            _check_image_shape(record, dataset, folder)
             return Trained(store.load(folder) if main else None, record, True)
     if cache_only:
         raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
@@ -418,6 +524,7 @@ def load_or_train(
         if not retrain:  # another process may have trained it while this one waited for the lock
             record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
             if record is not None:
+                _check_image_shape(record, dataset, folder)
                 return Trained(store.load(folder) if main else None, record, True)
         reducer = build_reducer(model, train, callback if recorder is None else recorder).fit(dataset.train.images)
 

@@ -8,6 +8,7 @@ description are computed here and nowhere else. A record that does not fit the s
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,48 @@ from core.methods import BASELINE, get_method, method_label, model_label
 
 FORMAT_VERSION = 1
 METRIC_NAMES = ("test_mse", "test_sse_per_image", "test_psnr", "test_ssim")
+#: A record is about 2 KB plus 212 bytes per epoch of history (measured): a long run of 10,000 epochs
+#: writes 2.1 MB, the longest TrainConfig allows (MAX_EPOCHS, 100,000) 21 MB. Anything larger is not a
+#: record this code wrote, and is refused before it is read whole or parsed (a hostile 32 MB of JSON
+#: still parses into a few hundred MB of Python objects at most).
+MAX_RECORD_BYTES = 32 * 2**20
+#: A real record nests 3 deep ({"history": [{...}]}). JSON nested ~1,000 deep makes the parser raise
+#: RecursionError (caught); shallower but still absurd nesting is refused after parsing, before any
+#: code that walks the value recursively (repr, comparisons, to_json) sees it.
+MAX_RECORD_DEPTH = 16
+#: Images up to this side: DataConfig.image_size's upper bound (the built-in datasets are 32 px at most).
+#: A record is only a claim: a larger one would make loading allocate for images no dataset here has.
+MAX_IMAGE_SIDE = 256
+MAX_CHANNELS = 4
+
+
+def nesting_depth(value: Any) -> int:
+    """How deep lists and dicts nest in a parsed JSON value (0 for a number or a string); iterative,
+    so it never recurses however deep the value is."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is not None:
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def parse_record_bytes(raw: bytes) -> Any:
+    """The JSON value of a record file's bytes; ``ValueError`` saying why when it cannot be a record
+    (larger than MAX_RECORD_BYTES: refused before parsing; nested deeper than MAX_RECORD_DEPTH; not
+    UTF-8 or not JSON)."""
+    if len(raw) > MAX_RECORD_BYTES:
+        raise ValueError(f"it is larger than {MAX_RECORD_BYTES // 2**20} MB, far more than any record")
+    too_deep = ValueError(f"it is nested more than {MAX_RECORD_DEPTH} levels deep (a record nests 3)")
+    try:
+        payload = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise too_deep from None
+    if nesting_depth(payload) > MAX_RECORD_DEPTH:
+        raise too_deep
+    return payload
 
 
 def _require(payload: Any, name: str, kind: type | tuple[type, ...], where: str):
@@ -42,6 +85,12 @@ def _skipped(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise CheckpointError(f"{where}: skipped_files should be a list of strings")
     return tuple(value)
+
+
+def _sane_image_shape(shape: list) -> bool:
+    """[C, H, W] of whole numbers no dataset here exceeds (see MAX_IMAGE_SIDE)."""
+    whole = len(shape) == 3 and all(isinstance(s, int) and not isinstance(s, bool) for s in shape)
+    return whole and 1 <= shape[0] <= MAX_CHANNELS and all(1 <= s <= MAX_IMAGE_SIDE for s in shape[1:])
 
 
 @dataclass(frozen=True)
@@ -177,8 +226,9 @@ class ModelRecord:
         except (ConfigError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{where} holds an invalid configuration ({exc})") from None
         shape = _require(payload, "image_shape", list, where)
-        if len(shape) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 4096 for s in shape):
-            raise CheckpointError(f"{where}: image_shape should be [C, H, W] of positive integers, got {shape!r:.60}")
+        if not _sane_image_shape(shape):
+            raise CheckpointError(f"{where}: image_shape should be [C, H, W] with C from 1 to {MAX_CHANNELS} and H, W "
+                                  f"from 1 to {MAX_IMAGE_SIDE}, got {shape!r:.60}")
         if model.latent_dim > shape[0] * shape[1] * shape[2]:  # a hostile record must not make us allocate 10^12
             raise CheckpointError(f"{where}: latent_dim {model.latent_dim} is more than the image's {shape} pixels")
         history = _require(payload, "history", list, where)

@@ -83,6 +83,14 @@ class Reducer(ABC):
                    arrays: dict[str, np.ndarray], history: list[dict], train_seconds: float) -> "Reducer":
         """A fitted reducer rebuilt from :meth:`state`'s arrays (raises on a mismatch)."""
 
+    @classmethod
+    def state_shapes(cls, model_config: ModelConfig, image_shape: tuple[int, int, int]) -> dict[str, tuple[int, ...]] | None:
+        """Name -> shape of every array :meth:`state` holds for this config and (C, H, W) images, worked
+        out without allocating them, so a checkpoint's weights are checked against its record before
+        anything is built; None (the default) when :meth:`from_state` allocates nothing beyond the
+        arrays it is given and checks their shapes itself (PCA)."""
+        return None
+
     @abstractmethod
     def _encode(self, images: np.ndarray) -> np.ndarray: ...
 

@@ -18,14 +18,15 @@ st.html(f"<style>{SQUARE_IMAGES}</style>")
 ui.sidebar()
 presenter.style()
 # the pages in the order of the lesson path (dashboard/lesson/steps.py); training last
-share.run(st.navigation([
-    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("views/lesson.py", title="Lesson", icon=":material/school:"),
-    st.Page("views/compare.py", title="Autoencoder vs PCA", icon=":material/compare:"),
-    st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
-    st.Page("views/playground.py", title="Decoder playground", icon=":material/tune:"),
-    st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
-    st.Page("views/denoising.py", title="Denoising", icon=":material/auto_fix_high:"),
-    st.Page("views/compression.py", title="Compression", icon=":material/compress:"),
-    st.Page("views/train.py", title="Train", icon=":material/model_training:"),
-]))  # runs the page, then writes its view into the URL
+with ui.model_errors_shown():  # a model damaged under a running page: a message, never a traceback
+    share.run(st.navigation([
+        st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+        st.Page("views/lesson.py", title="Lesson", icon=":material/school:"),
+        st.Page("views/compare.py", title="Autoencoder vs PCA", icon=":material/compare:"),
+        st.Page("views/latent_map.py", title="Latent map", icon=":material/scatter_plot:"),
+        st.Page("views/playground.py", title="Decoder playground", icon=":material/tune:"),
+        st.Page("views/explore.py", title="Explore", icon=":material/explore:"),
+        st.Page("views/denoising.py", title="Denoising", icon=":material/auto_fix_high:"),
+        st.Page("views/compression.py", title="Compression", icon=":material/compress:"),
+        st.Page("views/train.py", title="Train", icon=":material/model_training:"),
+    ]))  # runs the page, then writes its view into the URL

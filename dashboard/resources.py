@@ -18,13 +18,14 @@ room): what is on disk is read, the rest computed in memory.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.checkpoints import CheckpointStore
+from core.checkpoints import WEIGHTS, CheckpointStore
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
 from core.datasets import Dataset, resolve_data_config, resolve_data_dir
 from core.derived import (
@@ -44,6 +45,7 @@ from core.derived import (
     rd_rows_of,
     test_codes_of,
 )
+from core.errors import CheckpointError
 from core.jobs import Job, TrainingJobs
 from core.methods import BASELINE, build_reducer, default_model_config, get_method
 from core.records import ModelRecord, ModelRef
@@ -103,6 +105,34 @@ def cached_models(config: DataConfig) -> list[ModelRecord]:
                if r.data == config and get_method(r.family).capabilities.learned]
     zoo_order = {(z.model, z.train.noise): i for i, z in enumerate(default_zoo())}
     return sorted(records, key=lambda r: zoo_order.get((r.model, r.train.noise), len(zoo_order)))
+
+
+def damaged_models(records: list[ModelRecord]) -> dict[str, str]:
+    """Checkpoint name -> what is wrong, for those of ``records`` whose weights are missing or do not match
+    their record's SHA-256 (one flipped byte is enough): pages treat them as missing models, so no page
+    meets them half-way through drawing. Each weights file is hashed once per size and modification time."""
+    root = store().root
+    problems = {r.name: _weights_problem(str(root), r.name, _file_state(root / r.name / WEIGHTS)) for r in records}
+    return {name: problem for name, problem in problems.items() if problem}
+
+
+def _file_state(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()  # through the checkpoint's link: its current version's file
+    except OSError:
+        return -1, -1
+    return stat.st_size, stat.st_mtime_ns
+
+
+@st.cache_data(show_spinner="Checking the models' weights...", max_entries=256)
+def _weights_problem(root: str, name: str, state: tuple[int, int]) -> str:
+    """'' when the weights match their checksum, else the store's message (what is wrong and the fix);
+    ``state`` (size, time of the file) is only the cache key: a changed file is hashed again."""
+    try:
+        CheckpointStore(root).verified_record(Path(root) / name)
+    except CheckpointError as exc:
+        return str(exc)
+    return ""
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)

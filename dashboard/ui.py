@@ -3,6 +3,7 @@ missing dataset or an empty model cache into a clear message with a way forward 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,8 +271,9 @@ def every_model(record: ModelRecord) -> bool:
 
 def models_or_stop(dataset: Dataset, keep: Callable[[ModelRecord], bool] = every_model,
                    need: str = "a trained autoencoder") -> list[ModelRecord]:
-    """Cached models for this dataset that pass ``keep``; an empty cache stops with a way forward."""
-    records = [r for r in resources.cached_models(dataset.config) if keep(r)]
+    """Cached models for this dataset that pass ``keep`` and can be loaded; an empty cache stops with a
+    way forward."""
+    records = usable([r for r in resources.cached_models(dataset.config) if keep(r)])
     if not records:
         st.info(f"This page needs {need} for **{md(dataset.name)}**, and none is cached yet.")
         left, right = st.columns(2)
@@ -279,6 +281,22 @@ def models_or_stop(dataset: Dataset, keep: Callable[[ModelRecord], bool] = every
         right.page_link(TRAIN, label="Train a model of your own", icon=":material/model_training:")
         st.stop()
     return records
+
+
+def usable(records: list[ModelRecord]) -> list[ModelRecord]:
+    """``records`` less the models whose weights are damaged, each of those named with the fix: a page
+    treats them as missing models (no traceback halfway through), the others stay usable."""
+    damaged = resources.damaged_models(records)
+    for record in records:
+        if record.name in damaged:
+            cannot_load(record, damaged[record.name])
+    return [r for r in records if r.name not in damaged]
+
+
+def cannot_load(record: ModelRecord, problem: object) -> None:
+    """What a page says about a cached model it cannot use: what is wrong, and the way forward."""
+    st.error(f"The cached model **{md(record.label)}** cannot be loaded: {md(problem)}")
+    st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
 
 
 def pick_model(label: str, records: list[ModelRecord], key: str, help: str | None = None):
@@ -298,9 +316,20 @@ def load_or_stop(record: ModelRecord):
     try:
         return resources.reducer(sel.config, sel.data_dir, record.ref)
     except CheckpointError as exc:
-        st.error(f"The cached model **{md(record.label)}** cannot be loaded: {md(exc)}")
-        st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
+        cannot_load(record, exc)
         st.stop()
+
+
+@contextlib.contextmanager
+def model_errors_shown():
+    """app.py runs every page inside this: a :class:`CheckpointError` a page meets past its checks (a
+    model damaged while it runs, or one a page took from the cache without :func:`models_or_stop`)
+    ends the page with the store's message (which names the checkpoint and the fix), not a traceback."""
+    try:
+        yield
+    except CheckpointError as exc:
+        st.error(f"A cached model cannot be loaded: {md(exc)}")
+        st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
 
 
 def picture(png: bytes, caption: str | None = None) -> None:

@@ -62,6 +62,9 @@ def build_parser() -> CliParser:
     list_p = sub.add_parser("list", help="list cached checkpoints")
     list_p.add_argument("--checkpoints", help="checkpoint folder")
     list_p.add_argument("--json", action="store_true")
+    list_p.add_argument("--verify", action="store_true",
+                        help="also hash every weights file against the SHA-256 in its record (reads every byte) "
+                             "and list the damaged ones as skipped; exit code 1 when any checkpoint fails")
     list_p.set_defaults(handler=cmd_list)
 
     clean_p = sub.add_parser("clean", help="remove what interrupted or replaced saves left behind",

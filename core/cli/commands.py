@@ -160,7 +160,7 @@ def cmd_zoo(args) -> int:
 
 def cmd_list(args) -> int:
     store = CheckpointStore(args.checkpoints)
-    listing = store.list()
+    listing = store.list(verify=args.verify)
     rows = [{"name": r.name, "dataset": r.data.name, "model": r.family, "latent_dim": r.latent_dim,
              "noise": r.noise_label or "", "test_mse": r.metric("test_mse"), "train_seconds": round(r.train_seconds, 1),
              "collapsed": r.collapsed, "created": r.created} for r in listing.records]
@@ -176,7 +176,7 @@ def cmd_list(args) -> int:
         print(f"no cached checkpoints in {store.root}")
     else:
         print_rows(rows, False, list(rows[0]))
-    return 0
+    return 1 if args.verify and listing.problems else 0  # --verify: a script can tell a damaged store
 
 
 def cmd_clean(args) -> int:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from core.data_sources import FOLDER, FOLDER_PREFIX, split_name
 from core.registry import METHODS  # the registry names methods without importing torch
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
@@ -104,9 +105,10 @@ def check_field(field: str, value: Any) -> None:
 
 def check_folder_name(name: str) -> None:
     """A ``folder:PATH`` dataset must name a folder: an empty path would read the current directory."""
-    if name.lower().startswith("folder:") and not name[len("folder:"):].strip():
-        raise ConfigError(f"{FIELD} {name!r} names no folder: write its path after 'folder:', "
-                          "e.g. folder:/path/to/images", "name", label="dataset")
+    source, folder = split_name(name)
+    if source == FOLDER and not folder.strip():
+        raise ConfigError(f"{FIELD} {name!r} names no folder: write its path after '{FOLDER_PREFIX}', "
+                          f"e.g. {FOLDER_PREFIX}/path/to/images", "name", label="dataset")
 
 
 def _stable_hash(payload: dict) -> str:
@@ -140,12 +142,21 @@ class DataConfig(_Hashable):
         if not isinstance(self.name, str) or not self.name:
             raise ConfigError("dataset name must be a non-empty string, e.g. 'digits' or 'folder:/path/to/images'")
         check_folder_name(self.name)
-        if self.content is not None and (not isinstance(self.content, str) or not self.content
-                                         or not self.name.lower().startswith("folder:")):
+        if self.content is not None and (not isinstance(self.content, str) or not self.content or self.folder is None):
             raise ConfigError(f"content (a folder's fingerprint) must be a non-empty string and only for folder:PATH "
                               f"datasets; got {self.content!r} for {self.name!r}")
         check_field("limit", self.limit)
         check_field("image_size", self.image_size)
+
+    @property
+    def source(self) -> str:
+        """Its entry in the table of datasets (:data:`core.data_sources.SOURCES`): 'mnist', 'folder'..."""
+        return split_name(self.name)[0]
+
+    @property
+    def folder(self) -> str | None:
+        """The path of an own-image folder (``folder:PATH``), None for a built-in dataset."""
+        return split_name(self.name)[1]
 
     def to_dict(self) -> dict:
         """The fields, with ``content`` left out while it is None: built-in datasets keep the keys they

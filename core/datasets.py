@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config import DataConfig
+from core.data_sources import FOLDER_PREFIX, get_source
 from core.errors import DatasetError
 from core.pixels import Pixels
 
@@ -93,14 +94,6 @@ class Dataset:
         return sum(s.images.nbytes + s.labels.nbytes for s in (self.train, self.test))
 
 
-#: key -> (torchvision class, folder under the data dir, class names as torchvision lists them)
-TORCHVISION_DATASETS = {
-    "mnist": ("MNIST", "MNIST", ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")),
-    "fashion-mnist": ("FashionMNIST", "FashionMNIST", ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                                                       "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")),
-    "kmnist": ("KMNIST", "KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
-}
-BUILTIN_DATASETS = ("digits", *TORCHVISION_DATASETS, "cifar10")
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
@@ -152,20 +145,11 @@ def load_dataset(
         ``skipped_files`` lists a folder's unusable files (:class:`SkippedFile`, each with its reason).
     """
     config = name if isinstance(name, DataConfig) else DataConfig(name, limit, image_size, grayscale)
-    key = config.name.lower()
-    if key == "digits":
-        dataset = _load_digits(config)
-    elif key in TORCHVISION_DATASETS:
-        dataset = _load_torchvision(config, key, resolve_data_dir(data_dir), download)
-    elif key == "cifar10":
-        dataset = _load_cifar10(config, resolve_data_dir(data_dir))
-    elif key.startswith("folder:"):
-        dataset = _load_folder(config, Path(config.name[len("folder:"):]).expanduser())
-    else:
-        raise DatasetError(
-            f"unknown dataset {config.name!r}: use one of {', '.join(BUILTIN_DATASETS)} or folder:PATH"
-        )
-    return _apply_limit(dataset, config.limit)
+    try:
+        source = get_source(config.name)  # the table of datasets (core.data_sources)
+    except KeyError as exc:
+        raise DatasetError(exc.args[0]) from None
+    return _apply_limit(source.load(config, resolve_data_dir(data_dir), download), config.limit)
 
 
 def _stratified_split(labels: np.ndarray, test_fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +180,7 @@ def _apply_limit(dataset: Dataset, limit: int | None) -> Dataset:
     )
 
 
-def _load_digits(config: DataConfig) -> Dataset:
+def _load_digits(config: DataConfig, data_dir: Path, download: bool) -> Dataset:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
@@ -271,10 +255,12 @@ def _download(cls_name: str, data_dir: Path, raw: Path) -> bool:
         return False
 
 
-def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bool) -> Dataset:
+def _load_torchvision(config: DataConfig, data_dir: Path, download: bool) -> Dataset:
     """MNIST, Fashion-MNIST, KMNIST from torchvision's offline layout ``<data_dir>/<folder>/raw/``."""
-    cls_name, folder_name, class_names = TORCHVISION_DATASETS[key]
-    raw = data_dir / folder_name / "raw"
+    key = config.source
+    source = get_source(key)
+    cls_name, class_names, raw = source.torchvision, source.class_names, data_dir / source.files
+    folder_name = raw.parent.name
     if len(_present_raw_files(raw)) < len(RAW_FILES) and not (download and _download(cls_name, data_dir, raw)):
         missing = [n for n in RAW_FILES if n not in _present_raw_files(raw)]
         raise DatasetError(
@@ -297,7 +283,7 @@ def _load_torchvision(config: DataConfig, key: str, data_dir: Path, download: bo
     return Dataset(key, splits[0], splits[1], class_names, config, source=str(data_dir / folder_name))
 
 
-def _load_cifar10(config: DataConfig, data_dir: Path) -> Dataset:
+def _load_cifar10(config: DataConfig, data_dir: Path, download: bool) -> Dataset:
     """CIFAR-10 (32x32 colour, 10 classes) from torchvision's offline layout; see :mod:`core.cifar`."""
     from core.cifar import BATCH_FOLDER, read_cifar10
 
@@ -538,12 +524,13 @@ def resolve_data_config(config: DataConfig, data_dir: str | os.PathLike | None =
     ``data_dir`` is accepted for symmetry with :func:`load_dataset`; built-in datasets are identified
     by name, wherever they are read from. Raises :class:`DatasetError` when the folder does not exist.
     """
-    if not config.name.lower().startswith("folder:"):
+    if config.folder is None:
         return config
-    return dataclasses.replace(config, content=folder_fingerprint(config.name[len("folder:"):]))
+    return dataclasses.replace(config, content=folder_fingerprint(config.folder))
 
 
-def _load_folder(config: DataConfig, folder: Path) -> Dataset:
+def _load_folder(config: DataConfig, data_dir: Path, download: bool) -> Dataset:
+    folder = Path(config.folder).expanduser()
     if not folder.is_dir():
         raise DatasetError(f"image folder {folder} does not exist: give a folder of images, optionally one sub-folder per class")
     from PIL import Image
@@ -582,7 +569,7 @@ def _load_folder(config: DataConfig, folder: Path) -> Dataset:
     every = ImageSet(Pixels(np.stack(images)), labels_arr)
     train_idx, test_idx = _stratified_split(labels_arr, 0.2)
     return Dataset(
-        f"folder:{folder}",
+        f"{FOLDER_PREFIX}{folder}",
         every.subset(train_idx),
         every.subset(test_idx),
         tuple(class_names[i] for i in used), config, source=str(folder), skipped_files=tuple(skipped),

@@ -277,14 +277,14 @@ class Derived:
 
 
 # --- the dataset itself ----------------------------------------------------------------------------
-def _digits_file() -> Path | None:
-    """The file scikit-learn reads its digits from, found without importing scikit-learn (0.3 ms,
-    where ``importlib.metadata.distribution`` took 170 ms)."""
+def _embedded_file(package: str, relative: str) -> Path | None:
+    """A data file inside an installed package (digits: scikit-learn's ``digits.csv.gz``), found
+    without importing the package (0.3 ms, where ``importlib.metadata.distribution`` took 170 ms)."""
     from importlib.util import find_spec
 
-    spec = find_spec("sklearn")
+    spec = find_spec(package)
     for folder in (spec.submodule_search_locations or []) if spec is not None else []:
-        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        path = Path(folder) / relative
         if path.is_file():
             return path
     return None
@@ -295,18 +295,19 @@ def _source_identity(config: DataConfig, data_dir: str | os.PathLike | None) -> 
     folder dataset's fingerprint), or for digits the SHA-256 of scikit-learn's digits file (57 kB:
     under a millisecond). None for own folders (their config already fingerprints them, but a load
     also reports skipped files, which are not stored): they are not kept on disk."""
-    from core.datasets import TORCHVISION_DATASETS, resolve_data_dir
+    from core.data_sources import get_source
+    from core.datasets import resolve_data_dir
 
-    key = config.name.lower()
-    if key == "digits":
-        source = _digits_file()
-        if source is None:
+    source = get_source(config.name)  # the table of datasets says where each one's files are
+    if source.embedded is not None:
+        path = _embedded_file(*source.embedded)
+        if path is None:
             return None
-        with open(source, "rb") as handle:
-            return f"scikit-learn digits sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
-    if key not in TORCHVISION_DATASETS:
+        with open(path, "rb") as handle:
+            return f"{'/'.join(source.embedded)} sha256:{hashlib.file_digest(handle, 'sha256').hexdigest()}"
+    if source.files is None:
         return None
-    raw = resolve_data_dir(data_dir) / TORCHVISION_DATASETS[key][1] / "raw"
+    raw = resolve_data_dir(data_dir) / source.files
     if not raw.is_dir():
         return None
     files = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in raw.iterdir() if p.is_file())

@@ -27,6 +27,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
+from core.data_sources import FOLDER
 from dashboard import presenter
 from dashboard.policy import policy
 from dashboard.text import md
@@ -114,7 +115,7 @@ def _show(scope: str) -> None:
 def open_link() -> None:
     """app.py, before the sidebar: take up a link (query parameters this session did not write) and
     put its dataset part into the sidebar's widget keys."""
-    from dashboard.ui import DATASET_CHOICES
+    from dashboard.ui import DATASET_CHOICES, UPLOAD
 
     state = st.session_state
     state[_KEYS], state[_EXTRA] = {}, {}
@@ -133,9 +134,9 @@ def open_link() -> None:
         _note("sidebar", f"The link asks for the dataset **{md(choice)}**, which this dashboard does not offer: "
                          "showing the dataset chosen in the sidebar instead.")
         return
-    if choice == "folder" and not _restore_folder(link):
+    if choice == FOLDER and not _restore_folder(link):
         return
-    if choice == "upload" and not _restore_upload(link):
+    if choice == UPLOAD and not _restore_upload(link):
         return
     state["dataset_choice"] = choice
 
@@ -345,20 +346,22 @@ def _format(name: str, value) -> str | None:
 
 def current() -> dict[str, str]:
     """The view shown now, as URL parameters (``ORDER``)."""
+    from dashboard.ui import UPLOAD
+
     state, params = st.session_state, {}
     choice = state.get("dataset_choice")
     if choice:
         params["dataset"] = str(choice)
-    if choice == "folder":
+    if choice == FOLDER:
         if policy().can_type_paths:
             folder = str(state.get("folder_path") or "").strip()
         else:  # classroom: the name of a shared folder, never a server path
             folder = Path(str(state.get("folder_pick") or "")).name
         if folder:
             params["folder"] = folder
-    if choice == "upload" and state.get("upload_pick"):  # its folder's name: the zip's name and content hash
+    if choice == UPLOAD and state.get("upload_pick"):  # its folder's name: the zip's name and content hash
         params["folder"] = Path(str(state["upload_pick"])).name
-    if choice in ("folder", "upload"):
+    if choice in (FOLDER, UPLOAD):
         if state.get("folder_size") is not None:
             params["size"] = str(int(state["folder_size"]))
         if state.get("folder_rgb"):

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core import archives
 from core.config import ConfigError, DataConfig
+from core.data_sources import FOLDER, FOLDER_PREFIX, SOURCES
 from core.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
 from core.records import ModelRecord, unique_labels
@@ -22,15 +23,9 @@ from dashboard.text import md
 
 HOME, TRAIN = "views/home.py", "views/train.py"
 
-DATASET_CHOICES = {
-    "digits": "Digits (embedded, 8x8)",
-    "mnist": "MNIST",
-    "fashion-mnist": "Fashion-MNIST",
-    "kmnist": "KMNIST",
-    "cifar10": "CIFAR-10 (colour, 32x32)",
-    "folder": "Own image folder",
-    "upload": "Upload a zip of images",
-}
+UPLOAD = "upload"  # a zip uploaded in the browser: it ends as a folder dataset
+#: the sidebar's choices: the table of datasets (core.data_sources), then an uploaded zip
+DATASET_CHOICES = {name: source.title for name, source in SOURCES.items()} | {UPLOAD: "Upload a zip of images"}
 MAX_SKIPPED_SHOWN = 50  # skipped entries of an uploaded zip listed in the sidebar (10,000 text files would fill it)
 
 
@@ -60,18 +55,18 @@ def sidebar() -> Selection:
                                      help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
                                           "(default: $LATENT_LAB_DATA_DIR or ./data).").strip()
         config, problem = None, ""
-        if choice in ("folder", "upload"):  # both end as a folder dataset: folder:PATH
-            path = (folder_choice(rules) if choice == "folder"
+        if choice in (FOLDER, UPLOAD):  # both end as a folder dataset: folder:PATH
+            path = (folder_choice(rules) if choice == FOLDER
                     else upload_choice(rules, resources.data_dir_in_use(data_dir or None)))
             size = st.number_input("Resize images to (pixels)", 8, 128, 28, key="folder_size")
             rgb = st.toggle("Keep colour", key="folder_rgb")
             if path:
                 try:
-                    config = DataConfig(f"folder:{path}", image_size=int(size), grayscale=not rgb)
+                    config = DataConfig(f"{FOLDER_PREFIX}{path}", image_size=int(size), grayscale=not rgb)
                     config = resources.resolve(config, resources.data_dir_in_use(data_dir or None))
                 except (ConfigError, DatasetError) as exc:
                     config, problem = None, md(exc)
-            elif choice == "upload":
+            elif choice == UPLOAD:
                 problem = ("Upload a zip of images in the sidebar (flat, or one sub-folder per class), or pick another dataset."
                            if rules.can_upload_datasets else
                            "No zip of images was uploaded to this server beforehand: pick another dataset.")
@@ -250,7 +245,7 @@ def dataset_missing_for_students(config: DataConfig) -> None:
 def dataset_missing_here(sel: Selection, exc: DatasetError) -> None:
     """On one's own machine: what is wrong, and the ways forward (fix the folder, or try a download)."""
     st.error(f"**{md(sel.config.name)} is not available.** {md(exc)}")
-    if sel.config.name.startswith("folder:"):
+    if sel.config.folder is not None:
         st.markdown("What you can do: check the *Image folder* path in the sidebar (a folder of PNG or JPEG "
                     "images, or one sub-folder of images per class), or pick **Digits**, which always works.")
         return

@@ -303,10 +303,10 @@ def test_palette_and_cmyk_convert_correctly(tmp_path):
 def test_class_names_are_torchvision_s(tiny_mnist_dir):
     import torchvision.datasets as tvd
 
-    from core.datasets import TORCHVISION_DATASETS
+    from core.data_sources import SOURCES
 
-    for cls_name, _, names in TORCHVISION_DATASETS.values():
-        assert names == tuple(str(c).split(" - ")[-1] for c in getattr(tvd, cls_name).classes)
+    for source in (s for s in SOURCES.values() if s.torchvision):
+        assert source.class_names == tuple(str(c).split(" - ")[-1] for c in getattr(tvd, source.torchvision).classes)
 
 
 def test_raw_files_read_alone_equal_torchvision_s_reading_and_gz_works(tiny_mnist_dir):

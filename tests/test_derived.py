@@ -201,7 +201,9 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
                                                                             "pixel-map-scores", "rd-rows", "denoising-rows",
                                                                             "code-stats", "class-means", "test-codes"}
-    assert len(list(folders["architectures"].iterdir())) == 7  # 8 models; the denoiser shares conv d=8's layers
+    kinds = [p.name.rsplit("-", 1)[0] for p in folders["architectures"].iterdir()]
+    # 8 models; the denoiser shares conv d=8's layers: a layer table and a decoder size (Compare's column) each
+    assert sorted(kinds) == ["architecture"] * 7 + ["decoder-size"] * 7
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
         assert {"onnx", "map-scores", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
@@ -382,7 +384,7 @@ def test_another_datasets_pixels_under_this_datasets_key_are_detected(tmp_path):
 def test_a_datasets_values_follow_its_content(tmp_path, monkeypatch, digits):
     """Digits' pixels are keyed by scikit-learn's digits file itself, the pixel PCA by the images it fits."""
     copy = tmp_path / "digits.csv.gz"
-    monkeypatch.setattr(derived_module, "_digits_file", lambda: copy)
+    monkeypatch.setattr(derived_module, "_embedded_file", lambda package, relative: copy)
     identities = []
     for content in (b"one", b"two"):
         copy.write_bytes(content)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 from functools import cache
 
 from core.config import MAX_SEED, PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig, check_field, check_folder_name
-from core.datasets import BUILTIN_DATASETS, DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
+from core.data_sources import BUILTIN, FOLDER, FOLDER_PREFIX, split_name
+from core.datasets import DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
 from core.methods import METHODS
 from core.zoo import EPOCHS_ENV, default_train_config
 
@@ -102,14 +103,14 @@ def dataset_name(text: str) -> str:
         check_folder_name(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(cli_message(exc)) from None
-    if text.lower() in BUILTIN_DATASETS or text.startswith("folder:"):
+    if split_name(text)[0] in (*BUILTIN, FOLDER):  # the table of datasets (core.data_sources)
         return text
-    raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose from {', '.join(BUILTIN_DATASETS)} or folder:PATH")
+    raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose from {', '.join(BUILTIN)} or {FOLDER_PREFIX}PATH")
 
 
 def add_data_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", type=dataset_name, default="digits",
-                        help=f"{', '.join(BUILTIN_DATASETS)} or folder:PATH (default: digits, works offline); "
+                        help=f"{', '.join(BUILTIN)} or {FOLDER_PREFIX}PATH (default: digits, works offline); "
                         "a folder is keyed by its images' names, sizes and modification times, so changed images train anew")
     parser.add_argument("--data-dir", help=f"folder holding MNIST/raw etc. (default: ${DATA_DIR_ENV} or ./data)")
     parser.add_argument("--limit", type=config_value("limit", int), help="at most this many images per split")

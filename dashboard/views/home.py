@@ -25,7 +25,7 @@ INTRO = (
 )
 dataset = ui.page("Latent Lab", HOME_EXPLAINER, intro=INTRO).dataset
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Dataset", dataset.name if not dataset.name.startswith("folder:") else "own folder")
+c1.metric("Dataset", dataset.name if dataset.config.folder is None else "own folder")
 c2.metric("Training images", f"{len(dataset.train):,}")
 c3.metric("Test images", f"{len(dataset.test):,}")
 c4.metric("Image size", "x".join(str(s) for s in dataset.image_shape[1:]) + (" RGB" if dataset.image_shape[0] == 3 else ""))

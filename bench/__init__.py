@@ -19,6 +19,7 @@ PARTS: dict[str, str] = {
     "bigfolder": "bench.big_folder",
     "colour": "bench.colour_pages",
     "map": "bench.map_scale",
+    "projection": "bench.projection",
     "static": "bench.static_lesson",
     "moments": "bench.learning_moments",
 }

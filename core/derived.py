@@ -423,14 +423,66 @@ def pixel_map_of(derived: Derived, dataset: Dataset, pca: Callable[[], PixelPCA]
 
 
 def model_map_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer], dataset: Dataset, projection: str,
-                 max_points: int, all_train: bool = False) -> tuple[Embedding, dict]:
-    """One model's latent map (:func:`core.analysis.embed`) and its scores (kept on disk)."""
+                 max_points: int, all_train: bool = False, latent_dim: int | None = None) -> tuple[Embedding, dict]:
+    """One model's latent map (:func:`core.analysis.embed`) and its scores, both kept on disk.
+
+    Every 2-D view is a derived value: the map's coordinates (a t-SNE of 10,000 codes takes tens of
+    seconds) are kept beside the weights, keyed by them, the resolved projection with its library and
+    settings (:func:`core.analysis.embedding.projection_params`) and the points, so a page reads them
+    and neither loads the model nor imports the library. ``latent_dim`` (the code's size) resolves
+    'auto' without loading the model; ``reducer`` is called only on a miss.
+
+    Returns
+    -------
+    (Embedding, dict)
+        The map without its codes (``test_codes`` of shape (N, 0)) or projector, and
+        :func:`core.analysis.embedding_scores` of it against the pixels.
+    """
+    from core.analysis.embedding import resolve_projection
+
+    latent_dim = int(reducer().latent_dim_) if latent_dim is None else int(latent_dim)
+    params = map_params(named, resolve_projection(projection, latent_dim), max_points, all_train)
+    return _map_from_arrays(derived.arrays("map", params, lambda: _map_arrays(reducer(), dataset, params)), dataset)
+
+
+def map_params(named: Mapping, projection: str, max_points: int, all_train: bool) -> dict:
+    """The key parameters of a kept map: the method's names, the resolved projection, its library and
+    settings, the test points, the training points that fit it (seeded) and whether all are placed."""
+    from core.analysis.embedding import MAX_TRAIN_POINTS, projection_params
+
+    return {**named, "projection": projection, **projection_params(projection), "max_points": max_points,
+            "all_train": all_train, "max_train": MAX_TRAIN_POINTS, "seed": 0}
+
+
+_SCORES = ("knn_accuracy", "trustworthiness", "code_trustworthiness", "silhouette")
+
+
+def _map_arrays(reducer: Reducer, dataset: Dataset, params: Mapping) -> dict[str, np.ndarray]:
+    """A map computed (:func:`core.analysis.embed`) and scored, as the arrays :meth:`Derived.arrays` keeps."""
     from core.analysis import embed, embedding_scores
 
-    emb = embed(reducer(), dataset, projection=projection, max_points=max_points, all_train=all_train)
-    scores = derived.values("map-scores", {**named, "projection": projection, "max_points": max_points, "all_train": all_train},
-                            lambda: embedding_scores(emb, dataset))
-    return emb, scores
+    emb = embed(reducer, dataset, projection=params["projection"], max_points=params["max_points"],
+                all_train=params["all_train"])
+    scores = embedding_scores(emb, dataset)
+    arrays = {"test_xy": emb.test_xy, "test_index": emb.test_index, "train_xy": emb.train_xy,
+              "train_index": emb.train_index, "method": np.array(emb.method), "latent_dim": np.array(emb.latent_dim),
+              "projection": np.array(emb.projection), "seconds": np.array(emb.seconds),
+              "space": np.array(scores["trustworthiness_space"]), **{k: np.array(scores[k], np.float64) for k in _SCORES}}
+    if emb.train_fit is not None:
+        arrays["train_fit"] = emb.train_fit
+    return arrays
+
+
+def _map_from_arrays(arrays: Mapping[str, np.ndarray], dataset: Dataset) -> tuple[Embedding, dict]:
+    """(Embedding, scores) from a kept map; labels come from the dataset by row."""
+    from core.analysis.embedding import Embedding
+
+    test_index, train_index = arrays["test_index"], arrays["train_index"]
+    emb = Embedding(str(arrays["method"]), int(arrays["latent_dim"]), str(arrays["projection"]), arrays["test_xy"],
+                    dataset.test.labels[test_index], test_index, arrays["train_xy"], dataset.train.labels[train_index],
+                    None, np.zeros((len(test_index), 0), np.float32), train_index, float(arrays["seconds"]),
+                    arrays.get("train_fit"))
+    return emb, {**{k: float(arrays[k]) for k in _SCORES}, "trustworthiness_space": str(arrays["space"])}
 
 
 def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bool = True) -> Reducer:
@@ -465,18 +517,23 @@ def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bo
 
 def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
     """The latent map's first answers for a dataset in memory (``python -m core zoo`` after it
-    trained): the scores of the pixel map and of every cached model's default map (every test image
-    up to :data:`core.analysis.embedding.DEFAULT_MAP_POINTS`, projection 'auto')."""
+    trained): the scores of the pixel map, every cached model's default map (every test image up to
+    :data:`core.analysis.embedding.DEFAULT_MAP_POINTS`, projection 'auto': t-SNE of a code longer
+    than 2) and the same map of PCA's code at each of their sizes (what the page draws beside them)."""
     from core.analysis.embedding import DEFAULT_MAP_POINTS
-    from core.methods import get_method
+    from core.methods import BASELINE, get_method
 
     points = min(len(dataset.test), DEFAULT_MAP_POINTS)
     data_derived = Derived.of_dataset(store.root, dataset.config)
-    pixel_map_of(data_derived, dataset, lambda: pixel_pca_of(data_derived, dataset.train.images), points)
-    for record in store.list().records:
-        if record.data == dataset.config and get_method(record.family).capabilities.learned:
-            model_map_of(Derived.of_model(store.root, record), {}, lambda record=record: runnable_checkpoint(
-                store, store.root / record.name), dataset, "auto", points)
+    pixels = pixel_pca_of(data_derived, dataset.train.images)
+    pixel_map_of(data_derived, dataset, lambda: pixels, points)
+    records = [r for r in store.list().records if r.data == dataset.config and get_method(r.family).capabilities.learned]
+    for record in records:
+        model_map_of(Derived.of_model(store.root, record), {}, lambda record=record: runnable_checkpoint(
+            store, store.root / record.name), dataset, "auto", points, latent_dim=record.latent_dim)
+    for size in sorted({r.latent_dim for r in records if 2 < r.latent_dim <= pixels.n_components}):
+        model_map_of(data_derived, {"method": BASELINE, "latent_dim": size},  # as dashboard.resources names PCA-k
+                     lambda size=size: pixels.reducer(size, dataset.image_shape), dataset, "auto", points, latent_dim=size)
 
 
 def graph_source(derived: Derived, named: Mapping) -> dict[str, str]:

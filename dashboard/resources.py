@@ -258,13 +258,15 @@ def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: 
                         max_points, n_components, all_train)
 
 
-@st.cache_data(show_spinner="Encoding the test images...", max_entries=32)
+@st.cache_data(show_spinner="Drawing the model's map: the first t-SNE of a long code takes up to a minute on 10,000 "
+                             "images (several with the training images), then it is kept on disk...", max_entries=32)
 def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int, all_train: bool = False):
-    """(Embedding, scores) of one model's codes (2-D codes directly, else projected); ``all_train``
-    places every training image too (the scores are kept on disk)."""
+    """(Embedding, scores) of one model's codes (2-D codes directly, else projected: t-SNE by default);
+    ``all_train`` places every training image too. The map and its scores are kept on disk beside the
+    weights (:func:`core.derived.model_map_of`): computed once per model, then read."""
     derived, named = _derived(config, ref)
     return model_map_of(derived, named, lambda: reducer(config, data_dir, ref), load_data(config, data_dir),
-                        projection, max_points, all_train)
+                        projection, max_points, all_train, latent_dim=ref.latent_dim)
 
 
 @st.cache_data(show_spinner="Measuring the code's range on the training images...", max_entries=32)

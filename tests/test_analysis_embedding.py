@@ -62,14 +62,14 @@ def test_pca2_code_map_is_the_pixel_pca_baseline(digits):
 
 def test_wide_codes_are_projected_and_subsampled(digits):
     reducer = PCAReducer(10).fit(digits.train.images)
-    emb = embed(reducer, digits, max_points=100, seed=3, max_train=100)
+    emb = embed(reducer, digits, "pca", max_points=100, seed=3, max_train=100)
     assert emb.projection == "pca" and emb.projector is not None
     assert emb.test_xy.shape == (100, 2) and emb.test_codes.shape == (100, 10) and emb.train_xy.shape == (100, 2)
     assert len(np.unique(emb.test_index)) == 100 and emb.test_index.max() < len(digits.test)
-    again = embed(reducer, digits, max_points=100, seed=3, max_train=100)
+    again = embed(reducer, digits, "pca", max_points=100, seed=3, max_train=100)
     np.testing.assert_array_equal(emb.test_index, again.test_index)  # fixed seed, same map
     # PCA of 10 PCA coefficients (fitted on all training codes) gives back the pixel-PCA map
-    full = embed(reducer, digits, max_points=100, seed=3, max_train=None)
+    full = embed(reducer, digits, "pca", max_points=100, seed=3, max_train=None)
     np.testing.assert_allclose(np.abs(full.test_xy), np.abs(pixel_pca_embedding(digits, 100, 3).test_xy), atol=1e-3)
     with pytest.raises(ValueError, match="use 'pca' or 'tsne'"):
         embed(reducer, digits, projection="code")
@@ -83,8 +83,8 @@ def test_one_number_code_is_drawn_on_a_line(digits):
 @pytest.mark.slow
 def test_tsne_map_separates_digits_better_than_pca2(digits):
     reducer = PCAReducer(20).fit(digits.train.images)
-    emb = embed(reducer, digits, projection="tsne", max_points=400)
-    assert emb.projection == "tsne" and emb.test_xy.shape == (200, 2) and emb.train_xy.shape == (200, 2)
+    emb = embed(reducer, digits, projection="tsne", max_points=400)  # every test image: digits has 360
+    assert emb.projection == "tsne" and emb.test_xy.shape == (360, 2) and emb.train_xy.shape == (len(digits.train), 2)
     scores = embedding_scores(emb, digits)
     assert scores["knn_accuracy"] > 0.8  # t-SNE of digits is the famous ten islands
 
@@ -93,10 +93,12 @@ def test_embedding_table_rows(digits):
     reducers = [PCAReducer(2).fit(digits.train.images), PCAReducer(6).fit(digits.train.images)]
     frame = embedding_table(digits, reducers, projections=("auto", "code", "pca"), max_points=300)
     assert frame.iloc[0]["method"] == "pixels" and frame.iloc[0]["projection"] == "pixels-pca"
-    assert list(zip(frame.latent_dim, frame.projection)) == [(64, "pixels-pca"), (2, "code"), (2, "pca"), (6, "pca")]
+    # 'auto' is the code itself for 2 numbers, t-SNE for 6 (issue 21: the default view of a long code)
+    assert list(zip(frame.latent_dim, frame.projection)) == [(64, "pixels-pca"), (2, "code"), (2, "pca"), (6, "tsne"),
+                                                             (6, "pca")]
     assert frame["knn_accuracy"].between(0, 1).all() and frame["trustworthiness"].between(0, 1).all()
     # projecting 6 numbers onto a plane loses some neighbours; showing a 2-D code as it is loses none
-    assert frame.iloc[3]["code_trustworthiness"] < 1.0 and frame.iloc[1]["code_trustworthiness"] == 1.0
+    assert frame.iloc[4]["code_trustworthiness"] < 1.0 and frame.iloc[1]["code_trustworthiness"] == 1.0
 
 
 # --- maps of every image (issue 11: all of MNIST on the map) -------------------------------------------------
@@ -148,12 +150,14 @@ def test_quadratic_scores_run_on_a_seeded_subsample(rng):
     assert trustworthiness_score(high, xy, max_points=300) == trustworthiness_score(high[rows], xy[rows], max_points=None)
 
 
-def test_tsne_keeps_its_cap_and_refuses_every_training_image(digits, monkeypatch):
+def test_tsne_keeps_a_cap_and_refuses_more_points_than_it(digits, monkeypatch):
+    """Past :data:`TSNE_MAX_POINTS` a t-SNE map takes a seeded sample of the test images (the page says
+    so) and refuses to place every training image too (the page offers PCA for that)."""
     from core.analysis import embedding
 
     reducer = PCAReducer(6).fit(digits.train.images)
+    monkeypatch.setattr(embedding, "TSNE_MAX_POINTS", 80)
     with pytest.raises(ValueError, match="use projection 'pca'"):
         embed(reducer, digits, projection="tsne", max_points=None, all_train=True)
-    monkeypatch.setattr(embedding, "TSNE_MAX_POINTS", 80)
-    emb = embed(reducer, digits, projection="tsne", max_points=None)  # "all" still means at most the cap
-    assert emb.test_xy.shape == (40, 2) and emb.train_xy.shape == (40, 2)
+    emb = embed(reducer, digits, projection="tsne", max_points=None, max_train=100)  # "all" means at most the cap
+    assert emb.test_xy.shape == (80, 2) and emb.train_xy.shape == (100, 2)

@@ -87,10 +87,14 @@ def add_analyze_parser(subparsers) -> None:
     p.add_argument("--max-pca-dim", type=positive_int, help="largest PCA size (default min(64, pixels))")
 
     p = command("embedding", "2-D maps of the test split: k-NN accuracy and trustworthiness, "
-                "with PCA-2 of the pixels as baseline", cmd_embedding, ["pca", "conv"], 2)
+                "with PCA-2 of the pixels as baseline", cmd_embedding, ["pca", "conv"], None)
+    p.add_argument("--latent-dims", "--latent-dim", dest="latent_dims", type=positive_int_list, default=[2],
+                   help="code sizes, e.g. 2,30 (default 2); each method is trained or loaded at each size")
     p.add_argument("--projections", type=_projections, default=["auto"],
-                   help="comma list of auto, code, pca, tsne (default auto: the code when 2-D, else PCA of the codes)")
-    p.add_argument("--max-points", type=positive_int, default=2000, help="test points per map (default 2000)")
+                   help="comma list of auto, code, pca, tsne (default auto: the code when 2-D, else t-SNE of "
+                        "every test code, openTSNE)")
+    p.add_argument("--max-points", type=positive_int, default=None,
+                   help="test points per map (default: the whole test split up to 10,000, a seeded sample past it)")
 
     p = command("denoise", "PSNR/SSIM of noisy test images and of reconstructions by PCA, "
                 "plain and denoising autoencoders", cmd_denoise, ["pca", "conv"], 8)
@@ -186,12 +190,13 @@ def cmd_error_vs_latent(args) -> int:
 
 
 def cmd_embedding(args) -> int:
-    from core.analysis.embedding import EMBEDDING_COLUMNS, embedding_table
+    from core.analysis.embedding import DEFAULT_MAP_POINTS, EMBEDDING_COLUMNS, embedding_table
 
     dataset = dataset_loader(args)
-    reducers = _reducers(args, dataset, args.latent_dim)
+    reducers = [r for d in args.latent_dims for r in _reducers(args, dataset, d).values()]
+    points = args.max_points or min(len(dataset().test), DEFAULT_MAP_POINTS)  # the Latent map's default
     start = time.perf_counter()
-    frame = embedding_table(dataset(), list(reducers.values()), args.projections, args.max_points, args.analysis_seed)
+    frame = embedding_table(dataset(), reducers, args.projections, points, args.analysis_seed)
     return _emit(args, frame, EMBEDDING_COLUMNS, time.perf_counter() - start)
 
 

@@ -1,8 +1,10 @@
-"""Latent map: PCA-2 of the pixels beside the chosen model's 2-D map; click a point or empty space.
+"""Latent map: the chosen model's 2-D map beside the same view of PCA's code at the same size (or PCA-2
+of the pixels); click a point or empty space.
 
 Every test image is drawn by default (10,000 on MNIST), and "all (train + test)" places the training
-images too (70,000): WebGL scatters, chosen by measurement (bench/map_scale.py). The scores run on
-seeded subsamples whatever is drawn; t-SNE and UMAP keep a cap (they are slow on many points).
+images too (70,000): WebGL scatters, chosen by measurement (bench/map_scale.py). A code longer than 2
+numbers is drawn by t-SNE of every test image (openTSNE, bench/projection.py), computed once per model
+and kept on disk. The scores run on seeded subsamples whatever is drawn; UMAP keeps a cap.
 """
 
 import numpy as np
@@ -77,9 +79,16 @@ with c1:
     entry, reducer = ui.pick_model("Model", ordered, key="map_model")
 projection = c2.selectbox("2-D view of the code", projections, key="map_projection",
                           disabled=entry.latent_dim == 2,
-                          help="auto: the code itself for 2-D models, else PCA of the codes; t-SNE and UMAP are slower"
+                          help="auto: the code itself for 2-D models, else t-SNE of every test image's code (computed "
+                               "once per model, then kept on disk); PCA of the codes is quick but mixes classes; UMAP "
+                               "is slower"
                                + ("" if "umap" in projections else f". UMAP is an optional extra: `{UMAP_INSTALL}`"))
 three_d = c4.toggle("3-D view", key="map_3d", help="PCA-3 of the pixels and of the model's code, as 3-D clouds")
+# the fair picture: the same view of PCA's code at the same size; PCA-2 of the pixels as the other choice
+BESIDE = {"pca": f"PCA's code (d={entry.latent_dim}), same view", "pixels": "PCA-2 of the pixels"}
+beside = (st.segmented_control("Beside it", list(BESIDE), format_func=BESIDE.get, default="pca", key="map_beside",
+                               help="The same 2-D view of PCA's code at the same size compares code with code; PCA-2 "
+                                    "of the pixels is two numbers' worth of PCA") or "pca") if entry.latent_dim > 2 else "pixels"
 COLOURINGS = {"class": "class", "model": f"error of {entry.method}", "pca": f"error of PCA (d={entry.latent_dim})"}
 share.take("colour", "map_colour", allowed=list(COLOURINGS))
 colouring = st.segmented_control("Colour the test images by", list(COLOURINGS), format_func=COLOURINGS.get,
@@ -111,21 +120,34 @@ else:  # nothing to choose
     c3.metric("Points", points_label(chosen))
 all_train = chosen == everything
 max_points = min(chosen, n_test)
-# t-SNE embeds everything together and has no way to add points: it keeps a cap, so does UMAP's training
-capped = (projection == "tsne" and entry.latent_dim > 2) or (projection == "umap" and entry.latent_dim > 2)
+# UMAP's training keeps a cap; t-SNE is fitted on the test images and places the training images onto them
+capped = projection == "umap" and entry.latent_dim > 2
 left_emb, left_scores = resources.pixel_map(sel.config, sel.data_dir, max_points, all_train=all_train)
-if projection == "umap" and entry.latent_dim > 2:
-    right_emb, right_scores = resources.model_map_nd(sel.config, sel.data_dir, entry.ref, "umap", 2, max_points)
-else:
-    right_emb, right_scores = resources.model_map(sel.config, sel.data_dir, entry.ref,
-                                                  "auto" if projection == "umap" else projection, max_points,
-                                                  all_train=all_train and not capped)
-if capped and projection == "tsne":
-    st.caption(f":material/info: t-SNE places at most {TSNE_MAX_POINTS:,} images ({len(right_emb.test_index):,} test "
-               f"and {len(right_emb.train_index):,} training, seeded) however many the pixel map shows: it embeds them "
-               "all at once, about 10 s for 4,000 on this server, and its time grows faster than the number of points. "
-               "PCA draws everything.")
-elif capped and all_train:
+
+
+def code_map(ref: ModelRef):
+    """(Embedding, scores) of a model's codes by the chosen view (kept on disk; t-SNE by default)."""
+    if capped:
+        return resources.model_map_nd(sel.config, sel.data_dir, ref, "umap", 2, max_points)
+    return resources.model_map(sel.config, sel.data_dir, ref, "auto" if projection == "umap" else projection, max_points,
+                               all_train=all_train)
+
+
+right_emb, right_scores = code_map(entry.ref)
+# the fair comparison: PCA's code at the same size, by the same view (a 2-D code: PCA-2 of the pixels itself)
+beside_emb, beside_scores = (left_emb, left_scores) if beside == "pixels" else code_map(ModelRef.baseline(entry.latent_dim))
+if right_emb.projection == "tsne":
+    st.caption(f":material/info: t-SNE of every test image's code (openTSNE), computed once per model and kept on disk "
+               f"({right_emb.seconds:.0f} s for this one); training images are placed onto the finished map, so adding "
+               f"them moves no test image. It places at most {TSNE_MAX_POINTS:,} images"
+               + (f": a seeded sample of {len(right_emb.test_index):,} test images is shown." if max_points > TSNE_MAX_POINTS
+                  else "."))
+if entry.latent_dim > 2:
+    st.caption(f":material/lightbulb: A 2-D view of {a_or_an(entry.latent_dim)} {entry.latent_dim}-number code can show who "
+               "is next to whom (each image's nearest neighbours, which classes form islands); it cannot show distances: "
+               "the gaps between islands, their sizes and where they sit are not measurements of the code.")
+LEFT_NAME = "pixel-PCA" if beside == "pixels" else f"PCA-code (d={entry.latent_dim})"  # the left map, in the notes
+if capped and all_train:
     st.caption(":material/info: The UMAP map places the test images only (placing 60,000 more takes minutes); "
                "PCA draws everything.")
 if "umap" not in projections and not presenter.is_on():  # an install hint is for the teacher, not the room
@@ -155,7 +177,9 @@ def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, in
 def maps():
     cols = st.columns(2)
     events = {}
-    specs = [("pixels", left_emb, left_scores, "PCA-2 of the pixels", ("PC 1", "PC 2"), True),
+    specs = [("pixels", left_emb, left_scores, "PCA-2 of the pixels", ("PC 1", "PC 2"), True) if beside == "pixels" else
+             ("pixels", beside_emb, beside_scores, f"PCA (d={entry.latent_dim}): {beside_emb.projection} map",
+              (f"{beside_emb.projection} 1", f"{beside_emb.projection} 2"), False),
              ("model", right_emb, right_scores, f"{entry.label}: {right_emb.projection} map",
               ("code 1", "code 2") if code_space else (f"{right_emb.projection} 1", f"{right_emb.projection} 2"), code_space)]
     for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
@@ -164,12 +188,14 @@ def maps():
             region = st.session_state.get("map_region")
             inside = region[1].contains(emb.test_xy) if region and region[0] == name else None
             events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space, inside),
-                                           key=f"map_{name}_{entry.name}_{projection}_{chosen}",
+                                           key=f"map_{name}_{entry.name}_{projection}_{chosen}_{beside}",
                                            on_select="rerun", selection_mode=("points", "box", "lasso"),
                                            config={"scrollZoom": True})
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
-                   f"{entry.latent_dim}-D code, so a spot on it is not one code). The left map is PCA's own 2-D code: click its grid.")
+                   f"{entry.latent_dim}-D code, so a spot on it is not one code)."
+                   + (" The left map is PCA's own 2-D code: click its grid." if beside == "pixels" else
+                      " Show PCA-2 of the pixels beside it to decode PCA's own 2-D code there."))
 
     take_region(events)
     # one selection at a time: the map clicked last wins, and only its last point (a box or lasso is a region)
@@ -200,10 +226,15 @@ def maps():
                 code = reducer.encode(original)[0]
                 with b:
                     ui.image(reducer.reconstruct(original)[0], f"rebuilt by {entry.method}")
-            else:
+            elif beside == "pixels":
                 code = None
                 with b:
                     ui.image(decode_pixel_map(left_emb, x, y, dataset.image_shape), "rebuilt by PCA-2")
+            else:  # the same view of PCA's code: PCA rebuilds the image from its d numbers
+                code = None
+                pca = resources.reducer(sel.config, sel.data_dir, ModelRef.baseline(entry.latent_dim))
+                with b:
+                    ui.image(pca.reconstruct(original)[0], f"rebuilt by PCA (d={entry.latent_dim})")
             source = f"{split} image #{i}"
         else:
             code = np.array([x, y], np.float32) if name == "model" else None
@@ -215,14 +246,14 @@ def maps():
             b.markdown("No image lives here: this is what the decoder makes of this spot.")
             source = f"map location ({x:.2f}, {y:.2f})"
         with c:
-            st.markdown(f"**Selected on the {'pixel-PCA' if name == 'pixels' else 'model'} map:** {source}")
+            st.markdown(f"**Selected on the {LEFT_NAME if name == 'pixels' else 'model'} map:** {source}")
             if code is not None:
                 st.code("code = [" + ", ".join(f"{v:.3f}" for v in code) + "]", language=None)
                 if st.button("Open this code in the decoder playground", key=f"send_{name}", icon=":material/tune:"):
                     st.session_state["playground_request"] = {"model": entry.name, "code": [float(v) for v in code],
                                                               "source": source}
                     st.switch_page("views/playground.py")
-    for name, emb in (("pixels", left_emb), ("model", right_emb)):
+    for name, emb in (("pixels", beside_emb), ("model", right_emb)):
         selection_panel(name, emb)
 
 
@@ -270,7 +301,7 @@ def selection_panel(name: str, emb) -> None:
     inside = region[1].contains(emb.test_xy)
     rows = emb.test_index[inside]
     st.divider()
-    where = "pixel-PCA" if name == "pixels" else "model"
+    where = LEFT_NAME if name == "pixels" else "model"
     if not len(rows):
         st.info(f"The {region[1].kind} on the {where} map holds no test image: draw another one.")
         return

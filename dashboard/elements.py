@@ -15,6 +15,7 @@ from core.datasets import Dataset
 from core.records import ModelRecord, ModelRef
 from core.samples import MAX_SLIDER_DIMS
 from dashboard import figures, live, resources
+from dashboard.presenter import image_px
 from dashboard.ui import Selection
 
 
@@ -93,3 +94,23 @@ def start_codes(sel: Selection, dataset: Dataset, entry: ModelRecord, image_inde
 def show_chart(fig, key: str) -> None:
     """A plotly chart at the page's width (its height grows in presenter view)."""
     st.plotly_chart(fig, key=key, width="stretch")
+
+
+def watch_it_learn(key: str, sel: Selection, dataset: Dataset, entry: ModelRecord) -> bool:
+    """The replay of a model's training (:mod:`dashboard.player`): its map and reconstructions at each
+    kept moment beside PCA's at the same size, the held-out error with a cursor. Returns False (with the
+    way forward) when the model kept no moments."""
+    from dashboard.player import learning_player
+
+    kept = resources.moments(sel.config, sel.data_dir, entry.ref)
+    if kept is None:
+        st.info("This model was trained before Latent Lab kept learning moments, so there is nothing to replay: "
+                "train it again (the Train page, with *Train again*), or run `python -m core zoo --with-moments` "
+                "for the default models.", icon=":material/history:")
+        return False
+    pca_view, pca_recon, originals = resources.pca_targets(
+        sel.config, sel.data_dir, entry.latent_dim, tuple(int(i) for i in kept.sample_index),
+        tuple(int(i) for i in kept.recon_index))
+    learning_player(key, kept, pca_view, pca_recon, originals, figures.PALETTE, f"{entry.method} d={entry.latent_dim}",
+                    f"PCA d={entry.latent_dim}", map_px=image_px(300, 420), cell_px=image_px(40))
+    return True

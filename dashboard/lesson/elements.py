@@ -171,8 +171,10 @@ def linear_vs_pca(ctx: StepContext) -> None:
     left, right = st.columns(2)
     left.metric(model_label, model_mse)
     right.metric(pca_label, pca_mse, delta=f"{delta} {delta_label}", delta_color="off")
-    for label, images in grid.items():
-        ui.image_row(label, images, cell=48)
+    # the training replayed: the largest angle to PCA's plane falls as the error approaches PCA's
+    if not elements.watch_it_learn("lesson_player", ctx.selection, ctx.dataset, ctx.record):
+        for label, images in grid.items():
+            ui.image_row(label, images, cell=48)
 
 
 def denoising(ctx: StepContext) -> None:

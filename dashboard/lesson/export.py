@@ -37,6 +37,7 @@ from dashboard.ui import Selection
 
 HERE = Path(__file__).resolve().parent
 WEB = HERE / "web"  # index.html, lesson.js, lesson.css
+PLAYER = HERE.parent / "player"  # the watch-it-learn player (dashboard/player)
 LIVE = HERE.parent / "live"
 MANIFEST = "lesson.json"
 PLOTLY = "vendor/plotly/plotly.min.js.gz"
@@ -113,6 +114,8 @@ def _copy_static_files(out_dir: Path, runtime: runtimes.Runtime) -> None:
 
     shutil.copyfile(LIVE / "live.js", out_dir / "live.js")
     shutil.copyfile(LIVE / "live.css", out_dir / "live.css")
+    for name in ("player.js", "player.css"):  # watch it learn (dashboard/player)
+        shutil.copyfile(PLAYER / name, out_dir / name)
     for name in ("lesson.js", "lesson.css"):
         shutil.copyfile(WEB / name, out_dir / name)
     folder = out_dir / runtime.folder

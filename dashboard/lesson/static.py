@@ -146,7 +146,24 @@ def _rows(out: dict, assets: Assets) -> list[dict]:
 
 def linear_vs_pca(ctx: StepContext, assets: Assets) -> list[dict]:
     metrics, grid = lesson.linear_content(ctx)
-    return [{"type": "metrics", "items": [list(m) for m in metrics]}, *_rows(grid, assets)]
+    replay = watch_it_learn(ctx)
+    return [{"type": "metrics", "items": [list(m) for m in metrics]}, *(replay or _rows(grid, assets))]
+
+
+def watch_it_learn(ctx: StepContext) -> list[dict]:
+    """The training replayed (the page's player and its data), or nothing when the model kept no moments."""
+    from dashboard.player import player_data
+
+    sel, record = ctx.selection, ctx.record
+    kept = resources.moments(sel.config, sel.data_dir, record.ref)
+    if kept is None:
+        return []
+    pca_view, pca_recon, originals = resources.pca_targets(
+        sel.config, sel.data_dir, record.latent_dim, tuple(int(i) for i in kept.sample_index),
+        tuple(int(i) for i in kept.recon_index))
+    data = player_data("lesson_player", kept, pca_view, pca_recon, originals, figures.PALETTE,
+                       f"{record.method} d={record.latent_dim}", f"PCA d={record.latent_dim}", map_px=260, cell_px=40)
+    return [{"type": "player", "data": data}]
 
 
 def denoising(ctx: StepContext, assets: Assets) -> list[dict]:

@@ -8,7 +8,7 @@ from core.errors import CheckpointError
 from core.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
 from core.records import unique_labels
 from core.zoo import first_choice
-from dashboard import figures, resources, ui
+from dashboard import elements, figures, resources, ui
 from dashboard.text import md
 
 EXPLAINER = (
@@ -150,3 +150,9 @@ with right:
         st.session_state.pop("tr_confirm_delete", None)
         st.toast(f"Deleted {md(entry.label)}")
         st.rerun()
+
+st.subheader("Watch it learn")
+st.caption("The training replayed from the moments it kept (step 0, then steps spaced on a log scale to the end): "
+           "the held-out sample's map and 8 test images rebuilt at each moment, PCA at the same size beside them as "
+           "the target to beat. Press play or drag the bar: it runs in your browser.")
+elements.watch_it_learn(f"tr_player_{entry.name}", ui.selection(), dataset, entry)

@@ -75,6 +75,14 @@ const BLOCKS = {
       .catch((error) => box.replaceChildren(el("p", { class: "problem", text: `This figure could not be drawn: ${error.message}` })));
     return box;
   },
+  player: (b) => {  // watch it learn: the dashboard's own player module, the same data
+    const box = el("div", { class: "live" });
+    import("./player.js").then((player) => {
+      const cleanup = player.default({ data: b.data, parentElement: box });
+      if (typeof cleanup === "function") cleanups.push(cleanup);
+    });
+    return box;
+  },
   live: (b) => {
     const box = el("div", { class: "live" });
     import("./live.js").then((live) => {

@@ -1,0 +1,67 @@
+"""Watch it learn in the dashboard (issue 20 item 3): the player's data, and the replay in Chromium
+(distinct frames while playing, no rerun per frame)."""
+
+from __future__ import annotations
+
+import base64
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core.learning import Moments
+from dashboard.player import MAX_POINTS, player_data
+from tests.e2e.support import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+
+
+def moments(m: int = 5, s: int = 1500, d: int = 2, angles: bool = True) -> Moments:
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(m, s, d)).astype(np.float32)
+    return Moments(steps=np.arange(m) * 10, epochs=np.arange(m) / 2.0, seconds=np.arange(m) * 0.1,
+                   sample_index=np.arange(s), sample_labels=rng.integers(0, 10, s), codes=codes,
+                   views_2d=codes[..., :2].copy(), recon_index=np.arange(8),
+                   reconstructions=rng.random((m, 8, 1, 8, 8)).astype(np.float32), sample_mse=np.linspace(0.2, 0.05, m),
+                   angles_deg=np.tile(np.linspace(80, 5, m)[:, None], (1, d)) if angles else None,
+                   pca_sample_mse=0.05 if angles else None)
+
+
+def decoded(text: str, dtype) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype)
+
+
+def test_the_player_gets_every_moment_and_a_readable_number_of_points():
+    kept = moments()
+    data = player_data("k", kept, np.zeros((1500, 2)), np.zeros((8, 1, 8, 8)), np.ones((8, 1, 8, 8)),
+                       ["#000"], "linear d=2", "PCA d=2")
+    assert data["steps"] == [0, 10, 20, 30, 40] and len(data["labels"]) == MAX_POINTS
+    views = decoded(data["views"], np.float32).reshape(5, MAX_POINTS, 2)
+    np.testing.assert_array_equal(views[:, 0], kept.views_2d[:, 0])  # the first sample point, at every moment
+    assert decoded(data["recon"], np.uint8).size == 5 * 8 * 64 and decoded(data["originals"], np.uint8).max() == 255
+    assert data["max_angle"] == pytest.approx(list(np.linspace(80, 5, 5))) and data["pca_mse"] == 0.05
+    assert player_data("k", moments(angles=False), np.zeros((1500, 2)), np.zeros((8, 1, 8, 8)), np.zeros((8, 1, 8, 8)),
+                       ["#000"], "dense d=2", "PCA d=2")["max_angle"] is None, "only the linear family has angles"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_train_page_replays_a_training_in_the_browser(request, tmp_path_factory):
+    browser_or_skip()
+    zoo = zoo_dir_for(request.config, tmp_path_factory)
+    with running_app(app_env(Path(zoo))) as url, chromium_page(1400, 1000) as page:
+        page.goto(f"{url}/train?dataset=digits")
+        wait_for_app(page, 120_000)
+        box = page.locator("[data-testid='stSelectbox']").filter(has_text="Inspect or delete").first
+        box.click()
+        page.locator("[role='option']").filter(has_text="linear d=2").first.click()
+        wait_for_app(page, 120_000)
+        page.wait_for_selector(".lp-play", timeout=60_000)
+        page.locator(".lp-play").click()
+        started = time.perf_counter()
+        page.wait_for_timeout(1500)
+        stats = page.evaluate("() => Object.values(window.__latentLabPlayer)[0]")
+        fps = stats["distinct"] / (time.perf_counter() - started)
+        print(f"player: {stats['distinct']} distinct frames, {fps:.1f} per second")
+        assert fps >= 20, stats
+        assert page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1, \
+            "playing reruns nothing"

@@ -22,4 +22,5 @@ PARTS: dict[str, str] = {
     "projection": "bench.projection",
     "static": "bench.static_lesson",
     "moments": "bench.learning_moments",
+    "visits": "bench.visits",
 }

@@ -18,6 +18,10 @@ from pathlib import Path
 from dashboard.policy import CLASSROOM_ENV, CLASSROOM_UPLOAD_MB, FOLDER_ROOTS_ENV
 
 APP = Path(__file__).resolve().parent / "app.py"
+# A room is served, not developed: no source watching. With a watcher Streamlit walks every loaded
+# module (torch's thousands) after each script run to watch their files, and polls those files in the
+# background: 40 % of the server's CPU per student visit in a py-spy profile (bench part "visits").
+CLASSROOM_SERVER_OPTIONS = ("--server.fileWatcherType", "none")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                "--server.port", str(args.port)]
     env = dict(os.environ)
     if args.classroom:
-        command += ["--server.maxUploadSize", str(CLASSROOM_UPLOAD_MB)]
+        command += ["--server.maxUploadSize", str(CLASSROOM_UPLOAD_MB), *CLASSROOM_SERVER_OPTIONS]
         env[CLASSROOM_ENV] = "1"
         env[FOLDER_ROOTS_ENV] = os.pathsep.join(str(Path(r).resolve()) for r in args.folder_root)
         print(f"classroom mode: read-only for every browser, listening on {address}:{args.port}", file=sys.stderr)

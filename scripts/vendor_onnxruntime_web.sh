@@ -10,6 +10,9 @@
 #   ort.wasm.bundle.min.mjs        the wasm-only ESM build with the emscripten glue bundled in (no second
 #                                  import() of a .mjs that Streamlit would serve as text/plain)
 #   ort-wasm-simd-threaded.wasm    the one non-JSEP wasm binary (SIMD; it also runs with one thread)
+#   ort-wasm-simd-threaded.wasm.gz the same, gzipped here once (gzip -9 -n: reproducible): live.js fetches
+#                                  it, because Streamlit gzips every other /app/static response anew per
+#                                  request (0.4 CPU-s of the server per student for the wasm)
 # The npm tarball carries no LICENSE file: the package's licence field must say MIT and the MIT text of
 # microsoft/onnxruntime is written beside the files. VERSION records the version and SHA-256 sums.
 set -euo pipefail
@@ -36,6 +39,7 @@ mkdir -p "$DEST"
 for name in "${FILES[@]}"; do
     cp "$work/package/dist/$name" "$DEST/$name"
 done
+gzip -9 -n -k "$DEST/ort-wasm-simd-threaded.wasm"
 
 cat > "$DEST/LICENSE" <<'LICENCE'
 MIT License
@@ -65,7 +69,7 @@ LICENCE
     echo "$PACKAGE $VERSION"
     echo "source: npm package $PACKAGE@$VERSION"
     echo "integrity: $(npm view "$PACKAGE@$VERSION" dist.integrity 2>/dev/null)"
-    (cd "$DEST" && sha256sum "${FILES[@]}")
+    (cd "$DEST" && sha256sum "${FILES[@]}" ort-wasm-simd-threaded.wasm.gz)
 } > "$DEST/VERSION"
 echo "vendored $PACKAGE $VERSION into ${DEST#$ROOT/}:"
 ls -l "$DEST"

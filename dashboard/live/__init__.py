@@ -33,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 NAME = "latent_lab_live"
 #: where the browser finds the runtime; None: next to Streamlit's own bundle, /app/static/vendor/...
 RUNTIME_URL: str | None = None
+#: st.session_state key: the ids of the models whose ONNX bytes this session's browser was sent
+SENT_KEY = "_latent_lab_live_sent"
 
 
 @functools.cache
@@ -120,12 +122,32 @@ def _models(model_onnx: bytes, model_id: str, side: Side | None) -> dict[str, by
     return {model_id: model_onnx, **({side.model_id: side.model_onnx} if side else {})}
 
 
+def _unsent(key: str, models: dict[str, bytes]) -> dict[str, str]:
+    """model id -> base64 ONNX of the models this session's browser has not been sent yet.
+
+    ``live.js`` keeps one decoder per model id for the life of the page, so a decoder travels once per
+    session instead of inside every rerun's element (on digits the playground's slider release sent
+    445 KB of base64 again; bench part "visits"). A page reload is a new session: its memory starts
+    empty. An element whose browser lacks a model it was not sent reports ``missing``
+    ({ids, nonce}): those models are sent again, once per report.
+    """
+    state = st.session_state
+    sent = state.setdefault(SENT_KEY, set())
+    missing = _previous(key).get("missing")
+    if isinstance(missing, Mapping) and missing.get("nonce") != state.get(f"{SENT_KEY}:{key}"):
+        state[f"{SENT_KEY}:{key}"] = missing.get("nonce")
+        sent.difference_update(missing.get("ids") or ())
+    unsent = {model_id: _b64(model_id, blob) for model_id, blob in models.items() if model_id not in sent}
+    sent.update(models)
+    return unsent
+
+
 def _mount(key: str, data: dict, models: dict[str, bytes], height: int | str = "content") -> LiveResult:
     previous = _previous(key)
     data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
-            "models": {model_id: _b64(model_id, blob) for model_id, blob in models.items()}}
+            "models": _unsent(key, models)}
     result = _component()(key=key, data=data, default={"value": None, "ok": True}, height=height,
-                          on_value_change=lambda: None, on_ok_change=lambda: None)
+                          on_value_change=lambda: None, on_ok_change=lambda: None, on_missing_change=lambda: None)
     value = result.get("value") if hasattr(result, "get") else getattr(result, "value", None)
     ok = result.get("ok") if hasattr(result, "get") else getattr(result, "ok", True)
     if not isinstance(value, Mapping) or value.get("model_id") != data["main"]["model_id"]:

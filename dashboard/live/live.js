@@ -19,9 +19,15 @@ const G = (window.__latentLabLive ??= {
   instances: {},          // component key -> debug / measurement hook
   bytesFetched: 0,
 });
+G.waiting ??= new Map();  // model id -> {resolve} of a session waiting for bytes another element carries
+const MISSING_WAIT_MS = 1500;
 
 const RUNTIME_JS = "ort.wasm.bundle.min.mjs";
 const RUNTIME_WASM = "ort-wasm-simd-threaded.wasm";
+// The same binary gzipped once when vendored (scripts/vendor_onnxruntime_web.sh): Streamlit gzips
+// /app/static responses itself at level 9 on every request, 0.4 CPU-s of the server per browser for
+// this 14 MB file, but leaves application/gzip alone; the browser inflates it (DecompressionStream).
+const RUNTIME_WASM_GZ = `${RUNTIME_WASM}.gz`;
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
   "#bcbd22", "#17becf"];
 
@@ -38,6 +44,12 @@ function defaultRuntimeUrl() {
 async function fetchOk(url, kind) {
   const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  if (kind === "gzip") {  // a .gz file: count the bytes that travelled, hand over the inflated ones
+    const packed = await response.arrayBuffer();
+    G.bytesFetched += packed.byteLength;
+    const stream = new Blob([packed]).stream().pipeThrough(new DecompressionStream("gzip"));
+    return new Response(stream).arrayBuffer();
+  }
   const body = kind === "text" ? await response.text() : await response.arrayBuffer();
   G.bytesFetched += kind === "text" ? body.length : body.byteLength;
   return body;
@@ -53,9 +65,10 @@ function loadRuntime(baseUrl, files) {
       const started = performance.now();
       const base = new URL(baseUrl || defaultRuntimeUrl(), location.href).href;
       const js = (files && files.js) || RUNTIME_JS;
-      const wasmName = files && files.wasm !== undefined ? files.wasm : RUNTIME_WASM;
+      const gzip = !files && typeof DecompressionStream === "function";  // Streamlit's path: the .gz
+      const wasmName = files && files.wasm !== undefined ? files.wasm : gzip ? RUNTIME_WASM_GZ : RUNTIME_WASM;
       const [source, wasm] = await Promise.all([fetchOk(base + js, "text"),
-                                               wasmName ? fetchOk(base + wasmName, "bytes") : null]);
+                                               wasmName ? fetchOk(base + wasmName, gzip ? "gzip" : "bytes") : null]);
       if (wasmName && typeof WebAssembly !== "object") throw new Error("this browser has no WebAssembly");
       const blobUrl = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
       const ort = await import(/* webpackIgnore: true */ blobUrl);
@@ -78,14 +91,33 @@ function base64Bytes(text) {
   return bytes;
 }
 
-// source: the ONNX bytes as base64 (sent by Streamlit), or {url} of an .onnx file (the static lesson)
-function session(ort, modelId, source) {
+function createSession(ort, source) {
+  const bytes = typeof source === "string" ? Promise.resolve(base64Bytes(source))
+    : fetchOk(new URL(source.url, location.href).href, "bytes").then((b) => new Uint8Array(b));
+  return bytes.then((b) => ort.InferenceSession.create(b,
+    { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+}
+
+// source: the ONNX bytes as base64 (sent by Streamlit), or {url} of an .onnx file (the static lesson).
+// Streamlit sends a model's bytes once per session (dashboard/live/__init__.py, _unsent): an element
+// without them waits for the element of the same run that carries them; if none comes (the page lost
+// them), `missing(id)` asks Python to send them again.
+function session(ort, modelId, source, missing) {
+  const waiting = G.waiting.get(modelId);
+  if (source && waiting) {
+    G.waiting.delete(modelId);
+    waiting.resolve(createSession(ort, source));
+  }
   if (!G.sessions.has(modelId)) {
-    if (!source) throw new Error(`no ONNX bytes for model ${modelId}`);
-    const bytes = typeof source === "string" ? Promise.resolve(base64Bytes(source))
-      : fetchOk(new URL(source.url, location.href).href, "bytes").then((b) => new Uint8Array(b));
-    const created = bytes.then((b) => ort.InferenceSession.create(b,
-      { executionProviders: ["wasm"], graphOptimizationLevel: "all" }));
+    let created;
+    if (source) {
+      created = createSession(ort, source);
+    } else {
+      const entry = {};
+      created = new Promise((resolve) => { entry.resolve = resolve; });
+      G.waiting.set(modelId, entry);
+      setTimeout(() => { if (G.waiting.get(modelId) === entry && missing) missing(modelId); }, MISSING_WAIT_MS);
+    }
     created.catch(() => G.sessions.delete(modelId));
     G.sessions.set(modelId, created);
   }
@@ -95,12 +127,12 @@ function session(ort, modelId, source) {
 // One decoder: a session, its affine map from parameters to codes, its image shape. Runs are
 // serialised (ort-web runs one at a time per session) and coalesced: only the newest request waits.
 class Decoder {
-  constructor(ort, spec, models) {
+  constructor(ort, spec, models, missing) {
     this.ort = ort;
     this.spec = spec;
     this.shape = spec.shape;                 // [C, H, W]
     this.d = spec.origin.length;
-    this.sessionPromise = session(ort, spec.model_id, models[spec.model_id]);
+    this.sessionPromise = session(ort, spec.model_id, models[spec.model_id], missing);
     this.busy = null;
   }
 
@@ -270,7 +302,7 @@ function panelsFor(ort, data, px) {
   return specs.map((spec) => {
     const canvas = imageCanvas(px, spec.shape);
     const box = el("figure", { class: "ll-figure" }, canvas, el("figcaption", { text: spec.label || "" }));
-    return { decoder: new Decoder(ort, spec, data.models), canvas, box };
+    return { decoder: new Decoder(ort, spec, data.models, data.missing), canvas, box };
   });
 }
 
@@ -393,7 +425,8 @@ export default function (component) {
     .then((ort) => {
       if (!alive) return;
       status.remove();
-      VIEWS[data.kind](root, ort, data, key, setStateValue);
+      const missing = (id) => setStateValue("missing", { ids: [id], nonce: Date.now() });
+      VIEWS[data.kind](root, ort, { ...data, missing }, key, setStateValue);
       root.dataset.state = "live";
     })
     .catch((error) => {

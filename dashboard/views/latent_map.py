@@ -7,6 +7,8 @@ numbers is drawn by t-SNE of every test image (openTSNE, bench/projection.py), c
 and kept on disk. The scores run on seeded subsamples whatever is drawn; UMAP keeps a cap.
 """
 
+import hashlib
+
 import numpy as np
 import streamlit as st
 
@@ -173,6 +175,21 @@ def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, in
                               train_index=emb.train_index if train else None)
 
 
+def drawn_map(name: str, emb, title: str, axes: tuple[str, str], clickable_space: bool, inside=None):
+    """:func:`map_figure`, built once per server process and shared by every session (a whole room sees the
+    same map), unless a region is selected. The key holds everything the figure is drawn from: the points
+    themselves (a digest: about 1 ms for 70,000), the model (its errors may colour both maps), the
+    colouring, whether training points are drawn, and the titles."""
+    if inside is not None:
+        return map_figure(emb, title, axes, clickable_space, inside)
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (emb.test_xy, emb.test_labels, emb.test_index, emb.train_xy, emb.train_labels, emb.train_index):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    key = ("latent_map", name, digest.hexdigest(), sel.config, entry.ref, colouring, all_train, n_train, title, axes,
+           clickable_space)
+    return resources.shared_figure(key, lambda: map_figure(emb, title, axes, clickable_space))
+
+
 @st.fragment
 def maps():
     cols = st.columns(2)
@@ -187,7 +204,7 @@ def maps():
             scores_row(scores, len(emb.test_index))
             region = st.session_state.get("map_region")
             inside = region[1].contains(emb.test_xy) if region and region[0] == name else None
-            events[name] = st.plotly_chart(map_figure(emb, title, axes, clickable_space, inside),
+            events[name] = st.plotly_chart(drawn_map(name, emb, title, axes, clickable_space, inside),
                                            key=f"map_{name}_{entry.name}_{projection}_{chosen}_{beside}",
                                            on_select="rerun", selection_mode=("points", "box", "lasso"),
                                            config={"scrollZoom": True})

@@ -519,29 +519,3 @@ def shared_figure(key: tuple, _build):
         parameters whose name starts with an underscore).
     """
     return _build()
-
-
-# --- watch it learn ----------------------------------------------------------------------------------
-@st.cache_data(show_spinner=False, max_entries=16)
-def moments(config: DataConfig, data_dir: str, ref: ModelRef):
-    """The learning moments kept with a cached model (:func:`core.learning.load_moments`), or None when it
-    was trained before they were kept (or is PCA, which is fitted, not trained)."""
-    from core.learning import load_moments
-
-    if ref.checkpoint is None:
-        return None
-    return load_moments(store(), store().record(store().root / ref.checkpoint))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def pca_targets(config: DataConfig, data_dir: str, latent_dim: int, sample_index: tuple[int, ...],
-                shown_index: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What a replay is measured against: the sample on PCA-d's 2-D map (its first two numbers: PCA's own
-    top directions) (S, 2), PCA-d's reconstructions of the shown images and the images themselves
-    (R, C, H, W) each."""
-    pca = reducer(config, data_dir, ModelRef.baseline(latent_dim))
-    test = load_data(config, data_dir).test.images
-    codes = np.asarray(pca.encode(test[list(sample_index)]), np.float32)
-    view = codes[:, :2] if codes.shape[1] >= 2 else np.column_stack([codes[:, 0], np.zeros(len(codes), np.float32)])
-    shown = test[list(shown_index)]
-    return view, pca.reconstruct(shown), np.asarray(shown, np.float32)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from dashboard.launch import CHROMIUM, CHROMIUM_ARGS, OUT, REPO, browser_problem, chromium, free_port, stop, streamlit_app, streamlit_command
+from dashboard.launch import OUT, REPO, free_port, stop, streamlit_app, streamlit_command
+from testkit.browser import CHROMIUM, CHROMIUM_ARGS, browser_problem, chromium
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "OUT", "REPO", "free_port", "stop", "streamlit_app", "streamlit_command",
            "browser_problem", "chromium", "new_page"]

@@ -33,7 +33,7 @@ TITLE = "Every page on a colour (RGB 32x32) folder: first and repeat opens in he
 
 
 def measure(out: Path, epochs: int, per_class: int, rounds: int) -> list[dict]:
-    from tests.colour_data import SIZE, colour_zoo, write_rgb_folder
+    from testkit.colour import SIZE, colour_zoo, write_rgb_folder
 
     out.mkdir(parents=True, exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="colour-pages-"))

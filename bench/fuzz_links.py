@@ -25,8 +25,8 @@ TITLE = "Fuzz: generated share links on every page (AppTest): exception boxes, m
 def run(options: Options) -> PartResult:
     from streamlit.testing.v1 import AppTest
 
-    from tests.e2e.support import REPO, TEST_EPOCHS, tiny_zoo
-    from tests.link_cases import PAGES, generated_links, unsafe_findings
+    from testkit.app import REPO, TEST_EPOCHS, tiny_zoo
+    from testkit.links import PAGES, generated_links, unsafe_findings
 
     count = 64 if options.quick else 520
     root = Path(tempfile.mkdtemp(prefix="fuzz-links-")) / "checkpoints"

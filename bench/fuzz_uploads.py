@@ -16,7 +16,7 @@ from collections import Counter
 import numpy as np
 
 from bench.common import Options, PartResult
-from tests.upload_cases import IMAGE_SHAPES, bad_uploads, check, valid_odd_uploads
+from testkit.uploads import IMAGE_SHAPES, bad_uploads, check, valid_odd_uploads
 
 NAME = "fuzz"
 TITLE = "Fuzz: generated bad uploads through the upload path (outcomes, ms per upload)"

@@ -2,7 +2,7 @@
 
 Models: digits conv d=2 (1 epoch) and, when MNIST is on this machine, MNIST conv d=30 (a short run:
 1 epoch on 10,000 images; a decode benchmark needs the architecture, not a good model). Each is
-exported to ONNX and served by ``tests/e2e/live_app.py`` (``?view=one``: one live decoder; sliders
+exported to ONNX and served by ``testkit/live_app.py`` (``?view=one``: one live decoder; sliders
 per coordinate for d <= 16, else 8 principal directions), with onnxruntime-web from
 ``/app/static/``.
 
@@ -165,7 +165,7 @@ def run(options: Options) -> PartResult:
     if problem:
         return PartResult(NAME, TITLE, [], notes=[f"skipped: {problem}"])
     from core.datasets import load_dataset
-    from tests.e2e.live_support import live_app, prepare_models
+    from testkit.live import live_app, prepare_models
 
     rows, notes = [], []
     with tempfile.TemporaryDirectory(prefix="latent-lab-live-bench-") as tmp:

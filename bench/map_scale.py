@@ -39,7 +39,8 @@ import numpy as np
 
 from bench.browser import OUT, new_page, wait_page_done
 from bench.common import Options, PartResult, load_average, mnist_dir
-from dashboard.launch import browser_problem, chromium, streamlit_app
+from dashboard.launch import streamlit_app
+from testkit.browser import browser_problem, chromium
 
 NAME = "map"
 TITLE = "12. The latent map at MNIST scale: SVG vs WebGL at 10,000 and 70,000 points"

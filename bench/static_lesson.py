@@ -124,7 +124,7 @@ def run(options: Options) -> PartResult:
     from dashboard.lesson.export import export_lesson
     from dashboard.lesson.runtime import ORT_DIR
     from dashboard.lesson.serve import static_server
-    from tests.e2e.support import tiny_zoo
+    from testkit.app import tiny_zoo
 
     rows, notes = [], []
     rounds = options.rounds or (1 if options.quick else 3)

@@ -92,8 +92,9 @@ def core_round(data: bytes, n: int) -> dict[str, float]:
 
 def browser_round(data: bytes) -> dict[str, float] | str:
     """Seconds from choosing the file to the success message, and to Home showing the dataset; or why not."""
-    from dashboard.launch import browser_problem, chromium, streamlit_app
-    from tests.e2e.support import wait_for_app
+    from dashboard.launch import streamlit_app
+    from testkit.app import wait_for_app
+    from testkit.browser import browser_problem, chromium
 
     problem = browser_problem()
     if problem:

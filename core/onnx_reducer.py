@@ -18,7 +18,7 @@ import numpy as np
 
 from core.config import ModelConfig, TrainConfig
 from core.export import CODE_NAME, IMAGE_NAME
-from core.reducers import Reducer
+from core.reducers import Codec
 
 if TYPE_CHECKING:
     from core.records import ModelRecord
@@ -46,12 +46,13 @@ def _session(graph: bytes, threads: int):
     return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
 
-class OnnxReducer(Reducer):
+class OnnxReducer(Codec):
     """A fitted reducer whose ``encode`` and ``decode`` run exported ONNX graphs.
 
     It answers everything a page asks of a reducer (encode, decode, reconstruct, sample_prior,
     label, capabilities) with the same numbers as the torch model it was exported from (to float32
-    rounding: tests/test_onnx_reducer.py). It cannot be trained or saved: that is the torch reducer's job.
+    rounding: tests/test_onnx_reducer.py). It is a :class:`~core.reducers.Codec`, not a
+    :class:`~core.reducers.Reducer`: it cannot be trained, saved or exported (the torch reducer's job).
 
     Parameters
     ----------
@@ -91,27 +92,6 @@ class OnnxReducer(Reducer):
         parts = [self._decoder.run([IMAGE_NAME], {CODE_NAME: np.ascontiguousarray(codes[i:i + RUN_CHUNK])})[0]
                  for i in range(0, len(codes), RUN_CHUNK)]
         return np.concatenate(parts) if parts else np.zeros((0, *self.image_shape_), np.float32)
-
-    # --- what only the torch reducer does ----------------------------------------------------------
-    @classmethod
-    def from_config(cls, model_config, train_config=None, callback=None):
-        raise TypeError("an OnnxReducer runs a trained model's exported graphs; build_reducer() makes one to train")
-
-    def fit(self, images):
-        raise TypeError(f"{self.label} runs exported graphs and cannot be trained: train it with `python -m core train`")
-
-    def state(self):
-        raise TypeError(f"{self.label} runs exported graphs: its weights are in its checkpoint (CheckpointStore.load)")
-
-    @classmethod
-    def from_state(cls, model_config, train_config, image_shape, arrays, history, train_seconds):
-        raise TypeError("an OnnxReducer is built from exported graphs (OnnxReducer.from_record), not from weights")
-
-    def _torch_encoder(self):
-        raise TypeError(f"{self.label} has no torch module: its encoder is already ONNX (the encoder_onnx attribute)")
-
-    def _torch_decoder(self):
-        raise TypeError(f"{self.label} has no torch module: its decoder is already ONNX (the decoder_onnx attribute)")
 
 
 __all__ = ["OnnxReducer"]

@@ -8,10 +8,12 @@ Every reducer is built from a :class:`~core.config.ModelConfig` (``from_config``
 entry (``capabilities``), hands out its fitted state as named arrays (``state``) and is rebuilt from
 them (``from_state``): that is all the checkpoint store needs, for PCA and autoencoders alike.
 
-Three implementations: :class:`PCAReducer` (here), :class:`core.autoencoder_reducer.AutoencoderReducer`
-(a torch network: training and the CLI) and :class:`core.onnx_reducer.OnnxReducer` (a trained
-network's exported graphs run by ONNX Runtime: what the dashboard's pages use, without importing
-torch). This module imports neither torch nor the models.
+Two layers: :class:`Codec` (encode / decode / capabilities: what pages and analyses need) and
+:class:`Reducer`, a codec that can also be fitted, stored and exported. Three implementations:
+:class:`PCAReducer` (here), :class:`core.autoencoder_reducer.AutoencoderReducer` (a torch network:
+training and the CLI), both reducers, and :class:`core.onnx_reducer.OnnxReducer` (a trained network's
+exported graphs run by ONNX Runtime: what the dashboard's pages use, without importing torch), a codec
+only. This module imports neither torch nor the models.
 """
 
 from __future__ import annotations
@@ -42,8 +44,13 @@ def _as_images(images) -> np.ndarray | Pixels:
     return array
 
 
-class Reducer(ABC):
-    """Base class for everything that maps images to codes and back.
+class Codec(ABC):
+    """What pages and analyses need of a fitted model: images to codes and back.
+
+    ``encode(images) -> codes (N, d)``, ``decode(codes) -> images``, ``reconstruct``, ``sample_prior``,
+    its registry entry (``capabilities``) and its names. Kept apart from training, as scikit-learn keeps
+    ``transform``/``inverse_transform`` apart from ``fit``: :class:`core.onnx_reducer.OnnxReducer` runs
+    exported graphs and is a codec only; every :class:`Reducer` is a codec too.
 
     Attributes
     ----------
@@ -63,45 +70,11 @@ class Reducer(ABC):
     model_config: ModelConfig
     train_config: TrainConfig
 
-    @classmethod
-    @abstractmethod
-    def from_config(cls, model_config: ModelConfig, train_config: TrainConfig | None = None,
-                    callback: ProgressCallback | None = None) -> "Reducer":
-        """An unfitted reducer for this config (the registry's factory)."""
-
-    @abstractmethod
-    def fit(self, images: np.ndarray) -> "Reducer":
-        """Fit on images of shape (N, C, H, W) in [0, 1]; returns self."""
-
-    @abstractmethod
-    def state(self) -> dict[str, np.ndarray]:
-        """The fitted parameters as named float32 arrays (what a checkpoint stores)."""
-
-    @classmethod
-    @abstractmethod
-    def from_state(cls, model_config: ModelConfig, train_config: TrainConfig, image_shape: tuple[int, int, int],
-                   arrays: dict[str, np.ndarray], history: list[dict], train_seconds: float) -> "Reducer":
-        """A fitted reducer rebuilt from :meth:`state`'s arrays (raises on a mismatch)."""
-
-    @classmethod
-    def state_shapes(cls, model_config: ModelConfig, image_shape: tuple[int, int, int]) -> dict[str, tuple[int, ...]] | None:
-        """Name -> shape of every array :meth:`state` holds for this config and (C, H, W) images, worked
-        out without allocating them, so a checkpoint's weights are checked against its record before
-        anything is built; None (the default) when :meth:`from_state` allocates nothing beyond the
-        arrays it is given and checks their shapes itself (PCA)."""
-        return None
-
     @abstractmethod
     def _encode(self, images: np.ndarray) -> np.ndarray: ...
 
     @abstractmethod
     def _decode(self, codes: np.ndarray) -> np.ndarray: ...
-
-    @abstractmethod
-    def _torch_encoder(self) -> torch.nn.Module: ...
-
-    @abstractmethod
-    def _torch_decoder(self) -> torch.nn.Module: ...
 
     @property
     def capabilities(self) -> Capabilities:
@@ -153,6 +126,65 @@ class Reducer(ABC):
         """``decode(encode(images))``, shape (N, C, H, W)."""
         return self.decode(self.encode(images))
 
+    def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
+        """Random codes from the prior N(0, I), shape (n, latent_dim_), float32; only methods with
+        ``capabilities.prior``. Drawn by NumPy from ``seed``, so every runtime of one model (torch or
+        ONNX Runtime) draws the same codes."""
+        self._check_fitted()
+        if not self.capabilities.prior:
+            raise TypeError(f"{self.method} has no prior to sample from: only a VAE defines one; "
+                            "sample codes between the training codes' low and high percentiles instead")
+        return np.random.default_rng(seed).standard_normal((n, self.latent_dim_), dtype=np.float32)
+
+    @property
+    def label(self) -> str:
+        """Legend text, e.g. 'PCA (d=2)'."""
+        return f"{self.method} (d={self.latent_dim_})" if self.is_fitted else self.method
+
+
+class Reducer(Codec):
+    """A codec that can be trained and stored: the estimator side of the contract.
+
+    ``fit(images) -> self``; built from a :class:`~core.config.ModelConfig` (``from_config``); hands out
+    its fitted state as named arrays (``state``) and is rebuilt from them (``from_state``), which is all
+    the checkpoint store needs; its encoder and decoder as torch modules (``torch_encoder`` /
+    ``torch_decoder``), which is what export needs.
+    """
+
+    @classmethod
+    @abstractmethod
+    def from_config(cls, model_config: ModelConfig, train_config: TrainConfig | None = None,
+                    callback: ProgressCallback | None = None) -> "Reducer":
+        """An unfitted reducer for this config (the registry's factory)."""
+
+    @abstractmethod
+    def fit(self, images: np.ndarray) -> "Reducer":
+        """Fit on images of shape (N, C, H, W) in [0, 1]; returns self."""
+
+    @abstractmethod
+    def state(self) -> dict[str, np.ndarray]:
+        """The fitted parameters as named float32 arrays (what a checkpoint stores)."""
+
+    @classmethod
+    @abstractmethod
+    def from_state(cls, model_config: ModelConfig, train_config: TrainConfig, image_shape: tuple[int, int, int],
+                   arrays: dict[str, np.ndarray], history: list[dict], train_seconds: float) -> "Reducer":
+        """A fitted reducer rebuilt from :meth:`state`'s arrays (raises on a mismatch)."""
+
+    @classmethod
+    def state_shapes(cls, model_config: ModelConfig, image_shape: tuple[int, int, int]) -> dict[str, tuple[int, ...]] | None:
+        """Name -> shape of every array :meth:`state` holds for this config and (C, H, W) images, worked
+        out without allocating them, so a checkpoint's weights are checked against its record before
+        anything is built; None (the default) when :meth:`from_state` allocates nothing beyond the
+        arrays it is given and checks their shapes itself (PCA)."""
+        return None
+
+    @abstractmethod
+    def _torch_encoder(self) -> torch.nn.Module: ...
+
+    @abstractmethod
+    def _torch_decoder(self) -> torch.nn.Module: ...
+
     def torch_encoder(self) -> torch.nn.Module:
         """The encoder as a torch module: images (N, C, H, W) -> codes (N, latent_dim_).
 
@@ -169,21 +201,6 @@ class Reducer(ABC):
         """
         self._check_fitted()
         return self._torch_decoder().eval()
-
-    def sample_prior(self, n: int, seed: int = 0) -> np.ndarray:
-        """Random codes from the prior N(0, I), shape (n, latent_dim_), float32; only methods with
-        ``capabilities.prior``. Drawn by NumPy from ``seed``, so every runtime of one model (torch or
-        ONNX Runtime) draws the same codes."""
-        self._check_fitted()
-        if not self.capabilities.prior:
-            raise TypeError(f"{self.method} has no prior to sample from: only a VAE defines one; "
-                            "sample codes between the training codes' low and high percentiles instead")
-        return np.random.default_rng(seed).standard_normal((n, self.latent_dim_), dtype=np.float32)
-
-    @property
-    def label(self) -> str:
-        """Legend text, e.g. 'PCA (d=2)'."""
-        return f"{self.method} (d={self.latent_dim_})" if self.is_fitted else self.method
 
 
 class PCAReducer(Reducer):

@@ -1,7 +1,7 @@
 """Start the dashboard (or any Streamlit script of the repo) as a server on a free loopback port.
 
-One launcher for everything that needs a running dashboard: the browser tests, the benchmarks.
-Nothing here asserts or measures.
+One launcher for everything that needs a running dashboard: the classroom cluster, the browser tests,
+the benchmarks. Nothing here asserts or measures (the browser that drives it is in ``testkit.browser``).
 """
 
 from __future__ import annotations
@@ -17,9 +17,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "bench" / "out"  # git-ignored: server logs (and the bench's screenshots)
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
 
 def free_port() -> int:
@@ -74,29 +71,3 @@ def stop(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
-
-
-
-
-@contextlib.contextmanager
-def chromium():
-    """A Playwright Chromium browser: the system's /usr/bin/chromium, headless, no network chatter."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-def browser_problem() -> str | None:
-    """Why a browser cannot be driven here (the text for a skip), or None."""
-    if not Path(CHROMIUM).exists():
-        return f"{CHROMIUM} is missing (install the chromium package to run the browser tests)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
-    return None

@@ -392,7 +392,15 @@ def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
     """The model's decoder as ONNX bytes (for the live decoder and the download), once per model."""
     # kept in the checkpoint: exporting costs seconds (and torch.onnx's import) on every new server
     derived, named = _derived(config, ref)
-    return onnx_graphs_of(derived, named, lambda: reducer(config, data_dir, ref))["decoder"]
+    return onnx_graphs_of(derived, named, lambda: _trainable(config, data_dir, ref))["decoder"]
+
+
+def _trainable(config: DataConfig, data_dir: str, ref: ModelRef):
+    """The model as a :class:`core.reducers.Reducer` (torch for a checkpoint): what an export needs, where
+    :func:`reducer` may hand out an ONNX Runtime codec (called only when the graphs must be exported again)."""
+    if ref.checkpoint is None:
+        return reducer(config, data_dir, ref)
+    return store().load(store().root / ref.checkpoint)
 
 
 def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ def every_reducer(small_digits):
 
 @pytest.fixture(scope="session")
 def zoo_dir(request, tmp_path_factory):
-    from tests.e2e.support import zoo_dir_for
+    from testkit.app import zoo_dir_for
 
     return zoo_dir_for(request.config, tmp_path_factory)
 
@@ -59,7 +59,7 @@ def zoo_dir(request, tmp_path_factory):
 @pytest.fixture
 def env(zoo_dir, monkeypatch):
     """The dashboard's environment for the tiny pre-trained zoo (AppTest and browser tests)."""
-    from tests.e2e.support import app_env
+    from testkit.app import app_env
 
     for key, value in app_env(zoo_dir).items():
         monkeypatch.setenv(key, value)

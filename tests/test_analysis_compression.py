@@ -75,7 +75,7 @@ def test_the_setting_at_a_budget_respects_it(digits):
 @pytest.fixture(scope="module")
 def colour(tmp_path_factory):
     from core.datasets import load_dataset
-    from tests.colour_data import colour_config, write_rgb_folder
+    from testkit.colour import colour_config, write_rgb_folder
 
     return load_dataset(colour_config(write_rgb_folder(tmp_path_factory.mktemp("rgb"), per_class=15)))
 

@@ -53,7 +53,7 @@ def test_noise_is_drawn_per_channel_and_scored_over_every_value(channels):
 
 def test_denoising_table_on_colour_images(tmp_path):
     from core.datasets import load_dataset
-    from tests.colour_data import colour_config, write_rgb_folder
+    from testkit.colour import colour_config, write_rgb_folder
 
     colour = load_dataset(colour_config(write_rgb_folder(tmp_path, per_class=15)))
     pca = PCAReducer(8).fit(colour.train.images)

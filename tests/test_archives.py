@@ -219,7 +219,7 @@ def test_a_data_folder_that_cannot_be_written_says_so(tmp_path):
 def _app(monkeypatch, data_dir: Path):
     from streamlit.testing.v1 import AppTest
 
-    from tests.e2e.support import REPO
+    from testkit.app import REPO
 
     monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(data_dir))
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=180).run()
@@ -264,7 +264,7 @@ def test_classroom_mode_offers_no_upload_only_earlier_ones_and_says_why(env, mon
 def test_a_link_to_an_uploaded_dataset_opens_it_and_a_missing_one_is_explained(env, monkeypatch, tmp_path):
     from streamlit.testing.v1 import AppTest
 
-    from tests.e2e.support import REPO
+    from testkit.app import REPO
 
     monkeypatch.setenv("LATENT_LAB_DATA_DIR", str(tmp_path))
     older = extract_archive(classes_zip(), tmp_path, "lesson.zip")

@@ -26,8 +26,9 @@ from pathlib import Path
 import pytest
 
 from dashboard import cluster
-from dashboard.launch import chromium, free_port
-from tests.e2e.support import REPO, app_env, browser_or_skip, wait_for_app, zoo_dir_for
+from dashboard.launch import free_port
+from testkit.app import REPO, app_env, browser_or_skip, wait_for_app, zoo_dir_for
+from testkit.browser import chromium
 
 SHOTS = Path("/tmp/cluster_shots")
 LIVE = "window.__latentLabLive"  # the live element's debug hook (dashboard/live/live.js)

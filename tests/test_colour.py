@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.colour_data import ZOO_EPOCHS
-from tests.e2e.support import REPO
+from testkit.app import REPO
+from testkit.colour import ZOO_EPOCHS
 
 PAGES = ["home", "train", "compare", "latent_map", "playground", "explore", "denoising", "compression"]
 PICTURE_PAGES = {"compare": 6, "playground": 3, "explore": 40, "denoising": 5, "compression": 4}  # pictures at least
@@ -62,8 +62,8 @@ def test_png_and_mosaic_keep_the_channels_in_order(channels):
 def colour_zoo(request, tmp_path_factory):
     """(folder, checkpoints): the colour folder and its zoo (``ZOO_EPOCHS``), kept in pytest's cache between runs
     (the folder's identity includes its files' times, so it is written once and then left alone)."""
-    from tests.colour_data import colour_zoo as train
-    from tests.colour_data import write_rgb_folder
+    from testkit.colour import colour_zoo as train
+    from testkit.colour import write_rgb_folder
 
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     try:
@@ -129,7 +129,7 @@ def test_every_page_runs_on_colour_images_and_draws_them_in_colour(colour_app, p
 def test_the_originals_show_the_test_images_own_colours(colour_app, colour_zoo):
     from core.analysis import subset_index
     from core.datasets import load_dataset
-    from tests.colour_data import colour_config
+    from testkit.colour import colour_config
 
     run, drawn = colour_app
     at = run("compare")
@@ -166,8 +166,8 @@ def colour_browser(colour_zoo, tmp_path_factory):
     import shutil
     import urllib.parse
 
-    from tests.colour_data import SIZE
-    from tests.e2e.support import app_env, browser_or_skip, chromium_page, running_app
+    from testkit.app import app_env, browser_or_skip, chromium_page, running_app
+    from testkit.colour import SIZE
 
     browser_or_skip()
     folder, checkpoints = colour_zoo
@@ -182,7 +182,7 @@ def colour_browser(colour_zoo, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BROWSER_PAGES)
 def test_pages_in_the_browser_show_colour(colour_browser, name):
-    from tests.e2e.support import wait_for_app
+    from testkit.app import wait_for_app
 
     url, query, page = colour_browser
     page.goto(f"{url}/{name}?{query}")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 PAGES = ["home", "train", "compare", "latent_map", "playground", "denoising", "compression"]
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 import core.analysis.error_curve as error_curve
 from core.derived import DATASETS
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 
 @pytest.fixture

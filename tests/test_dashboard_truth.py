@@ -49,7 +49,7 @@ def store_with_throwaways(env, tmp_path, monkeypatch):
 def test_pages_open_on_the_zoos_model_not_the_newest(store_with_throwaways):
     from core.config import TrainConfig
     from core.zoo import first_choice, zoo_status
-    from tests.e2e.support import TEST_EPOCHS
+    from testkit.app import TEST_EPOCHS
 
     records = store_with_throwaways.list().records
     newest = max(records, key=lambda r: r.created)
@@ -76,7 +76,7 @@ def test_the_article_follows_the_spoken_number(n, article):
 def test_no_page_writes_a_fixed_article_before_a_number():
     import re
 
-    from tests.e2e.support import REPO
+    from testkit.app import REPO
 
     fixed = re.compile(r"\b[Aa]n? \{[^}]+\}(-number|x\{)")  # 'a {d}-number', 'a {n}x{n} grid'
     found = [f"{path.relative_to(REPO)}:{i}" for path in sorted((REPO / "dashboard").rglob("*.py"))

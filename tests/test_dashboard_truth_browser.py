@@ -13,7 +13,7 @@ import shutil
 import numpy as np
 import pytest
 
-from tests.e2e.support import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

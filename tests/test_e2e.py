@@ -16,7 +16,7 @@ import statistics
 
 import pytest
 
-from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -183,7 +183,7 @@ def test_a_full_tour_requests_nothing_beyond_the_server(app_url, page):
 def test_twenty_bad_uploads_through_the_browser_each_get_a_message(app_url, page, tmp_path):
     """The fuzz set's kinds, uploaded on the Denoising page in Chromium: each is refused with a message
     (or, for a damaged file Pillow still reads, shown), never an exception box."""
-    from tests.upload_cases import bad_uploads
+    from testkit.uploads import bad_uploads
 
     cases = bad_uploads(200, seed=3)
     by_kind: dict[str, tuple] = {}

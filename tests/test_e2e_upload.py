@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

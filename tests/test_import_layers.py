@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 CORE = REPO / "core"
 

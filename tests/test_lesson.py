@@ -7,7 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dashboard.lesson.steps import LESSON
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 
 def lesson(**params) -> AppTest:

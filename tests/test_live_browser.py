@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from tests.e2e.support import browser_or_skip
+from testkit.app import browser_or_skip
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,7 +33,7 @@ def fitted(tmp_path_factory):
     """Every method fitted (1 epoch, d=2) on digits; their ONNX + metadata in a folder."""
     browser_or_skip()
     from core.datasets import load_dataset
-    from tests.e2e.live_support import prepare_models
+    from testkit.live import prepare_models
 
     folder = tmp_path_factory.mktemp("live-models")
     dataset = load_dataset("digits")
@@ -42,7 +42,7 @@ def fitted(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(fitted):
-    from tests.e2e.live_support import live_app
+    from testkit.live import live_app
 
     with live_app(fitted[0]) as (url, _process):
         yield url
@@ -51,7 +51,7 @@ def app_url(fitted):
 @pytest.fixture(scope="module")
 def browser():
     browser_or_skip()
-    from dashboard.launch import chromium
+    from testkit.browser import chromium
 
     SHOTS.mkdir(parents=True, exist_ok=True)
     with chromium() as browser:

@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.analysis.selection import MAX_LASSO_VERTICES, Region, selection_table
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 
 def test_a_box_and_a_lasso_hold_the_points_inside():

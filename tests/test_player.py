@@ -12,7 +12,7 @@ import pytest
 
 from core.learning import Moments
 from dashboard.player import MAX_POINTS, player_data
-from tests.e2e.support import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
 
 
 def moments(m: int = 5, s: int = 1500, d: int = 2, angles: bool = True) -> Moments:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
 README = (REPO / "README.md").read_text()
 

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.e2e.support import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
-from tests.link_cases import CRAFTED, generated_links, unsafe_findings
+from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.links import CRAFTED, generated_links, unsafe_findings
 
 SHOTS = Path("/tmp/share_shots")
 IMAGE_INPUT = "[data-testid='stNumberInput']:has-text('Test image #') input"

@@ -26,7 +26,7 @@ import pytest
 
 from dashboard.lesson.serve import static_server
 from dashboard.lesson.steps import LESSON
-from tests.e2e.support import app_env, browser_or_skip
+from testkit.app import app_env, browser_or_skip
 
 SHOTS = Path("/tmp/static_lesson_shots")
 HOOK = "window.__latentLabLive"
@@ -187,7 +187,7 @@ def served(exported):
 @pytest.fixture(scope="module")
 def browser():
     browser_or_skip()
-    from dashboard.launch import chromium
+    from testkit.browser import chromium
 
     with chromium() as browser:
         yield browser
@@ -387,7 +387,7 @@ def test_with_onnxruntime_web_the_folder_runs_the_same_decoder(lesson_env, brows
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_the_lesson_pages_download_button_gives_the_same_folder_as_a_zip(browser, exported, zoo_dir):
-    from tests.e2e.support import running_app, wait_for_app
+    from testkit.app import running_app, wait_for_app
 
     with running_app(app_env(zoo_dir)) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})

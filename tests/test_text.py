@@ -8,7 +8,7 @@ import string
 import pytest
 
 from dashboard.text import WORD_JOINER, md, plotly_text
-from tests.link_cases import CRAFTED
+from testkit.links import CRAFTED
 
 
 @pytest.mark.parametrize("value", [*CRAFTED, "a\n# heading\r\n- item", "`code` ~strike~ | table |", "x" * 5])

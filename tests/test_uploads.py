@@ -13,7 +13,7 @@ from PIL import Image
 
 from core.datasets import MAX_UPLOAD_BYTES, image_from_upload
 from core.errors import UploadError
-from tests.upload_cases import (
+from testkit.uploads import (
     ACTION,
     bad_uploads,
     check,

@@ -75,7 +75,7 @@ def colour_zoo(folder: str | Path, checkpoints: str | Path, epochs: int = ZOO_EP
     return Path(checkpoints)
 
 
-if __name__ == "__main__":  # python -m tests.colour_data FOLDER CHECKPOINTS [EPOCHS]: data and zoo for screenshots
+if __name__ == "__main__":  # python -m testkit.colour FOLDER CHECKPOINTS [EPOCHS]: data and zoo for screenshots
     import sys
 
     write_rgb_folder(sys.argv[1], per_class=int(sys.argv[4]) if len(sys.argv) > 4 else 40)

@@ -1,7 +1,7 @@
 """A small Streamlit app that shows the live-decoding elements (dashboard/live) on exported models.
 
 It reads ``$LATENT_LAB_LIVE_MODELS``: a folder of ``<name>.onnx`` + ``<name>.json`` written by
-``tests.e2e.live_support.prepare_models`` (it trains nothing). Served by ``live_support.live_app``,
+``testkit.live.prepare_models`` (it trains nothing). Served by ``live_support.live_app``,
 which puts dashboard/static beside it. Views (query parameter ``view``):
 
 - ``all`` (default): one live decoder per model, a latent pad and an interpolation scrubber (with PCA

@@ -1,4 +1,4 @@
-"""Helpers for the dashboard tests (AppTest and the browser test).
+"""The dashboard under test, for the tests and the benchmarks (AppTest and the browser).
 
 ``tiny_zoo(root)`` trains the default zoo for 2 epochs on digits into ``root`` (a few seconds each);
 the dashboard finds them as the zoo (``core.zoo.zoo_status`` counts a model whatever it was trained
@@ -12,7 +12,7 @@ import contextlib
 import os
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
@@ -79,7 +79,7 @@ def running_app(env: dict[str, str]):
 @contextlib.contextmanager
 def chromium_page(width: int = 1400, height: int = 1000):
     """A Playwright page in headless Chromium (the system's /usr/bin/chromium)."""
-    from dashboard.launch import chromium
+    from testkit.browser import chromium
 
     with chromium() as browser:
         yield browser.new_page(viewport={"width": width, "height": height})
@@ -91,7 +91,7 @@ def browser_or_skip() -> None:
 
     import pytest
 
-    from dashboard.launch import browser_problem
+    from testkit.browser import browser_problem
 
     problem = browser_problem()
     if problem:

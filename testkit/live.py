@@ -2,7 +2,7 @@
 
 ``prepare_models(folder, dataset, ...)`` fits PCA and one quick model per method and writes, per
 model, ``<name>.onnx`` (:func:`core.export.decoder_onnx`) and ``<name>.json`` (shape, a few test codes
-and their classes, code ranges) into ``folder``; ``tests/e2e/live_app.py`` reads only those files, so
+and their classes, code ranges) into ``folder``; ``testkit/live_app.py`` reads only those files, so
 the test keeps the torch reducers in its own process to check the browser's pixels against.
 
 ``live_app(folder)`` serves that app: Streamlit serves ``<main script folder>/static``, so the app
@@ -22,9 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from dashboard.launch import streamlit_app
-from tests.e2e.support import REPO
+from testkit.app import REPO
 
-APP = REPO / "tests" / "e2e" / "live_app.py"
+APP = REPO / "testkit" / "live_app.py"
 RUNTIME = REPO / "dashboard" / "static" / "vendor" / "onnxruntime-web"
 
 
@@ -68,7 +68,7 @@ def prepare_models(folder: Path, dataset, latent_dim: int = 2, methods=None, epo
 
 @contextlib.contextmanager
 def live_app(models: Path, log_name: str = "live-app.log"):
-    """Serve tests/e2e/live_app.py on a free port with the runtime under /app/static; yields (url, process)."""
+    """Serve testkit/live_app.py on a free port with the runtime under /app/static; yields (url, process)."""
     with tempfile.TemporaryDirectory(prefix="latent-lab-live-app-") as tmp:
         script = Path(tmp) / "live_app.py"
         shutil.copyfile(APP, script)

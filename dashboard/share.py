@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -214,8 +215,8 @@ def view(page, choices: Mapping[str, Sequence[str]] | None = None, **fields: str
     **fields : str
         URL parameter -> the session-state key of the widget that shows it: ``model`` (a checkpoint's
         name, among ``page.models``), ``image`` (a test image number), ``d`` (a latent size), ``view``
-        ('3d' turns a toggle on), any name in ``choices``, and ``code`` (the key of a request dict
-        ``{'model', 'code', 'source'}`` that the page takes up; needs ``model``).
+        ('3d' turns a toggle on), any name in ``choices``, and ``code`` (the key where a
+        :class:`CodeRequest` waits for the page, :data:`REQUEST_KEY`; needs ``model``).
     """
     state = st.session_state
     state[_KEYS] = dict(fields)
@@ -284,7 +285,7 @@ def _restore_code(text: str, record, key: str) -> None:
                       f"{MAX_CODE_VALUE:,.0f} (codes of the models here stay far inside that), so the view starts "
                       "from a test image instead.")
         return
-    st.session_state[key] = {"model": record.name, "code": code, "source": SOURCE}
+    st.session_state[key] = CodeRequest(record.name, tuple(code), SOURCE)
 
 
 def take(name: str, key: str, parse: Callable[[str], object] = str, allowed: Collection | None = None,
@@ -329,6 +330,40 @@ def keep(**values) -> None:
     st.session_state.setdefault(_EXTRA, {}).update(values)
 
 
+# --- a code sent to the playground ------------------------------------------------------------------
+REQUEST_KEY = "playground_request"  # where a code waits for the playground to take it up
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    """A code sent to the Decoder playground (from a link, the latent map, a pad).
+
+    Attributes
+    ----------
+    model : str
+        The checkpoint's name.
+    code : tuple of float
+        The code, (d,).
+    source : str
+        Where it came from, in words ('the shared link', 'the hover pad', 'test image #12').
+    """
+
+    model: str
+    code: tuple[float, ...]
+    source: str
+
+
+def send_code(model: str, code, source: str) -> None:
+    """Leave a code for the playground to start from (the page that sends it then switches to it)."""
+    st.session_state[REQUEST_KEY] = CodeRequest(model, tuple(float(v) for v in code), source)
+
+
+def take_code() -> CodeRequest | None:
+    """The playground: the code left for it, once (None when there is none)."""
+    request = st.session_state.pop(REQUEST_KEY, None)
+    return request if isinstance(request, CodeRequest) else None
+
+
 # --- writing the view back --------------------------------------------------------------------------
 
 def _format(name: str, value) -> str | None:
@@ -339,8 +374,8 @@ def _format(name: str, value) -> str | None:
     if name == "code":
         values = [float(v) for v in value]
         return None if len(values) > MAX_CODE else ",".join(f"{v:.4g}" for v in values)
-    if isinstance(value, (Mapping, list, tuple)):
-        return None  # e.g. the request dict the page has already taken up
+    if isinstance(value, (Mapping, list, tuple, CodeRequest)):
+        return None  # e.g. the code request the page has already taken up
     return str(int(value)) if name in ("image", "d") else str(value)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from dashboard.share import REQUEST_KEY, CodeRequest
 from testkit.app import REPO
 
 PAGES = ["home", "train", "compare", "latent_map", "playground", "denoising", "compression"]
@@ -238,7 +239,7 @@ def test_playground_long_codes_and_a_code_sent_from_the_map(env):
     at.radio(key="pg_start").set_value("mean").run()
     no_exception(at)
     two = next(e for e in entries if e.latent_dim == 2 and e.family == "dense")
-    at.session_state["playground_request"] = {"model": two.name, "code": [0.25, -0.5], "source": "map location"}
+    at.session_state[REQUEST_KEY] = CodeRequest(two.name, (0.25, -0.5), "map location")
     at.run()
     no_exception(at)
     assert at.radio(key="pg_start").value == "sent"

@@ -76,7 +76,7 @@ def test_a_code_in_the_link_starts_the_playground_there(models):
     two = next(m for m in models if m.latent_dim == 2)
     at = open_link("playground", model=two.name, code="0.5,-0.25")
     assert at.radio(key="pg_start").value == "sent"
-    assert at.session_state["pg_sent"]["code"] == [0.5, -0.25]
+    assert at.session_state["pg_sent"].code == (0.5, -0.25)
     bad = open_link("playground", model=two.name, code="1,2,3")
     assert "not 2 numbers" in infos(bad) and bad.radio(key="pg_start").value == "image"
 

@@ -267,8 +267,7 @@ def maps():
             if code is not None:
                 st.code("code = [" + ", ".join(f"{v:.3f}" for v in code) + "]", language=None)
                 if st.button("Open this code in the decoder playground", key=f"send_{name}", icon=":material/tune:"):
-                    st.session_state["playground_request"] = {"model": entry.name, "code": [float(v) for v in code],
-                                                              "source": source}
+                    share.send_code(entry.name, code, source)
                     st.switch_page("views/playground.py")
     for name, emb in (("pixels", beside_emb), ("model", right_emb)):
         selection_panel(name, emb)
@@ -404,7 +403,7 @@ if code_space:
         pinned = [float(v) for v in pad.code]
         st.code("pinned code = [" + ", ".join(f"{v:.3f}" for v in pinned) + "]", language=None)
         if st.button("Open the pinned code in the decoder playground", key="map_pad_send", icon=":material/tune:"):
-            st.session_state["playground_request"] = {"model": entry.name, "code": pinned, "source": "the hover pad"}
+            share.send_code(entry.name, pinned, "the hover pad")
             st.switch_page("views/playground.py")
 
 coords = coordinates_table(left_emb, right_emb, dataset)

@@ -26,11 +26,11 @@ EXPLAINER = (
 )
 page = ui.page("Decoder playground", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
-share.view(page, model="pg_model", image="pg_image", code="playground_request")  # a shared link's view
+share.view(page, model="pg_model", image="pg_image", code=share.REQUEST_KEY)  # a shared link's view
 
-request = st.session_state.pop("playground_request", None)
-if request and any(e.name == request["model"] for e in entries):
-    st.session_state["pg_model"] = request["model"]
+request = share.take_code()
+if request and any(e.name == request.model for e in entries):
+    st.session_state["pg_model"] = request.model
     st.session_state["pg_sent"] = request
     st.session_state["pg_start"] = "sent"
 elif "pg_model" not in st.session_state:  # first visit: the zoo's 2-D conv model is the friendliest start
@@ -43,8 +43,8 @@ pca_ref = ModelRef.baseline(entry.latent_dim)
 pca = resources.reducer(sel.config, sel.data_dir, pca_ref)
 sent = st.session_state.get("pg_sent")
 starts = {"image": "a test image", "mean": "the mean code"}
-if sent and sent["model"] == entry.name:
-    starts["sent"] = f"the code sent from the latent map ({sent['source']})"
+if sent and sent.model == entry.name:
+    starts["sent"] = f"the code sent from the latent map ({sent.source})"
 if st.session_state.get("pg_start") not in starts:
     st.session_state["pg_start"] = "image"
 start = top[1].radio("Start from", list(starts), format_func=starts.get, key="pg_start")
@@ -63,12 +63,12 @@ elif start == "mean":
     start_image = decode_code(reducer, base)[0]
     start_caption = "start: the mean code, decoded"
 else:
-    base = np.asarray(sent["code"], np.float32)
+    base = np.asarray(sent.code, np.float32)
     decoded = decode_code(reducer, base)
     pca_base = pca.encode(decoded)[0]
     start_id = "sent" + str(abs(hash(tuple(np.round(base, 4)))))
     start_image = decoded[0]
-    start_caption = f"start: the code sent from {sent['source']}, decoded"
+    start_caption = f"start: the code sent from {sent.source}, decoded"
 by_dimension = entry.latent_dim <= MAX_SLIDER_DIMS
 base_projection = stats.project(base)  # where the start sits along each principal direction
 
@@ -180,7 +180,7 @@ if live_ok:
     pinned = None if pad.code is None else [float(v) for v in pad.code]
     if pinned is not None and pinned != st.session_state.get("pg_pinned"):
         st.session_state["pg_pinned"] = pinned
-        st.session_state["playground_request"] = {"model": entry.name, "code": pinned, "source": "the pad"}
+        share.send_code(entry.name, pinned, "the pad")
         st.rerun()
 
 st.subheader("Interpolation between two test images")

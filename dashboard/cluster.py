@@ -32,7 +32,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -187,21 +186,6 @@ def local_url(address: str, port: int) -> str:
     return f"http://{'127.0.0.1' if address in ('0.0.0.0', '::', '[::]') else address}:{port}"
 
 
-def wait_for_proxy(url: str, nginx: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Until the proxy answers a health check through to a backend."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        if nginx.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"nginx did not answer at {url} (exit code {nginx.poll()})")
-        time.sleep(0.1)
-
-
 def serve(processes: dict[str, subprocess.Popen]) -> int:
     """Wait while nginx runs; a backend that dies is reported once (its browsers move to its backup)."""
     reported: set[str] = set()
@@ -233,7 +217,7 @@ def run_cluster(workers: int, address: str, port: int, run_dir: Path, folder_roo
             wait_healthy(f"http://127.0.0.1:{backend_port}", processes[upstream_name(i)], timeout=300)
         processes["nginx"] = subprocess.Popen(nginx_command(nginx, run_dir))
         url = local_url(address, port)
-        wait_for_proxy(url, processes["nginx"])
+        wait_healthy(url, processes["nginx"], timeout=30.0, what="nginx")
         (run_dir / "cluster.json").write_text(json.dumps(
             {"url": url, "backends": {upstream_name(i): f"http://{b}" for i, b in enumerate(backends)},
              "pids": {name: process.pid for name, process in processes.items()},

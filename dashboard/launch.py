@@ -30,7 +30,9 @@ def streamlit_command(script: str, port: int, python: str = sys.executable) -> l
             "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0, what: str = "streamlit") -> None:
+    """Until ``url`` answers Streamlit's health check (through a proxy too); RuntimeError naming ``what``
+    when ``process`` (the server, or the proxy in front of it) ends or the time runs out."""
     deadline = time.monotonic() + timeout
     while True:
         try:
@@ -40,7 +42,7 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) ->
         except OSError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start at {url} (exit code {process.poll()})")
+            raise RuntimeError(f"{what} did not answer at {url} (exit code {process.poll()})")
         time.sleep(0.05)
 
 

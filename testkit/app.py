@@ -63,6 +63,15 @@ def app_env(checkpoints: Path) -> dict[str, str]:
     return {"LATENT_LAB_CHECKPOINTS": str(checkpoints), "LATENT_LAB_EPOCHS": str(TEST_EPOCHS)}
 
 
+def zoo_copy(config, tmp_path_factory, name: str = "app") -> Path:
+    """A copy of the tiny zoo in a fresh folder (a server under test may write: never into the shared cache)."""
+    import shutil
+
+    store = tmp_path_factory.mktemp(name) / "checkpoints"
+    shutil.copytree(zoo_dir_for(config, tmp_path_factory), store, symlinks=True)
+    return store
+
+
 @contextlib.contextmanager
 def running_app(env: dict[str, str]):
     """``streamlit run dashboard/app.py`` on a free port; yields the base URL; stops it afterwards.

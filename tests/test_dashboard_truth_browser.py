@@ -8,12 +8,10 @@ Skipped when /usr/bin/chromium (or playwright) is missing, unless LATENT_LAB_REQ
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
 
-from testkit.app import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_copy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -23,9 +21,7 @@ HOOK = "window.__latentLabLive"  # the live element's debug hook (dashboard/live
 @pytest.fixture(scope="module")
 def app_url(request, tmp_path_factory):
     browser_or_skip()
-    store = tmp_path_factory.mktemp("truth") / "checkpoints"
-    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)  # the app may write: a copy
-    with running_app(app_env(store)) as url:
+    with running_app(app_env(zoo_copy(request.config, tmp_path_factory, "truth"))) as url:
         yield url
 
 

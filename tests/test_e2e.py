@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import shutil
 import statistics
 
 import pytest
 
-from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
+from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_copy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -30,9 +29,7 @@ MOVES = 20
 def app_url(request, tmp_path_factory):
     browser_or_skip()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    store = tmp_path_factory.mktemp("e2e") / "checkpoints"
-    shutil.copytree(zoo_dir_for(request.config, tmp_path_factory), store, symlinks=True)  # the app may write: a copy
-    with running_app(app_env(store)) as url:
+    with running_app(app_env(zoo_copy(request.config, tmp_path_factory, "e2e"))) as url:
         yield url
 
 

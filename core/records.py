@@ -107,10 +107,13 @@ class ModelRecord:
     image_shape : tuple of int
         (C, H, W) of the training images.
     history : tuple of dict
-        Per-epoch training statistics.
+        Per-epoch training statistics (:class:`core.training.EpochStats`; ``steps`` since issue 24).
     test_metrics : dict of str to float
         ``test_mse``, ``test_sse_per_image``, ``test_psnr``, ``test_ssim`` on the held-out split.
     train_seconds : float
+        Wall time of the whole fit: setup, validation passes and kept moments included. A time budget
+        is spent on the loop's own clock (optimizer steps only): see :attr:`steps` and the history's
+        ``seconds``.
     created : str
         ISO time stamp of the save.
     versions : dict of str to str
@@ -153,12 +156,28 @@ class ModelRecord:
         return method_label(self.model, self.train)
 
     @property
+    def steps(self) -> int | None:
+        """Optimizer steps the training took (what a time budget bought on the machine that trained
+        it); None for PCA and for records written before steps were kept."""
+        last = self.history[-1].get("steps") if self.history else None
+        return last if isinstance(last, int) and not isinstance(last, bool) and last > 0 else None
+
+    @property
+    def reproducible(self) -> bool:
+        """Whether training the same configs again gives this model (on CPU). Not for a time budget:
+        the steps it buys, and the learning rate at each (fitted to the clock), depend on the machine's
+        speed at the time, so a retrain with the same budget is another model under the same name."""
+        return not (get_method(self.family).capabilities.learned and self.train.time_budget)
+
+    @property
     def trained_with(self) -> str:
-        """'60 epochs' ('1 epoch'), 'time budget 30 s' or 'fitted' (PCA)."""
+        """'60 epochs' ('1 epoch'), 'time budget 30 s: 1,234 steps' (the steps it bought; records
+        from before steps were kept say 'time budget 30 s') or 'fitted' (PCA)."""
         if not get_method(self.family).capabilities.learned:
             return "fitted"
         if self.train.time_budget:
-            return f"time budget {self.train.time_budget:g} s"
+            bought = f": {self.steps:,} steps" if self.steps else ""
+            return f"time budget {self.train.time_budget:g} s{bought}"
         return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s")
 
     @property

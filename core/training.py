@@ -25,6 +25,13 @@ is asked at every optimizer step whether it wants to look, and shown the model a
 (step 0 before any update, and the last step whatever its schedule). The loop knows nothing of what
 it keeps; the time it spends looking is left out of the training clock, so a time budget buys the
 same training with or without it.
+
+Time budgets: the clock counts optimizer steps only (validation passes and observers are left out, as
+is the setup before the first step: moving the data, building the optimizer, which imports
+``torch._dynamo`` in the first training of a process, ~5 s on a busy 2-core machine), and the loop
+stops at the step boundary nearest the budget, so it trains within half a step of it. How many steps
+that buys depends on the machine: each epoch's stats carry the steps taken, and the checkpoint's
+record names them (``ModelRecord.steps``).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -59,8 +67,9 @@ class EpochStats:
     val_loss: float  # same objective on the held-out validation images
     val_mse: float  # per-pixel MSE of clean reconstructions on the validation images
     lr: float  # learning rate at the end of the epoch
-    seconds: float  # wall time since training started
+    seconds: float  # the training clock: time spent in optimizer steps (validation and observers left out)
     progress: float  # 0..1 share of the planned epochs or of the time budget
+    steps: int = 0  # optimizer steps taken so far (what a time budget bought)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -110,6 +119,13 @@ def split_validation(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np
     order = np.random.default_rng(seed).permutation(n)
     n_val = max(1, int(round(n * fraction)))
     return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def budget_spent(elapsed: float, steps: int, budget: float) -> bool:
+    """Whether to stop after ``steps`` steps that took ``elapsed`` seconds: when one more step of the
+    mean length would end farther past ``budget`` than now falls short of it, so the training ends at
+    the step boundary nearest the budget (within half a step of it, not up to a whole step past)."""
+    return elapsed + 0.5 * elapsed / max(steps, 1) >= budget
 
 
 def cosine_lr(base_lr: float, progress: float) -> float:
@@ -271,19 +287,26 @@ def _train(model, images, config, callback, device) -> list[dict]:
     history: list[dict] = []
     # the observer that watches it learn (rank 0 only: the others wait for it at the next collective)
     observer = callback if isinstance(callback, StepObserver) and distributed.is_main() else None
-    observed = 0.0  # seconds spent in the observer: not training time
-    start = time.perf_counter()
+    timer = time.perf_counter  # the training clock (tests replace this module's ``time`` with a fake one)
+    paused = 0.0  # seconds spent validating, reporting and in the observer: not training time
+    start = timer()
 
-    def clock() -> float:  # seconds since start; DDP: rank 0's, so all ranks set the same lr and stop together
-        elapsed = time.perf_counter() - start - observed
+    def clock() -> float:  # training seconds since start; DDP: rank 0's, so all ranks set the same lr and stop together
+        elapsed = timer() - start - paused
         return distributed.from_rank0_value(elapsed) if ddp else elapsed
 
+    def off_the_clock(work: Callable[[], object]) -> object:
+        """``work()``, its time left out of the training clock (a budget buys the same steps without it)."""
+        nonlocal paused
+        begin = timer()
+        try:
+            return work()
+        finally:
+            paused += timer() - begin
+
     def show(step: int, last: bool = False) -> None:
-        nonlocal observed
-        begin = time.perf_counter()
-        observer.observe(StepState(step, step / steps_per_epoch, begin - start - observed,
-                                   None if budget else total_steps, last, model))
-        observed += time.perf_counter() - begin
+        state = StepState(step, step / steps_per_epoch, timer() - start - paused, None if budget else total_steps, last, model)
+        off_the_clock(lambda: observer.observe(state))
 
     if observer is not None:
         show(0)
@@ -320,10 +343,16 @@ def _train(model, images, config, callback, device) -> list[dict]:
             step += 1
             if observer is not None and observer.wants(step, None if budget else total_steps):
                 show(step)
-            if budget and clock() >= budget:
+            if budget and budget_spent(clock(), step, budget):
                 break
-        val_loss, val_mse = _validate(model, x_val, val_inputs, rank, world) if ddp else evaluate(model, x_val, val_inputs)
+        val_loss, val_mse = off_the_clock(
+            lambda: _validate(model, x_val, val_inputs, rank, world) if ddp else evaluate(model, x_val, val_inputs))
         elapsed = clock()
+        if budget:  # the last epoch's progress is 1 even when it stopped half a step short of the budget
+            done = budget_spent(elapsed, step, budget)
+            progress = 1.0 if done else min(1.0, elapsed / budget)
+        else:
+            done, progress = epoch >= config.epochs, epoch / config.epochs
         stats = EpochStats(
             epoch=epoch,
             epochs=None if budget else config.epochs,
@@ -332,12 +361,13 @@ def _train(model, images, config, callback, device) -> list[dict]:
             val_mse=val_mse,
             lr=lr,
             seconds=elapsed,
-            progress=min(1.0, elapsed / budget) if budget else epoch / config.epochs,
+            progress=progress,
+            steps=step,
         )
         history.append(stats.to_dict())
         if callback is not None and distributed.is_main():  # DDP: progress is reported by rank 0 only
-            callback(stats)
-        if (budget and elapsed >= budget) or (not budget and epoch >= config.epochs):
+            off_the_clock(partial(callback, stats))  # a progress bar or a page's job is not training either
+        if done:
             break
     if observer is not None:
         show(step, last=True)

@@ -16,11 +16,11 @@ def sentences_with(word: str) -> list[str]:
 
 
 def test_the_time_budget_is_not_promised_to_be_exact():
-    # a 10 s budget reported 15.7 s of training: the loop ends at the first step after the budget,
-    # validates once more, and the first training of a process builds its optimizer outside the clock
+    # the loop ends at the step boundary nearest the budget (core.training.budget_spent), with validation
+    # and setup off its clock; what a budget buys depends on the machine (issue 24 item 4)
     assert "exactly that long" not in README
     said = " ".join(sentences_with("budget"))
-    assert "first step after the budget" in said and "not counted" in said
+    assert "step boundary nearest the budget" in said and "not counted" in said and "not reproducible" in said
 
 
 def test_classroom_uploads_are_described_as_the_policy_sets_them():

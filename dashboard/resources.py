@@ -258,8 +258,8 @@ def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: 
                         max_points, n_components, all_train)
 
 
-@st.cache_data(show_spinner="Drawing the model's map: the first t-SNE of a long code takes up to a minute on 10,000 "
-                             "images (several with the training images), then it is kept on disk...", max_entries=32)
+@st.cache_data(show_spinner="Drawing the model's map: the first t-SNE of a long code takes 1-5 minutes on 10,000 "
+                             "images on 2 cores (more with the training images); then it is kept on disk...", max_entries=32)
 def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int, all_train: bool = False):
     """(Embedding, scores) of one model's codes (2-D codes directly, else projected: t-SNE by default);
     ``all_train`` places every training image too. The map and its scores are kept on disk beside the

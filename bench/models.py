@@ -1,6 +1,7 @@
-"""The plain-PyTorch side of the comparisons: the seed tutorial's conv autoencoder written out as an
-nn.Sequential, and the plain training loop (DataLoader over a TensorDataset, Adam, constant LR,
-default threads), independent of ``core`` so the baseline is what a tutorial reader would write."""
+"""The plain-PyTorch side of the comparisons: the plain training loop a tutorial reader would write
+(DataLoader over a TensorDataset, Adam, constant LR, default threads, float32), run on the very same
+network class as the core side (``core.models``), so a comparison measures the training, not two
+architectures; :func:`architecture` is what a bench asserts equal before it times anything."""
 
 from __future__ import annotations
 
@@ -13,17 +14,43 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 
-def seed_conv_autoencoder(latent_dim: int = 30) -> nn.Sequential:
-    """Two stride-2 convs (32, 64 channels) -> Linear code -> Linear -> two transposed convs (logits).
-    For 1x28x28 images: the same layers, shapes and parameter count as core's ``conv`` family."""
-    return nn.Sequential(
-        nn.Conv2d(1, 32, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Conv2d(32, 64, 3, stride=2, padding=1), nn.ReLU(),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, latent_dim),
-        nn.Linear(latent_dim, 64 * 7 * 7), nn.ReLU(), nn.Unflatten(1, (64, 7, 7)),
-        nn.ConvTranspose2d(64, 32, 4, stride=2, padding=1), nn.ReLU(),
-        nn.ConvTranspose2d(32, 1, 4, stride=2, padding=1),
-    )
+class Logits(nn.Module):
+    """A core autoencoder seen the plain way: images in, logits out (its ``forward`` returns a dict)."""
+
+    def __init__(self, network: nn.Module):
+        super().__init__()
+        self.network = network
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.network(x)["logits"]
+
+
+def core_network(family: str, latent_dim: int, image_shape: tuple[int, int, int], seed: int = 0) -> nn.Module:
+    """The network ``core`` trains for ``family`` at its default settings (the conv family's default
+    is GELU with one grid convolution each side), initialised from ``seed``: both sides of a
+    comparison build it here, so they start from the same weights too."""
+    from core.methods import default_model_config
+    from core.models import build_model
+
+    torch.manual_seed(seed)
+    return build_model(default_model_config(family, latent_dim, loss="bce"), image_shape)
+
+
+def architecture(model: nn.Module) -> list[tuple[str, str, tuple[int, ...]]]:
+    """(module class, parameter name, shape) of every parameter in order: two models with equal lists
+    have the same layers, shapes and parameter count."""
+    return [(type(module).__name__, name, tuple(p.shape))
+            for module in model.modules() for name, p in module.named_parameters(recurse=False)]
+
+
+def assert_same_architecture(a: nn.Module, b: nn.Module) -> int:
+    """Raise ``AssertionError`` naming the first difference unless ``a`` and ``b`` have the same layers
+    and shapes; returns their parameter count."""
+    left, right = architecture(a), architecture(b)
+    differ = next((pair for pair in zip(left, right) if pair[0] != pair[1]), None)
+    assert left == right, f"the sides differ: {differ or (len(left), len(right))}"
+    assert parameter_count(a) == parameter_count(b)
+    return parameter_count(a)
 
 
 def plain_loop(model: nn.Module, images: np.ndarray, *, epochs: int | None = None, seconds: float | None = None,

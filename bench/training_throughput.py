@@ -1,8 +1,11 @@
 """Part 1: training throughput (images/s) of the project's trainer vs a plain PyTorch loop.
 
-Both sides train the seed-style conv autoencoder (d=30, BCE) for the same number of epochs on the
-same MNIST images, in the same process, in interleaved rounds (plain, core, core 1-thread, plain,
-...), and are then scored on the MNIST test set. The core side is ``core.training.train`` exactly as
+Both sides train the very same network, core's conv family at its defaults (d=30, BCE, GELU, one grid
+convolution each side: ``bench.models.core_network``, the same initial weights), for the same number
+of epochs on the same MNIST images, in the same process, in interleaved rounds (plain, core, core
+1-thread, plain, ...), and are then scored on the MNIST test set. Before anything is timed the bench
+asserts that the two sides have the same layers, shapes and parameter count. The plain side trains
+it the way a tutorial would (DataLoader, Adam, constant LR, float32, default threads). The core side is ``core.training.train`` exactly as
 the CLI and dashboard call it: whole split in one tensor, channels_last, fused AdamW, cosine LR, and
 a validation pass after every epoch (counted in its time). Its throughput counts the images it
 trained on (90% of the split; 10% is its validation set).
@@ -17,10 +20,11 @@ import numpy as np
 import torch
 
 from bench.common import Options, PartResult, median_ratio, mnist_dir
-from bench.models import parameter_count, plain_loop, seed_conv_autoencoder, test_losses
+from bench.models import Logits, assert_same_architecture, core_network, parameter_count, plain_loop, test_losses
 
 NAME = "training"
-TITLE = "1. Training throughput: core trainer vs a plain PyTorch loop (seed conv AE, d=30)"
+TITLE = "1. Training throughput: core trainer vs a plain PyTorch loop (the same conv AE, d=30)"
+FAMILY, LATENT = "conv", 30
 GOAL_RATIO = 2.0
 
 
@@ -34,15 +38,22 @@ def load(options: Options):
     return data, f"MNIST ({len(data.train)} train / {len(data.test)} test)"
 
 
+def core_model(image_shape: tuple[int, int, int]) -> torch.nn.Module:
+    """What the core side trains: core's network for FAMILY at its defaults."""
+    return core_network(FAMILY, LATENT, image_shape)
+
+
+def plain_model(image_shape: tuple[int, int, int]) -> torch.nn.Module:
+    """What the plain side trains: the same network, seen as images in, logits out."""
+    return Logits(core_network(FAMILY, LATENT, image_shape))
+
+
 def core_side(train_images, test_images, epochs: int, threads: int | None) -> dict:
     from core.config import TrainConfig
-    from core.methods import default_model_config
-    from core.models import build_model
     from core.training import train
 
     config = TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, seed=0, threads=threads)
-    torch.manual_seed(0)
-    model = build_model(default_model_config("conv", 30, loss="bce"), train_images.shape[1:])
+    model = core_model(train_images.shape[1:])
     start = time.perf_counter()
     history = train(model, train_images, config, device=torch.device("cpu"))
     seconds = time.perf_counter() - start
@@ -52,12 +63,15 @@ def core_side(train_images, test_images, epochs: int, threads: int | None) -> di
 
 
 def plain_side(train_images, test_images, epochs: int) -> dict:
-    torch.manual_seed(0)
-    model = seed_conv_autoencoder(30) if train_images.shape[1:] == (1, 28, 28) else None
-    if model is None:
-        raise SystemExit("part 1 needs 1x28x28 images (MNIST)")
+    model = plain_model(train_images.shape[1:])
     out = plain_loop(model, train_images, epochs=epochs)
     return {**out, "params": parameter_count(model), **test_losses(model, test_images)}
+
+
+def check_equal_sides(image_shape: tuple[int, int, int]) -> int:
+    """Build each side's model as the timed runs do and assert they are the same architecture (layers,
+    shapes, parameter count): a comparison of two different models is no comparison. Returns the count."""
+    return assert_same_architecture(core_model(image_shape), plain_model(image_shape))
 
 
 SIDES = {
@@ -73,6 +87,7 @@ def run(options: Options) -> PartResult:
         return PartResult(NAME, TITLE, [], notes=[f"skipped: {label}"])
     train_images = np.ascontiguousarray(data.train.images)
     test_images = np.ascontiguousarray(data.test.images)
+    params = check_equal_sides(data.train.shape)  # before anything is timed
     epochs = 1 if options.quick else 2
     rounds = options.rounds or 1
     runs: dict[str, list[dict]] = {name: [] for name in SIDES}
@@ -103,5 +118,7 @@ def run(options: Options) -> PartResult:
     notes = [f"data: {label}; {epochs} epoch(s) per run, {rounds} interleaved round(s); torch threads default {torch.get_num_threads()}",
              "core side: conv family d=30 loss=bce, TrainConfig(epochs, batch_size=128, lr=2e-3 cosine, fused AdamW, channels_last); "
              "its time includes one validation pass per epoch; it trains on 90% of the split",
-             "plain side: the same layers as an nn.Sequential (equal parameter count), constant lr 1e-3, all of the split"]
+             f"plain side: the very same network ({FAMILY} d={LATENT} at core's defaults, core.models, same initial weights; "
+             f"layers, shapes and parameter count asserted equal before timing: {params:,} parameters each), "
+             "trained by a plain loop: DataLoader, Adam, constant lr 1e-3, float32, all of the split"]
     return PartResult(NAME, TITLE, rows, goals, notes)

@@ -1,0 +1,20 @@
+"""bench part 1 compares the core trainer with a plain loop on the same network (issue 24 item 3a):
+the bench asserts equal layers, shapes and parameter counts before it times anything."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.models import Logits, assert_same_architecture, core_network
+from bench.training_throughput import check_equal_sides, core_model, plain_model
+
+
+def test_both_sides_train_the_same_network_from_the_same_weights():
+    assert check_equal_sides((1, 28, 28)) == 317_311  # conv d=30 at core's defaults (GELU, one grid conv each side)
+    core, plain = core_model((1, 28, 28)), plain_model((1, 28, 28))
+    assert all((a == b).all() for a, b in zip(core.parameters(), plain.parameters()))
+
+
+def test_different_networks_are_refused_naming_the_first_difference():
+    with pytest.raises(AssertionError, match="the sides differ"):
+        assert_same_architecture(core_network("conv", 30, (1, 28, 28)), Logits(core_network("dense", 30, (1, 28, 28))))

@@ -19,8 +19,8 @@ PARTS: dict[str, str] = {
     "bigfolder": "bench.big_folder",
     "colour": "bench.colour_pages",
     "map": "bench.map_scale",
-    "projection": "bench.projection",
     "static": "bench.static_lesson",
+    "projection": "bench.projection",
     "moments": "bench.learning_moments",
     "visits": "bench.visits",
 }

@@ -8,6 +8,7 @@ image, HTML or a Streamlit directive) and a bad value must end in a calm note, n
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Iterable
 
 from google.protobuf import text_format
@@ -72,3 +73,11 @@ def unsafe_findings(at, params: dict[str, str]) -> list[str]:
         for text in _texts(at._tree):
             findings += [f"unescaped {value!r}" for value in crafted if value in text]
     return findings
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of markdown written by :func:`dashboard.text.md`: backslash escapes and word
+    joiners removed (tests compare it with the outside text itself)."""
+    from dashboard.text import WORD_JOINER
+
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace(WORD_JOINER, "")

@@ -22,6 +22,7 @@ from core.analysis import (
     slider_values_to_code,
     versus_pca,
 )
+from core.analysis.embedding import resolve_projection
 from core.methods import METHODS
 
 ALL = list(METHODS)
@@ -43,7 +44,8 @@ def test_embed_places_every_test_point_with_its_label(method, every_reducer, sma
     emb = embed(every_reducer[method], small_digits, max_points=50)
     assert emb.test_xy.shape == (50, 2) and np.isfinite(emb.test_xy).all()
     np.testing.assert_array_equal(emb.test_labels, small_digits.test.labels[emb.test_index])
-    assert emb.method == every_reducer[method].method and emb.projection == "pca"
+    expected = resolve_projection("auto", every_reducer[method].latent_dim_)  # the code itself at d=2, else t-SNE
+    assert emb.method == every_reducer[method].method and emb.projection == expected
 
 
 @pytest.mark.parametrize("method", ALL)

@@ -17,6 +17,7 @@ from core.archives import ArchiveLimits, extract_archive, uploaded_folders, uplo
 from core.config import DataConfig
 from core.datasets import load_dataset
 from core.errors import DatasetError
+from testkit.links import shown
 
 
 def png(value: int = 128, size: int = 12) -> bytes:
@@ -235,16 +236,16 @@ def test_the_sidebar_unpacks_an_uploaded_zip_and_every_page_uses_it(env, monkeyp
                       | {"pets/readme.txt": b"hi"})
     at.file_uploader(key="upload_zip").set_value(("My Pets.zip", zipped, "application/zip")).run()
     assert not at.exception, [e.value for e in at.exception]
-    assert [s.value for s in at.success] == ["Unpacked My Pets.zip (16 images, 2 classes)."]
+    assert [shown(s.value) for s in at.success] == ["Unpacked My Pets.zip (16 images, 2 classes)."]
     folder = Path(at.selectbox(key="upload_pick").value)
     assert folder.parent == tmp_path / "uploads" and folder.name.startswith("my-pets-")
-    assert any("readme.txt" in md.value for md in at.markdown), "skipped entries are listed"
-    assert any(f"Source: {folder}" in c.value for c in at.caption), "Home shows the uploaded dataset"
+    assert any("readme.txt" in shown(m.value) for m in at.markdown), "skipped entries are listed"
+    assert any(f"Source: {folder}" in shown(c.value) for c in at.caption), "Home shows the uploaded dataset"
     at.switch_page("views/latent_map.py").run()
     assert not at.exception
-    assert any(f"folder:{folder}" in i.value and "none is cached yet" in i.value for i in at.info)
+    assert any(f"folder:{folder}" in shown(i.value) and "none is cached yet" in i.value for i in at.info)
     at.file_uploader(key="upload_zip").set_value(("bad.zip", b"not a zip", "application/zip")).run()
-    assert any("not a readable zip file" in e.value for e in at.error)
+    assert any("not a readable zip file" in shown(e.value) for e in at.error)
     assert at.selectbox(key="upload_pick").value == str(folder), "a failed upload keeps the dataset in use"
 
 
@@ -258,7 +259,7 @@ def test_classroom_mode_offers_no_upload_only_earlier_ones_and_says_why(env, mon
     earlier = extract_archive(classes_zip(), tmp_path, "lesson.zip")  # the teacher's, made before class
     at.run()
     assert at.selectbox(key="upload_pick").value == str(earlier.folder)
-    assert any(f"Source: {earlier.folder}" in c.value for c in at.caption)
+    assert any(f"Source: {earlier.folder}" in shown(c.value) for c in at.caption)
 
 
 def test_a_link_to_an_uploaded_dataset_opens_it_and_a_missing_one_is_explained(env, monkeypatch, tmp_path):

@@ -149,7 +149,7 @@ def test_the_compression_page_counts_colour_bits_and_uses_colour_jpeg(colour_app
     at = run("compression")
     assert not at.exception
     notes = " ".join(m.value for m in at.markdown)
-    assert "24,576 bits raw (8 bits x 3 colours x 32x32)" in notes
+    assert "raw: 3,072 values x 8 bits = 24,576 bits as stored" in notes  # 32x32 pixels x 3 colours
     assert "colour 4:2:0" in notes
     table = at.dataframe[0].value
     jpeg = table[table.method == "JPEG"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.zoo import default_zoo
 from tests.test_dashboard import image_urls, no_exception, start
 
 pytestmark = pytest.mark.usefixtures("env")  # the tiny zoo as the model cache
@@ -42,7 +43,7 @@ def test_explore_follows_a_request_and_every_model():
     from dashboard import resources
 
     models = [r.name for r in resources.cached_models(DataConfig("digits"))]
-    assert len(at.selectbox(key="ex_model").options) == len(models) == 6, "every cached model can be explored"
+    assert len(at.selectbox(key="ex_model").options) == len(models) == len(default_zoo()), "every cached model can be explored"
     for name in models:
         at.selectbox(key="ex_model").set_value(name).run()
         no_exception(at)

@@ -198,15 +198,16 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     assert not any(row["cached"] for row in json.loads(trained.stdout))
     folders = {p.name.split("-")[0]: p for p in (tmp_path / derived_module.DATASETS).iterdir()}
     assert set(folders) == {"digits", "architectures"}  # the dataset's values; each zoo model's layer table
+    # PCA-k's maps too ("map": the same 2-D view of PCA's code the Latent map draws beside each model's)
     assert {p.name.rsplit("-", 1)[0] for p in folders["digits"].iterdir()} == {"dataset", "pixel-pca", "pca-error-curve", "onnx",
                                                                             "pixel-map-scores", "rd-rows", "denoising-rows",
-                                                                            "code-stats", "class-means", "test-codes"}
+                                                                            "code-stats", "class-means", "test-codes", "map"}
     kinds = [p.name.rsplit("-", 1)[0] for p in folders["architectures"].iterdir()]
     # 8 models; the denoiser shares conv d=8's layers: a layer table and a decoder size (Compare's column) each
     assert sorted(kinds) == ["architecture"] * 7 + ["decoder-size"] * 7
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
         kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
-        assert {"onnx", "map-scores", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
+        assert {"onnx", "map", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
         record = json.loads((model / "record.json").read_text())
         # the Compression page's rows for plain models; the Denoising page's for the denoiser and conv d=8 beside it
         assert ("rd-rows" in kept) == (record["train"]["noise"] is None), model.name

@@ -192,7 +192,9 @@ def test_compare_page_says_which_psnr_and_how_big_each_decoder_is(env):
             "PCA's decoder parameters"} <= set(table.columns)
     assert np.allclose(table["PSNR of the mean error (dB)"], 10 * np.log10(1 / table["test MSE"]), rtol=1e-5)
     assert (table["PCA's decoder parameters"] == table["latent size"] * 64 + 64).all(), "192 for d = 2 on 8x8 digits"
-    assert (table["decoder parameters"] > table["PCA's decoder parameters"]).all()
+    # the linear autoencoder's decoder is PCA's shape exactly (d x 64 weights + 64 biases); every other is larger
+    assert (table["decoder parameters"] >= table["PCA's decoder parameters"]).all()
+    assert (table["decoder parameters"] > table["PCA's decoder parameters"]).sum() >= len(table) - 2
     texts = "\n".join(_texts(at))
     assert "clipped to [0, 1]" in texts and "same error in decibels" not in texts
 

@@ -11,7 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_dir_for
-from testkit.links import CRAFTED, generated_links, unsafe_findings
+from testkit.links import CRAFTED, generated_links, shown, unsafe_findings
 
 SHOTS = Path("/tmp/share_shots")
 IMAGE_INPUT = "[data-testid='stNumberInput']:has-text('Test image #') input"
@@ -35,7 +35,8 @@ def open_link(page: str, **params) -> AppTest:
 
 
 def infos(at: AppTest) -> str:
-    return "\n".join(i.value for i in at.info)
+    """The calm notes, as a reader sees them (outside text in them is escaped markdown)."""
+    return "\n".join(shown(i.value) for i in at.info)
 
 
 def test_a_link_opens_its_view_and_the_view_goes_back_into_the_url(models):

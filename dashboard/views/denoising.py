@@ -32,8 +32,8 @@ share.view(page, model="dn_model")  # a shared link's view
 c1, c2, c3, c4 = st.columns([2, 1, 1, 1])
 with c1:
     dae, _ = ui.pick_model("Denoising autoencoder", entries, key="dn_model")
-plain = [e for e in resources.cached_models(dataset.config)
-         if e.train.noise is None and e.latent_dim == dae.latent_dim]
+plain = ui.usable([e for e in resources.cached_models(dataset.config)  # a damaged one is named, not used
+                   if e.train.noise is None and e.latent_dim == dae.latent_dim])
 plain.sort(key=lambda e: e.family != dae.family)  # the same family first
 NOISE_KINDS = ["gaussian", "salt_pepper", "masking"]
 share.take("noise", "dn_kind", allowed=NOISE_KINDS)  # a shared link's noise kind and level

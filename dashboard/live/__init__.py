@@ -123,16 +123,18 @@ def _models(model_onnx: bytes, model_id: str, side: Side | None) -> dict[str, by
 
 
 def _unsent(key: str, models: dict[str, bytes]) -> dict[str, str]:
-    """model id -> base64 ONNX of the models this session's browser has not been sent yet.
+    """model id -> base64 ONNX of the models this element (``key``) has not been sent yet.
 
-    ``live.js`` keeps one decoder per model id for the life of the page, so a decoder travels once per
-    session instead of inside every rerun's element (on digits the playground's slider release sent
-    445 KB of base64 again; bench part "visits"). A page reload is a new session: its memory starts
-    empty. An element whose browser lacks a model it was not sent reports ``missing``
+    ``live.js`` keeps one decoder per model id for the life of the page, so an element's reruns (a
+    slider release) send no decoder again (on digits the playground's release sent 445 KB of base64
+    each time; bench part "visits"). Each element carries its own models the first time it is drawn:
+    when elements waited for bytes another element of the same run carried, a page with several
+    elements sharing a model (the live test app) could wait forever. A page reload is a new session: its
+    memory starts empty. An element whose browser lacks a model it was not sent reports ``missing``
     ({ids, nonce}): those models are sent again, once per report.
     """
     state = st.session_state
-    sent = state.setdefault(SENT_KEY, set())
+    sent = state.setdefault(SENT_KEY, {}).setdefault(key, set())
     missing = _previous(key).get("missing")
     if isinstance(missing, Mapping) and missing.get("nonce") != state.get(f"{SENT_KEY}:{key}"):
         state[f"{SENT_KEY}:{key}"] = missing.get("nonce")

@@ -55,11 +55,18 @@ def test_the_train_page_replays_a_training_in_the_browser(request, tmp_path_fact
         box.click()
         page.locator("[role='option']").filter(has_text="linear d=2").first.click()
         wait_for_app(page, 120_000)
-        page.wait_for_selector(".lp-play", timeout=60_000)
-        page.locator(".lp-play").click()
+        # the linear model's player (its rerun replaces the first model's; it lives in a shadow root,
+        # which Playwright's locators pierce and document.querySelectorAll does not)
+        page.wait_for_function("() => Object.keys(window.__latentLabPlayer || {}).some(k => k.startsWith('tr_player_linear'))",
+                               timeout=120_000)
+        wait_for_app(page, 120_000)
+        player = page.locator(".lp-root[data-key^='tr_player_linear']")
+        assert "largest angle" in player.locator(".lp-caption").inner_text(), "the linear model's angle to PCA"
+        player.locator(".lp-play").click()
         started = time.perf_counter()
         page.wait_for_timeout(1500)
-        stats = page.evaluate("() => Object.values(window.__latentLabPlayer)[0]")
+        stats = page.evaluate("() => Object.entries(window.__latentLabPlayer)"
+                              ".find(([key]) => key.startsWith('tr_player_linear'))[1]")
         fps = stats["distinct"] / (time.perf_counter() - started)
         print(f"player: {stats['distinct']} distinct frames, {fps:.1f} per second")
         assert fps >= 20, stats

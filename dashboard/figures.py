@@ -189,7 +189,8 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
                axis_titles: tuple[str, str] = ("", ""), train_xy: np.ndarray | None = None,
                train_labels: np.ndarray | None = None, train_index: np.ndarray | None = None,
                webgl: bool = True, region: np.ndarray | None = None, values: np.ndarray | None = None,
-               values_title: str = "", values_range: tuple[float, float] | None = None) -> go.Figure:
+               values_title: str = "", values_range: tuple[float, float] | None = None,
+               lens: str | None = None) -> go.Figure:
     """A scatter of test images (and optionally training images) coloured by class.
 
     Parameters
@@ -209,6 +210,9 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         A number per test point (e.g. its reconstruction error): the test points are coloured by it on
         one colour scale (``values_title`` names it on the colour bar) instead of by class;
         ``values_range`` fixes the scale's ends (so two maps or two methods share one scale).
+    lens : str, optional
+        The name :func:`dashboard.live.map_lens` finds this map by (``layout.meta.lens``): it draws the
+        images of the dots when zoomed in, and decodes under the pointer.
 
     Each point's ``customdata`` is ``[row, split]``: split 0 for a test image, 1 for a training
     image, ``[-1, -1]`` for the grid. Arrays go out as float32 / small ints, which plotly sends as
@@ -268,7 +272,10 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
     fig.update_layout(title=title, height=520, margin=dict(l=10, r=40, t=40, b=10), dragmode="pan", modebar=dict(orientation="v"),
                       legend=dict(itemsizing="constant", orientation="h", y=-0.18), xaxis_title=axis_titles[0],
                       yaxis_title=axis_titles[1],
-                      clickmode="event+select")
+                      clickmode="event+select",
+                      uirevision=title)  # a rerun (a selection, the lens's images) keeps the reader's zoom
+    if lens is not None:
+        fig.update_layout(meta={"lens": lens})
     return fig
 
 

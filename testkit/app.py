@@ -111,5 +111,10 @@ def browser_or_skip() -> None:
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator)."""
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout_ms)
+    # 'notRunning' also holds for a moment after the page connects, before the first run starts: wait for
+    # a drawn element too (every page draws one), so a slow first run is not taken for a finished one
+    page.wait_for_function(
+        "() => document.querySelector(\"[data-testid='stApp'][data-test-script-state='notRunning']\")"
+        " && document.querySelector(\"[data-testid='stMain'] [data-testid='stElementContainer']\")",
+        timeout=timeout_ms)
     page.wait_for_timeout(200)  # let the last delta paint

@@ -182,14 +182,21 @@ def colour_browser(colour_zoo, tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", BROWSER_PAGES)
 def test_pages_in_the_browser_show_colour(colour_browser, name):
+    import contextlib
+
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from testkit.app import wait_for_app
 
     url, query, page = colour_browser
     page.goto(f"{url}/{name}?{query}")
     wait_for_app(page, 300_000)
     page.wait_for_timeout(1000)  # images and the live element paint after the script ends
+    pictures = page.locator("[data-testid='stMain'] [data-testid='stImage'] img")
+    with contextlib.suppress(PlaywrightTimeout):  # a loaded machine may still be computing (CI: compression)
+        pictures.first.wait_for(timeout=120_000)
     assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").all_inner_texts()
-    shots = [_rgb(img.screenshot()) for img in page.locator("[data-testid='stMain'] [data-testid='stImage'] img").all()[:12]]
+    shots = [_rgb(img.screenshot()) for img in pictures.all()[:12]]
     assert shots, f"{name} shows no picture"
     colourful = sum(_colourful_share(rgb, 8) > 0.3 for rgb in shots)
     assert colourful >= 0.8 * len(shots), f"{name}: {colourful} of {len(shots)} pictures in colour"
@@ -198,3 +205,28 @@ def test_pages_in_the_browser_show_colour(colour_browser, name):
         canvas.wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         assert _colourful_share(_rgb(canvas.screenshot()), 8) > 0.3, "the in-browser decode is in colour"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_the_latent_map_draws_its_dots_as_colour_images_when_few_are_in_view(colour_browser):
+    """A few dozen test images: few enough in view that the lens draws each dot as its image, in colour."""
+    from testkit.app import wait_for_app
+
+    url, query, page = colour_browser
+    page.goto(f"{url}/latent_map?{query}")
+    wait_for_app(page, 300_000)
+    hook = "window.__latentLabLive"
+    page.wait_for_function(f"() => {hook} && Object.entries({hook}.instances).some(([k, i]) => k.startsWith('map_lens_') "
+                           "&& i.shown && i.shown().pixels.length > 0)", timeout=120_000)
+    shown = page.evaluate(f"() => Object.entries({hook}.instances).find(([k]) => k.startsWith('map_lens_'))[1].shown()")
+    assert shown["pixels"], shown
+    images = page.evaluate(f"""() => [...{hook}.thumbs.values()].map(c =>
+        Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data))""")
+    assert images and all(len(rgba) == 32 * 32 * 4 for rgba in images), "32x32 images"
+    colourful = [_colourful_share(np.asarray(rgba).reshape(32, 32, 4)[..., :3], 8) > 0.3 for rgba in images]
+    assert np.mean(colourful) >= 0.8, f"{sum(colourful)} of {len(colourful)} images in the map in colour"
+    plot = page.locator(".js-plotly-plot").first
+    plot.scroll_into_view_if_needed()
+    shot = plot.screenshot(path=str(REPO / "tests" / "screenshots" / "colour_latent_map_images.png"))
+    assert _colourful_share(_rgb(shot), 40) > 0.05, "the map shows them"

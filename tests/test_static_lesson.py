@@ -344,6 +344,10 @@ def test_tiny_onnx_equals_onnxruntime_on_every_zoo_decoder(page, served, lesson_
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_no_request_leaves_the_origin(page, served):
+    # on its own (xdist may run it on another worker than the other tests of this page): every step, live
+    for slug in ("numbers", "decode"):
+        open_step(page, served, slug)
+    page.wait_for_function(f"() => {HOOK} && Object.values({HOOK}.instances).some(i => i.ready)", timeout=60_000)
     assert any(url.endswith(".onnx") for url in page.requests), "the decoders came from the folder"
     outside = [url for url in page.requests if not url.startswith((served + "/", "data:", "blob:"))]
     assert not outside, outside
@@ -372,7 +376,7 @@ def test_with_onnxruntime_web_the_folder_runs_the_same_decoder(lesson_env, brows
         other.on("request", lambda request: asked.append(request.url))
         try:
             open_step(other, origin, "decode")
-            other.wait_for_function(f"() => Object.values({HOOK}.instances).some(i => i.ready)", timeout=60_000)
+            other.wait_for_function(f"() => {HOOK} && Object.values({HOOK}.instances).some(i => i.ready)", timeout=60_000)
             key = key_of(other, "lesson_live_")
             print(f"first live decode with onnxruntime-web: {stats(other, key)['firstPaintMs']:.0f} ms")
             got = other.evaluate(f"async ([k, c]) => await {HOOK}.instances[k].decode(c)", [key, codes.tolist()])

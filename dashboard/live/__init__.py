@@ -412,5 +412,104 @@ def _ranges(ranges, space: str, d: int, k: int) -> dict | None:
     return {"space": space, "low": low, "high": high}
 
 
-__all__ = ["live_decoder", "latent_pad", "interpolation_scrubber", "Side", "side_between", "LiveResult",
+#: images drawn in a map at once when zoomed in (more in view: the map stays dots); each is fetched once
+THUMB_MAX = 150
+
+
+def map_lens(key: str, charts: Sequence[str], images_id: str, images: Mapping[int, np.ndarray],
+             decoder: tuple[bytes, str] | None = None, decode_chart: str | None = None, label: str = "model",
+             thumb_px: int = 36, tip_px: int = 96, display_px: int = 120, thumb_max: int = THUMB_MAX) -> LiveResult:
+    """Decoding and images inside maps drawn by ``st.plotly_chart`` (:func:`dashboard.figures.latent_map`
+    with ``lens=`` set), instead of a separate pad.
+
+    Zoomed in until at most ``thumb_max`` image dots are in view, each dot of every map in ``charts`` is
+    drawn as its image (the browser asks for the images it lacks; each travels once per page). Over
+    ``decode_chart``, a 2-D code plane, the pointer decodes the code under it in the browser, drawn beside
+    the pointer and in this element.
+
+    Parameters
+    ----------
+    key : str
+        Streamlit key of the element.
+    charts : sequence of str
+        The maps' lens names (their figures' ``layout.meta.lens``).
+    images_id : str
+        An id of the images (the dataset): the page keeps images under it.
+    images : mapping of int to array of shape (N, C, H, W)
+        The images of each split (0: test, 1: training), values in [0, 1], as the maps' ``customdata``
+        ``[row, split]`` names them.
+    decoder : (ONNX bytes, model id), optional
+        The decoder of the 2-D code drawn by ``decode_chart`` (codes (N, 2) -> images (N, C, H, W)).
+    decode_chart : str, optional
+        The lens name of that map.
+    label : str
+        Caption of the decoded image in this element.
+    thumb_px, tip_px, display_px : int
+        On-screen size of an image in the map, beside the pointer and in this element (larger in presenter view).
+    thumb_max : int
+        The most images drawn in one map.
+
+    Returns
+    -------
+    LiveResult
+        ``ok`` False once the browser reported it cannot run the decoder; ``code`` is always None (a click on
+        the map picks a code).
+    """
+    shape = next(iter(images.values())).shape[1:]
+    data = {"kind": "lens", "charts": [str(c) for c in charts], "images_id": str(images_id),
+            "image_shape": [int(s) for s in shape], "thumb_px": image_px(int(thumb_px)),
+            "tip_px": image_px(int(tip_px), LIVE_LIMIT), "display_px": image_px(int(display_px), LIVE_LIMIT),
+            "thumb_max": int(thumb_max), "decode_chart": decode_chart, "main": None, "side": None, "ranges": None,
+            "zoom_text": f"Zoom in on a map (scroll, or the zoom tool) until at most {thumb_max} dots are in view: "
+                         "each dot becomes its image.",
+            "thumbs": _wanted_images(key, images, 2 * int(thumb_max))}
+    models: dict[str, bytes] = {}
+    if decoder is not None:
+        onnx, model_id = decoder
+        data.update(main=_decoder_spec(model_id, np.zeros(2), np.eye(2), shape, label), start=[0.0, 0.0])
+        models = {model_id: onnx}
+    previous = _previous(key)
+    data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
+            "models": _unsent(key, models)}
+    result = _component()(key=key, data=data, default={"ok": True}, height="content",
+                          on_ok_change=lambda: None, on_missing_change=lambda: None, on_want_change=lambda: None)
+    ok = result.get("ok") if hasattr(result, "get") else getattr(result, "ok", True)
+    return LiveResult(None, None, ok is not False)
+
+
+def _wanted_images(key: str, images: Mapping[int, np.ndarray], most: int) -> dict[str, str]:
+    """The images the lens asked for in the run it triggered (its ``want``), by :func:`images_for`."""
+    state = st.session_state.get(key)
+    return images_for(state.get("want") if isinstance(state, Mapping) else None, images, most)
+
+
+def images_for(want, images: Mapping[int, np.ndarray], most: int) -> dict[str, str]:
+    """``'split:row'`` -> base64 of the image's bytes (uint8, C*H*W, rounded as the live decoder paints).
+
+    Parameters
+    ----------
+    want : object
+        The lens's request, ``{"rows": [[split, row], ...]}``: outside input, so anything else, unknown
+        splits and rows out of range are skipped, and at most ``most`` images are answered.
+    images : mapping of int to array of shape (N, C, H, W)
+        Each split's images, values in [0, 1].
+    most : int
+    """
+    rows = want.get("rows") if isinstance(want, Mapping) else None
+    out: dict[str, str] = {}
+    for item in rows if isinstance(rows, list) else []:
+        if len(out) >= most:
+            break
+        if not isinstance(item, list) or len(item) != 2:
+            continue
+        try:
+            split, row = (int(v) for v in item)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if split in images and 0 <= row < len(images[split]):
+            pixels = np.clip(np.asarray(images[split][row], np.float32) * 255 + 0.5, 0, 255).astype(np.uint8)
+            out[f"{split}:{row}"] = base64.b64encode(pixels.tobytes()).decode("ascii")
+    return out
+
+__all__ = ["live_decoder", "latent_pad", "map_lens", "images_for", "THUMB_MAX", "interpolation_scrubber", "Side", "side_between", "LiveResult",
            "decoder_data", "pad_data", "scrubber_data"]

@@ -409,28 +409,290 @@ function buildScrubber(root, ort, data, key, setStateValue) {
   live.request([data.t]);
 }
 
-const VIEWS = { decoder: buildDecoder, pad: buildPad, scrubber: buildScrubber };
+// -- the map lens: decoding under the pointer and images when zoomed in, inside a plotly map --------
+// Components v2 elements are not sandboxed: the lens finds the maps st.plotly_chart drew (each one's
+// layout.meta.lens names it) and listens to them. Over the map named by data.decode_chart (a 2-D code
+// plane) the pointer decodes the code under it, drawn next to the pointer and in the lens's panel.
+// Zoomed in until at most data.thumb_max images are in view, every dot is drawn as its image.
+// Images come from Python on request (setTriggerValue "want") and stay in the page (G.thumbs): a
+// browser receives each image once, whatever it zooms to later.
+G.thumbs ??= new Map();      // `${images_id}:${split}:${row}` -> canvas (the image at its own pixels)
+G.asked ??= new Map();       // the same key -> when it was asked for (asked again after ASK_AGAIN_MS)
+G.lenses ??= {};             // element key -> dispose() of its previous rendering
+G.lensAt ??= {};             // element key -> the last code decoded under the pointer
+const ASK_AGAIN_MS = 8000;
+const ATTACH_EVERY_MS = 400;
+
+function lensName(gd) {
+  const meta = gd.layout && gd.layout.meta;
+  return meta && typeof meta === "object" ? meta.lens : null;
+}
+
+function findMap(name) {
+  return Array.from(document.querySelectorAll(".js-plotly-plot")).find((gd) => lensName(gd) === name) || null;
+}
+
+// The plot area on screen and the axes' ranges now (after every zoom and pan).
+function plotArea(gd) {
+  const drag = gd.querySelector(".nsewdrag");
+  const host = gd.querySelector(".svg-container");
+  const full = gd._fullLayout;
+  if (!drag || !host || !full || !full.xaxis || !full.yaxis) return null;
+  const box = drag.getBoundingClientRect(), base = host.getBoundingClientRect();
+  if (!box.width || !box.height) return null;
+  const [x0, x1] = full.xaxis.range.map(Number), [y0, y1] = full.yaxis.range.map(Number);
+  return { box, left: box.left - base.left, top: box.top - base.top, width: box.width, height: box.height, x0, x1, y0, y1 };
+}
+
+const toArea = (a, u, v) => [a.left + ((u - a.x0) / (a.x1 - a.x0)) * a.width, a.top + (1 - (v - a.y0) / (a.y1 - a.y0)) * a.height];
+const fromClient = (a, cx, cy) => [a.x0 + ((cx - a.box.left) / a.box.width) * (a.x1 - a.x0),
+  a.y0 + (1 - (cy - a.box.top) / a.box.height) * (a.y1 - a.y0)];
+
+// The image dots in view ({u, v, split, row, colour}), or null when more than `limit` are (stays dots).
+// Every trace whose customdata is [row, split] per point counts; the grid ([-1, -1]) does not.
+function dotsInView(gd, a, limit) {
+  const [xl, xh] = [Math.min(a.x0, a.x1), Math.max(a.x0, a.x1)], [yl, yh] = [Math.min(a.y0, a.y1), Math.max(a.y0, a.y1)];
+  const seen = new Map();
+  for (const t of gd._fullData || []) {
+    if (t.visible !== true || !t.customdata || !t.x || !t.y) continue;
+    const colour = t.marker && typeof t.marker.color === "string" ? t.marker.color : "#777";
+    const n = Math.min(t.x.length, t.y.length, t.customdata.length);
+    for (let k = 0; k < n; k++) {
+      const u = Number(t.x[k]), v = Number(t.y[k]);
+      if (!(u >= xl && u <= xh && v >= yl && v <= yh)) continue;
+      const c = t.customdata[k];
+      const row = Number(c && c.length !== undefined ? c[0] : c), split = Number(c && c.length > 1 ? c[1] : 0);
+      if (!(row >= 0 && split >= 0)) continue;
+      const id = `${split}:${row}`;
+      if (!seen.has(id)) {
+        if (seen.size >= limit) return null;
+        seen.set(id, { u, v, split, row, id, colour });
+      }
+    }
+  }
+  return [...seen.values()];
+}
+
+// One map the lens is attached to: an overlay canvas over its plot area (images), and, on the
+// decode map, a box next to the pointer with the decoded code.
+class MapHook {
+  constructor(lens, name) { this.lens = lens; this.name = name; this.gd = null; this.shown = []; }
+
+  attach(gd) {
+    this.detach();
+    this.gd = gd;
+    const host = gd.querySelector(".svg-container");
+    // these live in the page's document, outside the element's shadow root (and its CSS): inline styles
+    this.overlay = el("canvas", { class: "ll-thumbs", "data-lens": this.name,
+                                  style: "position:absolute;pointer-events:none;left:0;top:0" });
+    // above the WebGL dots and the plot's own paper, under the hover labels (the last layer)
+    const layers = host.querySelectorAll(":scope > .main-svg");
+    host.insertBefore(this.overlay, layers.length > 1 ? layers[layers.length - 1] : null);
+    this.listeners = [
+      ["plotly_relayout", () => this.redraw()], ["plotly_afterplot", () => this.redraw()],
+      ["plotly_relayouting", () => this.clear()],
+    ];
+    this.listeners.forEach(([event, fn]) => gd.on && gd.on(event, fn));
+    if (this.lens.decodes(this.name)) {
+      this.tip = el("div", { class: "ll-tip", "data-lens": this.name,
+                             style: "position:absolute;display:none;pointer-events:none;padding:3px;background:#fff;"
+                               + "border:1px solid #999;box-shadow:0 1px 4px rgba(0,0,0,.3);line-height:0" });
+      this.tipCanvas = imageCanvas(this.lens.data.tip_px, this.lens.data.main.shape);
+      this.tipCanvas.style.imageRendering = "pixelated";
+      this.tip.appendChild(this.tipCanvas);
+      host.appendChild(this.tip);
+      this.move = (event) => this.pointer(event);
+      this.leave = () => { this.tip.style.display = "none"; };
+      gd.addEventListener("pointermove", this.move);
+      gd.addEventListener("pointerleave", this.leave);
+    }
+    this.redraw();
+  }
+
+  detach() {
+    if (!this.gd) return;
+    this.listeners.forEach(([event, fn]) => this.gd.removeListener && this.gd.removeListener(event, fn));
+    if (this.move) { this.gd.removeEventListener("pointermove", this.move); this.gd.removeEventListener("pointerleave", this.leave); }
+    [this.overlay, this.tip].forEach((node) => node && node.remove());
+    this.gd = this.overlay = this.tip = this.move = null;
+    this.shown = [];
+  }
+
+  connected() { return this.gd && this.gd.isConnected && this.overlay && this.overlay.isConnected; }
+
+  pointer(event) {
+    const a = plotArea(this.gd);
+    if (!a) return;
+    const inside = event.clientX >= a.box.left && event.clientX <= a.box.right && event.clientY >= a.box.top
+      && event.clientY <= a.box.bottom;
+    this.tip.style.display = inside ? "block" : "none";
+    if (!inside) return;
+    const px = event.clientX - a.box.left + a.left, py = event.clientY - a.box.top + a.top;
+    const size = this.tip.offsetWidth || this.lens.data.tip_px;
+    // beside the pointer, on the side with room, never over the dot under it
+    this.tip.style.left = `${px + 14 + size > a.left + a.width ? px - 14 - size : px + 14}px`;
+    this.tip.style.top = `${Math.max(a.top, Math.min(py - size / 2, a.top + a.height - size))}px`;
+    this.lens.live.request(fromClient(a, event.clientX, event.clientY), event.timeStamp);
+  }
+
+  clear() {
+    if (!this.overlay) return;
+    this.overlay.getContext("2d").clearRect(0, 0, this.overlay.width, this.overlay.height);
+    this.shown = [];
+  }
+
+  redraw() {
+    if (!this.connected()) return;
+    const a = plotArea(this.gd), data = this.lens.data;
+    if (!a) return;
+    const dpr = window.devicePixelRatio || 1;
+    Object.assign(this.overlay.style, { left: `${a.left}px`, top: `${a.top}px`, width: `${a.width}px`, height: `${a.height}px` });
+    const [w, h] = [Math.round(a.width * dpr), Math.round(a.height * dpr)];
+    if (this.overlay.width !== w || this.overlay.height !== h) { this.overlay.width = w; this.overlay.height = h; }
+    this.clear();
+    const dots = dotsInView(this.gd, a, data.thumb_max);
+    this.lens.report();
+    if (!dots) return;
+    this.lens.want(dots);
+    const ctx = this.overlay.getContext("2d");
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    // as large as the dots in view leave room for (zoomed further in: larger), within 0.6x and 1.5x thumb_px
+    const size = Math.min(1.5 * data.thumb_px, Math.max(0.6 * data.thumb_px, 0.8 * Math.sqrt((a.width * a.height) / Math.max(1, dots.length))));
+    const [, ih, iw] = data.image_shape;
+    const [tw, th] = iw >= ih ? [size, (size * ih) / iw] : [(size * iw) / ih, size];
+    for (const dot of dots) {
+      const image = G.thumbs.get(`${data.images_id}:${dot.id}`);
+      if (!image) continue;
+      const [x, y] = toArea(a, dot.u, dot.v).map((p, i) => p - (i ? a.top : a.left));
+      ctx.drawImage(image, x - tw / 2, y - th / 2, tw, th);
+      ctx.lineWidth = 2; ctx.strokeStyle = dot.colour;  // the class colour (or the error scale's grey)
+      ctx.strokeRect(x - tw / 2 - 1, y - th / 2 - 1, tw + 2, th + 2);
+      this.shown.push([dot.split, dot.row]);
+    }
+    this.lens.report();
+  }
+
+  paintTip(canvas) {
+    if (!this.tipCanvas) return;
+    const ctx = this.tipCanvas.getContext("2d");
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(canvas, 0, 0, this.tipCanvas.width, this.tipCanvas.height);
+  }
+}
+
+class Lens {
+  constructor(root, ort, data, key, setTriggerValue) {
+    this.data = data;
+    this.key = key;
+    this.setTriggerValue = setTriggerValue;
+    this.note = el("div", { class: "ll-range ll-lens-note" });
+    this.hooks = data.charts.map((name) => new MapHook(this, name));
+    const [c, h, w] = data.image_shape;
+    for (const [id, b64] of Object.entries(data.thumbs || {})) {  // the images this run brought
+      const canvas = document.createElement("canvas");
+      paint(canvas, Float32Array.from(base64Bytes(b64), (b) => b / 255), [c, h, w]);
+      G.thumbs.set(`${data.images_id}:${id}`, canvas);
+      G.asked.delete(`${data.images_id}:${id}`);
+    }
+    if (data.main) {
+      const panels = panelsFor(ort, data, data.display_px);
+      this.readout = el("div", { class: "ll-range" });
+      this.live = new Live(key, data, ort, panels, (params) => {
+        G.lensAt[key] = params;
+        this.readout.textContent = `code (${params[0].toFixed(2)}, ${params[1].toFixed(2)}) under the pointer`;
+        this.hooks.forEach((hook) => hook.name === data.decode_chart && hook.paintTip(panels[0].canvas));
+      });
+      root.appendChild(el("div", { class: "ll-row" }, el("div", { class: "ll-images" }, ...panels.map((p) => p.box)),
+                          el("div", {}, this.readout, this.note)));
+      this.live.request(G.lensAt[key] || data.start);  // a rerun (images arriving) keeps the last code
+    } else {
+      root.appendChild(this.note);
+      G.instances[key] = { ...(G.instances[key] || {}), ready: true };
+    }
+    Object.assign(G.instances[key], {
+      shown: () => Object.fromEntries(this.hooks.map((hook) => [hook.name, hook.shown.slice()])),
+      attached: () => this.hooks.filter((hook) => hook.connected()).map((hook) => hook.name),
+    });
+    this.timer = setInterval(() => this.attach(), ATTACH_EVERY_MS);
+    this.attach();
+  }
+
+  decodes(name) { return Boolean(this.data.main) && name === this.data.decode_chart; }
+
+  // (Re)attach to each map: st.plotly_chart draws a new graph div when its figure changes.
+  attach() {
+    for (const hook of this.hooks) {
+      const gd = findMap(hook.name);
+      if (gd && gd._fullLayout && (gd !== hook.gd || !hook.connected())) hook.attach(gd);
+      else if (!gd && hook.gd) hook.detach();
+    }
+  }
+
+  // Ask Python for the images in view that this page does not have yet (once each).
+  want(dots) {
+    const now = Date.now();
+    const missing = dots.filter((dot) => {
+      const id = `${this.data.images_id}:${dot.id}`;
+      return !G.thumbs.has(id) && !(now - (G.asked.get(id) || -Infinity) < ASK_AGAIN_MS);
+    });
+    if (!missing.length) return;
+    missing.forEach((dot) => G.asked.set(`${this.data.images_id}:${dot.id}`, now));
+    this.setTriggerValue("want", { rows: missing.map((dot) => [dot.split, dot.row]) });
+  }
+
+  report() {
+    const counts = this.hooks.map((hook) => hook.shown.length);
+    const total = counts.reduce((x, y) => x + y, 0);
+    this.note.textContent = total ? `${total} dots drawn as their images` : this.data.zoom_text;
+  }
+
+  dispose() {
+    clearInterval(this.timer);
+    this.hooks.forEach((hook) => hook.detach());
+  }
+}
+
+function buildLens(root, ort, data, key, setStateValue, setTriggerValue) {
+  if (G.lenses[key]) G.lenses[key]();
+  const lens = new Lens(root, ort, data, key, setTriggerValue);
+  G.lenses[key] = () => lens.dispose();
+  return G.lenses[key];
+}
+
+const VIEWS = { decoder: buildDecoder, pad: buildPad, scrubber: buildScrubber, lens: buildLens };
 
 export default function (component) {
-  const { data, parentElement, setStateValue } = component;
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
   const key = data.key;  // the Python key (component.key is Streamlit's element id)
   let root = parentElement.querySelector(".ll-root");
   if (root) root.remove();
   root = el("div", { class: "ll-root", "data-kind": data.kind, "data-key": key });
   parentElement.appendChild(root);
+  let alive = true;
+  let dispose = null;
+  if (!data.main) {  // a lens that only draws images needs no decoder
+    dispose = VIEWS[data.kind](root, null, data, key, setStateValue, setTriggerValue);
+    root.dataset.state = "live";
+    return () => { alive = false; if (dispose) dispose(); };
+  }
   const status = el("div", { class: "ll-status", text: "loading the in-browser decoder..." });
   root.appendChild(status);
-  let alive = true;
   loadRuntime(data.runtime_url, data.runtime_files)
     .then((ort) => {
       if (!alive) return;
       status.remove();
       const missing = (id) => setStateValue("missing", { ids: [id], nonce: Date.now() });
-      VIEWS[data.kind](root, ort, { ...data, missing }, key, setStateValue);
+      dispose = VIEWS[data.kind](root, ort, { ...data, missing }, key, setStateValue, setTriggerValue);
       root.dataset.state = "live";
     })
     .catch((error) => {
       if (!alive) return;
+      if (data.kind === "lens") {  // no decoder here: the lens still draws the images when zoomed in
+        status.textContent = data.fallback_text || "";
+        dispose = VIEWS.lens(root, null, { ...data, main: null }, key, setStateValue, setTriggerValue);
+        return;
+      }
       const reason = G.runtimeError || String(error && error.message || error);
       status.textContent = data.fallback_text
         || "Live decoding is not available in this browser; the images below are drawn by the server.";
@@ -440,5 +702,5 @@ export default function (component) {
       G.instances[key] = { ...(G.instances[key] || {}), failed: reason };
       if (!data.failure_reported) setStateValue("ok", false);
     });
-  return () => { alive = false; };
+  return () => { alive = false; if (dispose) dispose(); };
 }

@@ -12,7 +12,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, subset_index, umap_available
+from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_grid, umap_available
 from core.analysis.embedding import DEFAULT_MAP_POINTS, TSNE_MAX_POINTS, scored_points
 from core.analysis.embedding3d import UMAP_INSTALL
 from core.analysis.selection import Region, selection_table
@@ -31,8 +31,10 @@ EXPLAINER = (
     "**k-NN accuracy**: how often a dot's nearest neighbours on the map share its class. "
     "**Trustworthiness**: how well neighbours on the map were also neighbours in the original pixels "
     "(1 = perfectly). **Click a dot** to see its image and how the model rebuilds it. "
-    "**Click the faint grey grid** in empty space to decode a code that no image has: what the decoder "
-    "imagines there. **Select a region** with the box or lasso tool (top right of a map): its images, their "
+    "**Move the pointer** over a 2-D code's map and the decoder draws the code under it, in your browser; "
+    "**click the faint grey grid** in empty space to decode a code that no image has on the server and take it to "
+    "the playground. **Zoom in** (scroll) until few dots are in view and each dot becomes its image. "
+    "**Select a region** with the box or lasso tool (top right of a map): its images, their "
     "classes, the mean code decoded by the model beside PCA's, and a CSV; the region goes into the view's link.\n\n"
     "**Silhouette** (from -1 to 1): how well the classes form separate, tight islands on the map. Near 1, "
     "each dot is much closer to its own class than to the next class; near 0, the islands touch; below "
@@ -66,7 +68,6 @@ DEFAULT_POINTS = DEFAULT_MAP_POINTS  # every test image of MNIST-size data; a se
 MAX_ALL_POINTS = 100_000  # "train + test" offered up to this many: 70,000 WebGL points open in ~4 s and hover in
 # ~40 ms in headless Chromium (bench/map_scale.py); the figure grows by ~19 KB per 1,000 points
 MAX_SELECTION_SHOWN = 96  # images of a selection drawn in its grid (all of them go into the CSV)
-PAD_POINTS = 2_000  # faint dots on the hover pad (it redraws them all on every pointer move)
 page = ui.page("Latent map", EXPLAINER, models=ui.every_model)
 dataset, sel, entries = page.dataset, page.selection, page.models
 
@@ -157,9 +158,10 @@ if "umap" not in projections and not presenter.is_on():  # an install hint is fo
 code_space = right_emb.projection == "code" and entry.latent_dim == 2
 
 
-def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, inside=None):
+def map_figure(name: str, emb, title: str, axes: tuple[str, str], clickable_space: bool, inside=None):
     """The map with the training images when they are placed (all_train), else test images only;
-    ``inside`` (N,) marks the test points of a selected region."""
+    ``inside`` (N,) marks the test points of a selected region; ``name`` ('pixels' or 'model') is the
+    name the lens finds it by."""
     train = all_train and len(emb.train_index) == n_train
     values = scale = None
     if colouring != "class":  # one scale for the model and PCA, so switching between them compares them
@@ -172,7 +174,7 @@ def map_figure(emb, title: str, axes: tuple[str, str], clickable_space: bool, in
                               values_range=scale,
                               grid=map_grid(emb) if clickable_space else None, axis_titles=axes,
                               train_xy=emb.train_xy if train else None, train_labels=emb.train_labels if train else None,
-                              train_index=emb.train_index if train else None)
+                              train_index=emb.train_index if train else None, lens=name)
 
 
 def drawn_map(name: str, emb, title: str, axes: tuple[str, str], clickable_space: bool, inside=None):
@@ -181,13 +183,13 @@ def drawn_map(name: str, emb, title: str, axes: tuple[str, str], clickable_space
     themselves (a digest: about 1 ms for 70,000), the model (its errors may colour both maps), the
     colouring, whether training points are drawn, and the titles."""
     if inside is not None:
-        return map_figure(emb, title, axes, clickable_space, inside)
+        return map_figure(name, emb, title, axes, clickable_space, inside)
     digest = hashlib.blake2b(digest_size=16)
     for array in (emb.test_xy, emb.test_labels, emb.test_index, emb.train_xy, emb.train_labels, emb.train_index):
         digest.update(np.ascontiguousarray(array).tobytes())
     key = ("latent_map", name, digest.hexdigest(), sel.config, entry.ref, colouring, all_train, n_train, title, axes,
            clickable_space)
-    return resources.shared_figure(key, lambda: map_figure(emb, title, axes, clickable_space))
+    return resources.shared_figure(key, lambda: map_figure(name, emb, title, axes, clickable_space))
 
 
 @st.fragment
@@ -208,6 +210,7 @@ def maps():
                                            key=f"map_{name}_{entry.name}_{projection}_{chosen}_{beside}",
                                            on_select="rerun", selection_mode=("points", "box", "lasso"),
                                            config={"scrollZoom": True})
+    lens()
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "
                    f"{entry.latent_dim}-D code, so a spot on it is not one code)."
@@ -271,6 +274,23 @@ def maps():
                     st.switch_page("views/playground.py")
     for name, emb in (("pixels", beside_emb), ("model", right_emb)):
         selection_panel(name, emb)
+
+
+def lens() -> None:
+    """The images of the dots when zoomed in (both maps), and, over a 2-D code plane, the code under the
+    pointer decoded in the browser (replacing a separate pad; a click on the map still picks a code)."""
+    decoder = None
+    if code_space:
+        try:
+            decoder = (resources.decoder_onnx(sel.config, sel.data_dir, entry.ref),
+                       resources.browser_id(sel.config, entry.ref))
+        except Exception:  # noqa: BLE001 - the map's grid still decodes on the server
+            decoder = None
+    result = live.map_lens(f"map_lens_{entry.name}", ["pixels", "model"], sel.config.key(),
+                           {0: dataset.test.images, 1: dataset.train.images}, decoder=decoder,
+                           decode_chart="model" if decoder else None, label=f"{entry.method}, under the pointer")
+    if decoder is not None and not result.ok:
+        st.caption("Your browser could not run the decoder itself: click the map's faint grid to decode a spot.")
 
 
 def take_region(events) -> None:
@@ -383,28 +403,6 @@ if three_d:
     maps3d()
 else:
     maps()
-
-if code_space:
-    st.subheader("Hover to decode")
-    st.caption("The same code plane, decoded in your browser: move the pointer over it and the decoder draws the "
-               "code under the pointer, dots or empty space alike. Click to pin a code.")
-    try:
-        onnx = resources.decoder_onnx(sel.config, sel.data_dir, entry.ref)
-    except Exception:  # noqa: BLE001 - the grid above still decodes on the server
-        onnx = None
-    shown = subset_index(len(right_emb.test_xy), PAD_POINTS, 0)  # the pad redraws its dots on every move
-    pad = None if onnx is None else live.latent_pad(
-        f"map_pad_{entry.name}", onnx, resources.browser_id(sel.config, entry.ref), dataset.image_shape,
-        points=right_emb.test_xy[shown], labels=right_emb.test_labels[shown],
-        label=f"{entry.method} decodes the code under the pointer")
-    if pad is None or not pad.ok:
-        st.caption("Your browser could not run the decoder itself: click the map's faint grid above to decode a spot.")
-    elif pad.code is not None:
-        pinned = [float(v) for v in pad.code]
-        st.code("pinned code = [" + ", ".join(f"{v:.3f}" for v in pinned) + "]", language=None)
-        if st.button("Open the pinned code in the decoder playground", key="map_pad_send", icon=":material/tune:"):
-            share.send_code(entry.name, pinned, "the hover pad")
-            st.switch_page("views/playground.py")
 
 coords = coordinates_table(left_emb, right_emb, dataset)
 st.download_button("Download the coordinates (CSV)", coords.to_csv(index=False),

@@ -37,7 +37,7 @@ from core.records import MAX_RECORD_BYTES, ModelRecord, parse_record_bytes
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
     from core.datasets import Dataset
-    from core.learning import Moments
+    from core.learning import MomentRecorder, Moments
     from core.reducers import Reducer
     from core.training import ProgressCallback
 
@@ -466,6 +466,7 @@ def load_or_train(
     callback: ProgressCallback | None = None,
     retrain: bool = False,
     cache_only: bool = False,
+    watch: Callable[[MomentRecorder], None] | None = None,
 ) -> Trained:
     """The fitted reducer for (dataset, model, train): from the cache, or fitted once and saved.
 
@@ -483,6 +484,10 @@ def load_or_train(
         Train again even if cached (replaces the checkpoint).
     cache_only : bool
         Never train: raise ``FileNotFoundError`` when the model is not cached.
+    watch : callable, optional
+        Called with the training's :class:`~core.learning.MomentRecorder` before it trains (not for a
+        cached model, nor for PCA): its ``moments()`` are the moments kept so far, for a page that shows
+        the model forming while it trains.
 
     Returns
     -------
@@ -519,6 +524,8 @@ def load_or_train(
         from core.learning import MomentRecorder
 
         recorder = MomentRecorder.for_dataset(dataset, progress=callback)
+        if watch is not None:
+            watch(recorder)
     # DDP: only rank 0 locks; the others train alongside it meanwhile, so they must not wait for the lock
     with store.lock(folder.name) if main else nullcontext():
         if not retrain:  # another process may have trained it while this one waited for the lock

@@ -24,6 +24,7 @@ from core.methods import model_label
 
 if TYPE_CHECKING:
     from core.datasets import Dataset
+    from core.learning import MomentRecorder, Moments
     from core.training import EpochStats
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
@@ -70,10 +71,17 @@ class Job:
     submitted: float = field(default_factory=time.time)
     finished: float | None = None
     stop_requested: threading.Event = field(default_factory=threading.Event, repr=False)
+    recorder: MomentRecorder | None = field(default=None, repr=False)
 
     @property
     def active(self) -> bool:
         return self.state in (QUEUED, RUNNING)
+
+    def moments_so_far(self) -> Moments | None:
+        """The learning moments kept so far while it trains (None before the first, and for a job
+        that loaded a cached model or fits PCA)."""
+        recorder = self.recorder
+        return recorder.moments() if recorder is not None and len(recorder) else None
 
 
 class TrainingJobs:
@@ -139,6 +147,7 @@ class TrainingJobs:
     # --- the worker ------------------------------------------------------------------------------
     def _end(self, job: Job, state: str, message: str) -> None:
         job.state, job.message, job.finished = state, message, time.time()
+        job.recorder = None  # its sample and moments: the saved model keeps the moments, memory need not
         self._finished.append(job.name)
 
     def _work(self) -> None:
@@ -164,7 +173,8 @@ class TrainingJobs:
 
         try:
             trained = load_or_train(job.dataset, job.model, job.train, store=CheckpointStore(job.store_root),
-                                    callback=on_epoch, retrain=job.retrain)
+                                    callback=on_epoch, retrain=job.retrain,
+                                    watch=lambda recorder: setattr(job, "recorder", recorder))
         except TrainingStopped:
             with self._lock:
                 self._end(job, STOPPED, "stopped on purpose: nothing was saved")

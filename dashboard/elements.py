@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.analysis import slider_maps, slider_specs
 from core.datasets import Dataset
+from core.learning import Moments
 from core.records import ModelRecord, ModelRef
 from core.samples import MAX_SLIDER_DIMS
 from dashboard import figures, live, resources
@@ -100,17 +101,23 @@ def watch_it_learn(key: str, sel: Selection, dataset: Dataset, entry: ModelRecor
     """The replay of a model's training (:mod:`dashboard.player`): its map and reconstructions at each
     kept moment beside PCA's at the same size, the held-out error with a cursor. Returns False (with the
     way forward) when the model kept no moments."""
-    from dashboard.player import learning_player
-
     kept = resources.moments(sel.config, sel.data_dir, entry.ref)
     if kept is None:
         st.info("This model was trained before Latent Lab kept learning moments, so there is nothing to replay: "
                 "train it again (the Train page, with *Train again*), or run `python -m core zoo --with-moments` "
                 "for the default models.", icon=":material/history:")
         return False
-    pca_view, pca_recon, originals = resources.pca_targets(
-        sel.config, sel.data_dir, entry.latent_dim, tuple(int(i) for i in kept.sample_index),
-        tuple(int(i) for i in kept.recon_index))
-    learning_player(key, kept, pca_view, pca_recon, originals, figures.PALETTE, f"{entry.method} d={entry.latent_dim}",
-                    f"PCA d={entry.latent_dim}", map_px=image_px(300, 420), cell_px=image_px(40))
+    moments_player(key, sel, kept, entry.method, entry.latent_dim)
     return True
+
+
+def moments_player(key: str, sel: Selection, kept: Moments, method: str, latent_dim: int) -> None:
+    """The player over ``kept`` (a saved model's moments, or those of a training still running), PCA
+    at the same latent size beside it."""
+    from dashboard.player import learning_player
+
+    pca_view, pca_recon, originals = resources.pca_targets(
+        sel.config, sel.data_dir, latent_dim, tuple(int(i) for i in kept.sample_index),
+        tuple(int(i) for i in kept.recon_index))
+    learning_player(key, kept, pca_view, pca_recon, originals, figures.PALETTE, f"{method} d={latent_dim}",
+                    f"PCA d={latent_dim}", map_px=image_px(300, 420), cell_px=image_px(40))

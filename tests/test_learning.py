@@ -257,3 +257,31 @@ def test_the_zoo_names_models_without_moments_and_retrains_them_only_when_asked(
     again = {r["model"] + str(r["latent_dim"]) + str(r["checkpoint"]): r["cached"] for r in json.loads(capsys.readouterr().out)}
     assert [key for key, was_cached in again.items() if not was_cached] == ["dense2" + dense["checkpoint"]]
     assert (tmp_path / dense["checkpoint"].rsplit("/", 1)[-1] / MOMENTS_FILE).is_file()
+
+
+def test_a_background_training_shows_its_moments_as_they_are_kept(small_digits, store):
+    """While a job trains, the Train page reads the moments kept so far (the class sees the model form); they
+    are the saved model's first moments, and a finished job lets go of them (the checkpoint keeps them)."""
+    import time
+
+    from core.jobs import TrainingJobs
+
+    jobs = TrainingJobs()
+    job = jobs.submit(small_digits, default_model_config("dense", 2), TrainConfig(epochs=30, batch_size=16, seed=0, threads=1),
+                      store=store)
+    counts, partial = [], None
+    deadline = time.monotonic() + 300
+    while job.active and time.monotonic() < deadline:
+        moments = job.moments_so_far()
+        if moments is not None:
+            counts.append(len(moments.steps))
+            partial = moments if len(moments.steps) < 20 else partial
+        time.sleep(0.01)
+    assert jobs.wait(60) and job.state == "done", job.message
+    final = load_moments(store, store.record(store.root / job.name))
+    assert counts and partial is not None, "moments showed before the training ended"
+    assert counts == sorted(counts) and min(counts) < len(final.steps)
+    k = len(partial.steps)
+    np.testing.assert_array_equal(partial.steps, final.steps[:k])
+    np.testing.assert_array_equal(partial.codes, final.codes[:k], err_msg="the live moments are the kept ones")
+    assert job.moments_so_far() is None, "a finished job keeps no recorder (nor its sample) in memory"

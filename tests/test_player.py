@@ -72,3 +72,36 @@ def test_the_train_page_replays_a_training_in_the_browser(request, tmp_path_fact
         assert fps >= 20, stats
         assert page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").count() == 1, \
             "playing reruns nothing"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_training_in_the_background_shows_its_moments_as_they_come(request, tmp_path_factory):
+    """Issue 20 item 3: while the Train page's training runs, the player shows the moments kept so far,
+    and more appear without a click (the page's progress fragment reruns each second)."""
+    from testkit.app import zoo_copy
+
+    browser_or_skip()
+    with running_app(app_env(zoo_copy(request.config, tmp_path_factory, "live-moments"))) as url, \
+            chromium_page(1400, 1400) as page:
+        page.goto(f"{url}/train?dataset=digits")
+        wait_for_app(page, 120_000)
+        epochs = page.get_by_role("spinbutton", name="Epochs")
+        epochs.fill("300")  # long enough to watch (and stopped below)
+        epochs.press("Enter")
+        wait_for_app(page, 60_000)
+        page.get_by_text("Train again even if this exact model is cached").click()
+        wait_for_app(page, 60_000)
+        page.get_by_role("button", name="Train", exact=True).click()
+        player = page.locator(".lp-root[data-key^='tr_live_']")
+        player.wait_for(timeout=120_000)
+
+        def kept() -> int:  # "moment k of M: ..." (the newest moment is shown)
+            return int(player.locator(".lp-caption").inner_text().split(" of ")[1].split(":")[0])
+
+        first = kept()
+        deadline = time.monotonic() + 120
+        while kept() <= first and time.monotonic() < deadline:
+            page.wait_for_timeout(500)
+        assert kept() > first, "new moments appeared while it trained"
+        player.screenshot(path=str(Path(__file__).parent / "screenshots" / "train_live_moments.png"))

@@ -148,10 +148,13 @@ class MomentRecorder:
         return len(self._rows)
 
     def moments(self) -> Moments:
-        """What was kept, as :class:`~core.learning.moments.Moments` (with the 2-D views computed now)."""
-        if not self._rows:
+        """What was kept, as :class:`~core.learning.moments.Moments` (with the 2-D views computed now).
+
+        It may be called while the model trains (from another thread): the moments kept so far, their
+        2-D view fitted on the newest of them (:func:`~core.learning.views.stable_views`)."""
+        rows = list(self._rows)  # a snapshot: a page may ask while the training thread appends
+        if not rows:
             raise ValueError("no moments were recorded: pass the recorder as the training callback")
-        rows = self._rows
         codes = np.stack([r["codes"] for r in rows])
         views, how = stable_views(codes)
         angles = None if rows[0]["angles"] is None else np.stack([r["angles"] for r in rows])

@@ -83,6 +83,12 @@ def training_progress() -> None:
         st.caption("It trains in the background: you may open other pages, progress stays in the sidebar.")
         if job.history:
             st.plotly_chart(figures.loss_curve(job.history, loss_name=name), key=f"live_{job.name}_{len(job.history)}")
+        forming = job.moments_so_far()
+        if forming is not None:  # the model forming: each moment as it is kept (a second's delay)
+            st.caption(f"**Watch it learn, live:** {len(forming.steps)} moments kept so far (the newest shown; more "
+                       "come sooner at the start: they are spaced on a log scale of steps). Drag the bar to go back.")
+            elements.moments_player(f"tr_live_{job.name}", ui.selection(), forming, job.model.family,
+                                    job.model.latent_dim)
     elif job.state == "done":
         try:
             record = resources.store().record(resources.store().root / job.name)

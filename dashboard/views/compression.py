@@ -6,7 +6,7 @@ from core.analysis import subset_index
 from core.analysis.compression import JPEG_SUBSAMPLING, choose_at_budget, rd_view
 from core.records import ModelRef, unique_labels
 from core.samples import RD_IMAGES
-from dashboard import figures, resources, share, ui
+from dashboard import figures, presenter, resources, share, ui
 
 STRIP_IMAGES = 8  # test images in the strip
 
@@ -44,7 +44,9 @@ for e in same:
         models[label], line_methods[label] = e.ref, e.method
 
 table = resources.rd_table(sel.config, sel.data_dir, models)
-c1, c2 = st.columns(2)
+# on a projector the chart belongs on the first screen: how bits and quality are counted folds away
+with st.expander("Counting: bits and quality") if presenter.is_on() else st.container():
+    c1, c2 = st.columns(2)
 COUNTS, QUALITIES = ["bits_per_image", "entropy_bits_per_image"], ["psnr", "ssim"]
 share.take("count", "cp_count", allowed=COUNTS)
 share.take("quality", "cp_metric", allowed=QUALITIES)

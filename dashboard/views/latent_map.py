@@ -77,7 +77,15 @@ two_d = [e for e in entries if e.latent_dim == 2]
 ordered = two_d + [e for e in entries if e.latent_dim != 2]
 if "map_model" not in st.session_state:  # first visit: the zoo's 2-D conv model, not the newest 2-D model
     st.session_state["map_model"] = first_choice_record(resources.zoo(dataset), ordered).name
-c1, c2, c3, c4 = st.columns([2.6, 1, 1.5, 0.9], vertical_alignment="bottom")
+if presenter.is_on():  # on a projector the maps belong on the first screen: the settings fold away (each
+    # map's title names the model)
+    with st.expander("The model, and the map's settings: 2-D view, points, colour, 3-D"):
+        c1 = st.container()
+        c2, c3, c4 = st.columns([1, 1.5, 0.9], vertical_alignment="bottom")
+        settings = st.container()
+else:
+    c1, c2, c3, c4 = st.columns([2.6, 1, 1.5, 0.9], vertical_alignment="bottom")
+    settings = st.container()
 with c1:
     entry, reducer = ui.pick_model("Model", ordered, key="map_model")
 projection = c2.selectbox("2-D view of the code", projections, key="map_projection",
@@ -89,12 +97,12 @@ projection = c2.selectbox("2-D view of the code", projections, key="map_projecti
 three_d = c4.toggle("3-D view", key="map_3d", help="PCA-3 of the pixels and of the model's code, as 3-D clouds")
 # the fair picture: the same view of PCA's code at the same size; PCA-2 of the pixels as the other choice
 BESIDE = {"pca": f"PCA's code (d={entry.latent_dim}), same view", "pixels": "PCA-2 of the pixels"}
-beside = (st.segmented_control("Beside it", list(BESIDE), format_func=BESIDE.get, default="pca", key="map_beside",
+beside = (settings.segmented_control("Beside it", list(BESIDE), format_func=BESIDE.get, default="pca", key="map_beside",
                                help="The same 2-D view of PCA's code at the same size compares code with code; PCA-2 "
                                     "of the pixels is two numbers' worth of PCA") or "pca") if entry.latent_dim > 2 else "pixels"
 COLOURINGS = {"class": "class", "model": f"error of {entry.method}", "pca": f"error of PCA (d={entry.latent_dim})"}
 share.take("colour", "map_colour", allowed=list(COLOURINGS))
-colouring = st.segmented_control("Colour the test images by", list(COLOURINGS), format_func=COLOURINGS.get,
+colouring = settings.segmented_control("Colour the test images by", list(COLOURINGS), format_func=COLOURINGS.get,
                                   default="class", key="map_colour",
                                   help="Their class, or how badly a method rebuilds each one (mean squared error per "
                                        "value; the model and PCA share one colour scale, its top at the 99th "
@@ -203,13 +211,16 @@ def maps():
               ("code 1", "code 2") if code_space else (f"{right_emb.projection} 1", f"{right_emb.projection} 2"), code_space)]
     for col, (name, emb, scores, title, axes, clickable_space) in zip(cols, specs):
         with col:
-            scores_row(scores, len(emb.test_index))
+            if not presenter.is_on():  # on a projector the scores go under the map (the map first)
+                scores_row(scores, len(emb.test_index))
             region = st.session_state.get("map_region")
             inside = region[1].contains(emb.test_xy) if region and region[0] == name else None
             events[name] = st.plotly_chart(drawn_map(name, emb, title, axes, clickable_space, inside),
                                            key=f"map_{name}_{entry.name}_{projection}_{chosen}_{beside}",
                                            on_select="rerun", selection_mode=("points", "box", "lasso"),
                                            config={"scrollZoom": True})
+            if presenter.is_on():
+                scores_row(scores, len(emb.test_index))
     lens()
     if not code_space:
         st.caption("Empty-space decoding needs a model with a 2-D code (the right map is a projection of a "

@@ -90,10 +90,15 @@ def scored(dataset, test_xy, train_xy, train_index, test_codes, test_index=None)
 
 
 def opentsne(fit: np.ndarray, seed: int = 0):
+    """openTSNE with the Latent map's settings (core.analysis.embedding), FFT gradients."""
     from openTSNE import TSNE
 
-    return TSNE(n_components=2, perplexity=30, n_iter=500, negative_gradient_method="fft", n_jobs=JOBS,
-                random_state=seed, verbose=False).fit(np.asarray(fit, np.float64))
+    from core.analysis import embedding as e
+
+    return TSNE(n_components=2, perplexity=e.TSNE_PERPLEXITY, n_iter=e.TSNE_ITERATIONS,
+                early_exaggeration_iter=e.TSNE_EARLY_ITERATIONS, ints_in_interval=e.TSNE_INTS_IN_INTERVAL,
+                neighbors="exact" if len(fit) <= e.TSNE_EXACT_NEIGHBOURS_UP_TO else "auto",
+                negative_gradient_method="fft", n_jobs=JOBS, random_state=seed, verbose=False).fit(np.asarray(fit, np.float64))
 
 
 def umap_fit(fit: np.ndarray):
@@ -122,7 +127,7 @@ def case(label: str, library: str, points: int, run, deadline: float = float("in
 
 
 def run(options: Options) -> PartResult:
-    from core.analysis import subset_index
+    from core.analysis import embedding, subset_index
     from core.analysis.embedding import MAX_TRAIN_POINTS
 
     dataset, test, train = conv30_codes(options, options.quick)
@@ -235,8 +240,9 @@ def run(options: Options) -> PartResult:
             goals.append(f"{row['library']} {row['case']}: {row['seconds']:.1f} s at load {row['load (1 min)']:.1f} "
                          f"(goal <= {limit:.0f} s on 2 cores), k-NN {row.get('kNN', float('nan')):.3f} (goal >= {KNN_GOAL})")
     notes += [f"codes: MNIST conv d=30 from the checkpoint store, {n_test:,} test and {n_train:,} training images",
-              f"openTSNE {metadata.version('openTSNE')}: perplexity 30, 250 early-exaggeration + 500 iterations, FFT "
-              f"gradients, n_jobs={JOBS}; transform: openTSNE's defaults (perplexity 5, 250 iterations)",
+              f"openTSNE {metadata.version('openTSNE')}: the Latent map's settings (core.analysis.embedding."
+              f"projection_params('tsne'): {embedding.projection_params('tsne')}), FFT gradients, n_jobs={JOBS}; "
+              "transform: openTSNE's defaults (perplexity 5, 250 iterations)",
               "install MB: installed files; openTSNE needs only NumPy, SciPy and scikit-learn (already required); "
               "umap-learn needs numba + llvmlite + pynndescent (wheels 64 MB for cp311)",
               "trust (pixels) is the page's trustworthiness (2,000 seeded test points against their pixels); "

@@ -131,7 +131,7 @@ def model_map_rows(dataset) -> tuple[list[dict], str | None]:
                and get_method(r.family).capabilities.learned]
     if not records:
         return [], None
-    reducer = store.load(store.root / records[0].name)
+    reducer = store.load(records[0])
     rows = []
     for all_train in (False, True):
         start = time.perf_counter()

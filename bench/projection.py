@@ -69,7 +69,7 @@ def conv30_codes(options: Options, quick: bool):
     if not found:
         raise SystemExit("part projection needs an MNIST conv d=30 model: "
                          "python -m core train --dataset mnist --model conv --latent-dim 30")
-    reducer = store.load(store.root / found[0].name)
+    reducer = store.load(found[0])
     test = encode_rows(reducer, dataset.test.images, np.arange(len(dataset.test)))
     train = encode_rows(reducer, dataset.train.images, np.arange(len(dataset.train)))
     return dataset, test, train

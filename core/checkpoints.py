@@ -46,6 +46,8 @@ DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
 WEIGHTS, RECORD = "model.safetensors", "record.json"
 #: hidden names saves create: .<name>.v-<id> (versions), .<name>.link-<id>, and the older .tmp- / .old-
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:v|link|tmp|old)-[0-9a-z]+$")
+# a checkpoint's folder name as folder_for makes it (family, data slug, size, key): never hidden, never a path
+_NAME = re.compile(r"(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9_.-]{0,254}")
 #: the version an old-style plain folder became (CheckpointStore._migrate)
 _LEGACY = re.compile(r"^\.(.+)\.v-legacy[0-9a-z]+$")
 
@@ -127,6 +129,20 @@ class CheckpointStore:
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root or os.environ.get(CHECKPOINTS_ENV) or DEFAULT_ROOT)
+
+    def folder_of(self, checkpoint: str | os.PathLike | ModelRecord) -> Path:
+        """Where one checkpoint lives: the store owns its layout, so callers name a checkpoint by its
+        record or its name (a ``str``); a ``Path`` is taken as it is.
+
+        Raises :class:`CheckpointError` for a name that is not a plain folder name of this store (a
+        name may come from a link: ``../x`` or ``.hidden`` never leaves the store or reaches a version)."""
+        if isinstance(checkpoint, ModelRecord):
+            checkpoint = checkpoint.name
+        if isinstance(checkpoint, str):
+            if not _NAME.fullmatch(checkpoint):
+                raise CheckpointError(f"{checkpoint!r} is not the name of a checkpoint in {self.root}")
+            return self.root / checkpoint
+        return Path(checkpoint)
 
     def folder_for(self, data: DataConfig, model: ModelConfig, train: TrainConfig) -> Path:
         train = canonical_train_config(model, train)
@@ -277,9 +293,9 @@ class CheckpointStore:
             return self.root / os.readlink(folder)
         return folder if folder.is_dir() else None
 
-    def delete(self, folder: str | os.PathLike) -> None:
+    def delete(self, folder: str | os.PathLike | ModelRecord) -> None:
         """Remove one cached model (only folders inside this store)."""
-        folder = Path(folder)
+        folder = self.folder_of(folder)
         if folder.parent.resolve() != self.root.resolve() or folder.name.startswith("."):
             raise CheckpointError(f"{folder} is not a checkpoint of {self.root}")
         with self.lock(folder.name):
@@ -322,9 +338,9 @@ class CheckpointStore:
         return removed
 
     # --- reading -----------------------------------------------------------------------------
-    def record(self, folder: str | os.PathLike) -> ModelRecord:
+    def record(self, folder: str | os.PathLike | ModelRecord) -> ModelRecord:
         """The validated record of one checkpoint (no torch needed, weights not checked)."""
-        folder = Path(folder)
+        folder = self.folder_of(folder)
         try:
             with open(folder / RECORD, "rb") as handle:  # a larger file is refused without reading it all
                 payload = parse_record_bytes(handle.read(MAX_RECORD_BYTES + 1))
@@ -335,12 +351,12 @@ class CheckpointStore:
         except CheckpointError as exc:
             raise CheckpointError(f"{exc}; {_how_to_fix(folder)}") from None
 
-    def verified_record(self, folder: str | os.PathLike) -> ModelRecord:
+    def verified_record(self, folder: str | os.PathLike | ModelRecord) -> ModelRecord:
         """The record of a checkpoint whose weights match their recorded SHA-256 (no torch needed).
 
         Raises :class:`CheckpointError` naming the folder and the fix when anything is off.
         """
-        folder = Path(folder)
+        folder = self.folder_of(folder)
         record = self.record(folder)
         weights = folder / WEIGHTS
         if not weights.is_file() or _sha256(weights) != record.weights_sha256:
@@ -367,9 +383,10 @@ class CheckpointStore:
                                              f"{_how_to_fix(folder)}")
         return Listing(sorted(records, key=lambda r: r.created, reverse=True), problems)
 
-    def load(self, folder: str | os.PathLike, map_location: str = "cpu") -> Reducer:
-        """Rebuild a fitted reducer from a folder; raises :class:`CheckpointError` if anything is off."""
-        folder = Path(folder)
+    def load(self, folder: str | os.PathLike | ModelRecord, map_location: str = "cpu") -> Reducer:
+        """Rebuild a fitted reducer from a checkpoint (its record, name or folder); raises
+        :class:`CheckpointError` if anything is off."""
+        folder = self.folder_of(folder)
         if not folder.exists():
             self._finish_migrations(folder.name)  # a migration killed midway: its only copy is linked again
         try:

@@ -485,7 +485,7 @@ def _map_from_arrays(arrays: Mapping[str, np.ndarray], dataset: Dataset) -> tupl
     return emb, {**{k: float(arrays[k]) for k in _SCORES}, "trustworthiness_space": str(arrays["space"])}
 
 
-def runnable_checkpoint(store: CheckpointStore, folder: str | Path, writable: bool = True) -> Reducer:
+def runnable_checkpoint(store: CheckpointStore, folder: str | Path | ModelRecord, writable: bool = True) -> Reducer:
     """The reducer a page runs for one cached model: ONNX Runtime on its stored graphs, without torch.
 
     When the graphs are not on disk yet (a model trained before they existed, or by a training that
@@ -530,7 +530,7 @@ def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
     records = [r for r in store.list().records if r.data == dataset.config and get_method(r.family).capabilities.learned]
     for record in records:
         model_map_of(Derived.of_model(store.root, record), {}, lambda record=record: runnable_checkpoint(
-            store, store.root / record.name), dataset, "auto", points, latent_dim=record.latent_dim)
+            store, record), dataset, "auto", points, latent_dim=record.latent_dim)
     for size in sorted({r.latent_dim for r in records if 2 < r.latent_dim <= pixels.n_components}):
         model_map_of(data_derived, {"method": BASELINE, "latent_dim": size},  # as dashboard.resources names PCA-k
                      lambda size=size: pixels.reducer(size, dataset.image_shape), dataset, "auto", points, latent_dim=size)
@@ -751,7 +751,7 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     denoiser_sizes = {r.latent_dim for r in records if r.train.noise is not None}
     for record in records:
         derived = Derived.of_model(store.root, record)
-        reducer = cache(lambda folder=store.root / record.name: store.load(folder))
+        reducer = cache(lambda record=record: store.load(record))
         shelf, params = _architecture_entry(store.root, record.model, record.image_shape)
         if not shelf.path("architecture", params, ".parquet").exists():  # reading it would import pandas and pyarrow
             architecture_of(store.root, record.model, record.image_shape)

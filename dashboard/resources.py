@@ -80,7 +80,7 @@ def _derived(config: DataConfig, ref: ModelRef) -> tuple[Derived, dict]:
     a checkpoint's own folder, or (a method fitted on the spot) the dataset's folder."""
     if ref.checkpoint is None:
         return _data_derived(config), {"method": ref.method, "latent_dim": ref.latent_dim}
-    record = store().record(store().root / ref.checkpoint)
+    record = store().record(ref.checkpoint)
     return Derived.of_model(store().root, record, _writable()), {}
 
 
@@ -129,7 +129,7 @@ def _weights_problem(root: str, name: str, state: tuple[int, int]) -> str:
     """'' when the weights match their checksum, else the store's message (what is wrong and the fix);
     ``state`` (size, time of the file) is only the cache key: a changed file is hashed again."""
     try:
-        CheckpointStore(root).verified_record(Path(root) / name)
+        CheckpointStore(root).verified_record(name)
     except CheckpointError as exc:
         return str(exc)
     return ""
@@ -140,7 +140,7 @@ def _checkpoint(root: str, name: str, created: str):
     from core.derived import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
 
     # the model's exported graphs in ONNX Runtime: no page waits for torch (core.onnx_reducer)
-    return runnable_checkpoint(CheckpointStore(root), CheckpointStore(root).root / name, _writable())
+    return runnable_checkpoint(CheckpointStore(root), name, _writable())
 
 
 @st.cache_resource(show_spinner="Fitting PCA to the training images...", max_entries=8)
@@ -192,7 +192,7 @@ def submit_zoo(dataset: Dataset, train: TrainConfig) -> list[Job]:
 
 
 def delete_model(record: ModelRecord) -> None:
-    store().delete(store().root / record.name)
+    store().delete(record)
     _checkpoint.clear()
     st.cache_data.clear()
 
@@ -239,7 +239,7 @@ def decoder_size(config: DataConfig, data_dir: str, ref: ModelRef) -> int:
     if ref.checkpoint is None:  # PCA (or a method fitted on the spot): counted from its config, no network built
         return size(default_model_config(ref.method, ref.latent_dim), shape)
     # kept on disk (the zoo command counts it): counting an autoencoder's decoder builds it in torch
-    return decoder_size_of(store().root, store().record(store().root / ref.checkpoint).model, shape, _writable())
+    return decoder_size_of(store().root, store().record(ref.checkpoint).model, shape, _writable())
 
 
 @st.cache_data(show_spinner="Rebuilding the images...", max_entries=32)
@@ -400,7 +400,7 @@ def _trainable(config: DataConfig, data_dir: str, ref: ModelRef):
     :func:`reducer` may hand out an ONNX Runtime codec (called only when the graphs must be exported again)."""
     if ref.checkpoint is None:
         return reducer(config, data_dir, ref)
-    return store().load(store().root / ref.checkpoint)
+    return store().load(ref.checkpoint)
 
 
 def test_codes(config: DataConfig, data_dir: str, ref: ModelRef, max_points: int = 2000) -> tuple[np.ndarray, np.ndarray]:
@@ -489,7 +489,7 @@ def moments(config: DataConfig, data_dir: str, ref: ModelRef):
 
     if ref.checkpoint is None:
         return None
-    return load_moments(store(), store().record(store().root / ref.checkpoint))
+    return load_moments(store(), store().record(ref.checkpoint))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

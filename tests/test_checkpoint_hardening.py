@@ -286,3 +286,18 @@ def test_clean_never_deletes_the_only_copy_of_a_half_migrated_model(old_style, s
     shutil.copytree(hidden, store.root / f".{folder.name}.v-0123456789ab")  # and its new version, unlinked
     store.clean()
     _still_there(store, trained, folder)
+
+
+def test_the_store_names_checkpoints_itself_and_a_name_never_leaves_it(healthy, store):
+    """Callers hand the store a record or a name (a name may come from a link): the store builds the path,
+    and a name that is a path, hidden or climbs out is refused before anything is read or deleted."""
+    record = store.record(healthy.name)
+    assert store.folder_of(record) == store.folder_of(healthy.name) == healthy
+    assert store.load(record).latent_dim_ == 2
+    outside = store.root.parent / "outside"
+    outside.mkdir()
+    for name in ("../outside", str(outside), ".locks", f".{healthy.name}", "a..b", "", "x/y"):
+        for read in (store.record, store.load, store.delete):
+            with pytest.raises(CheckpointError, match="is not the name of a checkpoint"):
+                read(name)
+    assert outside.is_dir() and healthy.is_dir()

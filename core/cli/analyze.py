@@ -163,7 +163,7 @@ def _cached_models(args, methods: list[str]) -> list:
 
     store = CheckpointStore(args.checkpoints)
     data = data_config_from_args(args)
-    return [store.load(store.root / r.name) for r in store.list().records
+    return [store.load(r) for r in store.list().records
             if r.data == data and r.family in methods and r.train.noise is None]
 
 

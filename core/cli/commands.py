@@ -137,7 +137,7 @@ def cmd_zoo(args) -> int:
                     rows.append(model_row(_retraining(args), dataset, entry.model, lambda r=entry.record: r.train))
                     continue
                 without_moments.append(entry.label)
-            rows.append(record_row(entry.record, str(store.root / entry.record.name), True))
+            rows.append(record_row(entry.record, str(store.folder_of(entry.record)), True))
             continue
         train = zoo_train_config(entry.model, train_config_from_args(args, dataset, entry.train.noise))
         found = None if args.retrain else store.find(data_config_from_args(args), entry.model, train)

@@ -193,7 +193,7 @@ def read_moments(path: str | os.PathLike, weights_sha256: str) -> Moments:
 
 def moments_path(store: CheckpointStore, record: ModelRecord) -> Path:
     """Where a checkpoint's moments are (through its link, so the current version's)."""
-    return Path(store.root) / record.name / MOMENTS_FILE
+    return store.folder_of(record) / MOMENTS_FILE
 
 
 def has_moments(store: CheckpointStore, record: ModelRecord) -> bool:

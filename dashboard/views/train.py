@@ -91,7 +91,7 @@ def training_progress() -> None:
                                     job.model.latent_dim)
     elif job.state == "done":
         try:
-            record = resources.store().record(resources.store().root / job.name)
+            record = resources.store().record(job.name)
         except CheckpointError:  # deleted (or broken) since it was trained
             st.info(f"**{md(job.label)}** was trained, and is no longer in the cache.")
             return

@@ -261,9 +261,12 @@ def latent_map(xy: np.ndarray, labels: np.ndarray, class_names, index: np.ndarra
         mask = np.asarray(region, bool)
         inside = np.asarray(xy, np.float32)[mask]
         rows = np.asarray(index)[mask]  # a click on a ring still names its test image
+        # thin, half-transparent rings (fainter when many): at MNIST's density bold black rings merged into a
+        # black blob that hid the points' colours
         fig.add_trace(trace(x=inside[:, 0], y=inside[:, 1], mode="markers", name="selected region",
                             customdata=np.column_stack([rows, np.zeros(len(rows))]).astype(np.int32),
-                            marker=dict(size=9, symbol="circle-open", color="black", line=dict(width=1.5)),
+                            marker=dict(size=8, symbol="circle-open", color="black",
+                                        opacity=0.3 if len(inside) > 200 else 0.6, line=dict(width=1)),
                             hoverinfo="skip"))
     if highlight is not None:
         fig.add_trace(trace(x=[highlight[0]], y=[highlight[1]], mode="markers", name="selected",

@@ -164,3 +164,22 @@ def test_zoomed_in_the_dots_become_their_images_and_zoomed_out_they_stay_dots(ap
     dataset = resources.load_data(DataConfig("digits"), resources.data_dir_in_use())
     assert split == 0
     np.testing.assert_allclose(drawn[..., 0] / 255, dataset.test.images[row, 0], atol=1 / 255)
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_box_drawn_on_the_map_opens_its_panel_and_goes_into_the_link(app_url, page):
+    """The maps are a fragment: a box drawn on one reruns only the maps, and the link still gets the region."""
+    open_map(page, app_url)
+    page.wait_for_timeout(500)
+    model = page.locator(".js-plotly-plot").nth(1)
+    model.hover()
+    model.locator("[data-title='Box Select']").click()
+    area = plot_area(page, "model")
+    page.mouse.move(area["x"] + area["width"] * 0.2, area["y"] + area["height"] * 0.2)
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * 0.8, area["y"] + area["height"] * 0.8, steps=8)
+    page.mouse.up()
+    page.get_by_text("Selected on the model map:").wait_for(timeout=60_000)
+    page.wait_for_function("() => location.search.includes('region=model')", timeout=30_000)
+    assert "region=model%3Abox%3A" in page.url or "region=model:box:" in page.url, page.url

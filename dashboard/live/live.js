@@ -529,8 +529,8 @@ class MapHook {
     if (!inside) return;
     const px = event.clientX - a.box.left + a.left, py = event.clientY - a.box.top + a.top;
     const size = this.tip.offsetWidth || this.lens.data.tip_px;
-    // beside the pointer, on the side with room, never over the dot under it
-    this.tip.style.left = `${px + 14 + size > a.left + a.width ? px - 14 - size : px + 14}px`;
+    // left of the pointer (plotly's hover label opens to the right), on the right only where the left has no room
+    this.tip.style.left = `${px - 18 - size < a.left ? px + 18 : px - 18 - size}px`;
     this.tip.style.top = `${Math.max(a.top, Math.min(py - size / 2, a.top + a.height - size))}px`;
     this.lens.live.request(fromClient(a, event.clientX, event.clientY), event.timeStamp);
   }

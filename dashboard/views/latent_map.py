@@ -149,7 +149,9 @@ right_emb, right_scores = code_map(entry.ref)
 beside_emb, beside_scores = (left_emb, left_scores) if beside == "pixels" else code_map(ModelRef.baseline(entry.latent_dim))
 if right_emb.projection == "tsne":
     st.caption(f":material/info: t-SNE of every test image's code (openTSNE), computed once per model and kept on disk "
-               f"({right_emb.seconds:.0f} s for this one); training images are placed onto the finished map, so adding "
+               f"({right_emb.seconds:.0f} s for this one"
+               + (f", {beside_emb.seconds:.0f} s for PCA's code beside it" if beside_emb.projection == "tsne" else "")
+               + "); training images are placed onto the finished map, so adding "
                f"them moves no test image. It places at most {TSNE_MAX_POINTS:,} images"
                + (f": a seeded sample of {len(right_emb.test_index):,} test images is shown." if max_points > TSNE_MAX_POINTS
                   else "."))
@@ -321,6 +323,11 @@ def take_region(events) -> None:
                 state.pop("map_region", None)
     region = state.get("map_region")
     share.keep(region=f"{region[0]}:{region[1].to_text()}" if region else None)
+    published = share.current().get("region")
+    if state.get("_map_region_published") != published:
+        # the maps are a fragment: its reruns never reach the end of the page, where the link is written
+        state["_map_region_published"] = published
+        share.publish()
 
 
 def read_link_region() -> None:

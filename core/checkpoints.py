@@ -132,16 +132,19 @@ class CheckpointStore:
 
     def folder_of(self, checkpoint: str | os.PathLike | ModelRecord) -> Path:
         """Where one checkpoint lives: the store owns its layout, so callers name a checkpoint by its
-        record or its name (a ``str``); a ``Path`` is taken as it is.
+        record or its name (a ``str``: a name, or the path of a checkpoint of this store); a ``Path`` is taken as it is.
 
         Raises :class:`CheckpointError` for a name that is not a plain folder name of this store (a
         name may come from a link: ``../x`` or ``.hidden`` never leaves the store or reaches a version)."""
         if isinstance(checkpoint, ModelRecord):
             checkpoint = checkpoint.name
         if isinstance(checkpoint, str):
-            if not _NAME.fullmatch(checkpoint):
-                raise CheckpointError(f"{checkpoint!r} is not the name of a checkpoint in {self.root}")
-            return self.root / checkpoint
+            if _NAME.fullmatch(checkpoint):
+                return self.root / checkpoint
+            path = Path(checkpoint)  # the CLI prints a checkpoint's path: one inside this store is its name too
+            if _NAME.fullmatch(path.name) and path.parent.resolve() == self.root.resolve():
+                return path
+            raise CheckpointError(f"{checkpoint!r} is not the name of a checkpoint in {self.root}")
         return Path(checkpoint)
 
     def folder_for(self, data: DataConfig, model: ModelConfig, train: TrainConfig) -> Path:

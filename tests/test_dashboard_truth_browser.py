@@ -94,13 +94,11 @@ def test_the_loss_chart_shows_its_axis_titles_whole_and_plain_ticks(app_url, pag
     assert min(abs(mantissa - m) for m in (1, 2, 2.5, 5, 10)) < 1e-6, drawn["ticks"]
 
 
-def test_presenter_view_puts_the_latent_maps_on_the_first_screen_of_a_projector(app_url):
+def test_presenter_view_puts_the_latent_maps_on_the_first_screen_of_a_projector(app_url, page):
     """1280 x 720 at 150 % zoom (853 x 480 CSS px): the maps start on the first screen with most of them
     in view (the settings fold away, the scores go under the maps), and no metric label is cut."""
-    from testkit.browser import chromium
-
-    with chromium() as browser:
-        projector = browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    projector = page.context.browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    try:
         projector.goto(f"{app_url}/latent_map?present=1")
         wait_for_app(projector, 120_000)
         projector.wait_for_function("() => document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60_000)
@@ -113,3 +111,5 @@ def test_presenter_view_puts_the_latent_maps_on_the_first_screen_of_a_projector(
         cut = projector.evaluate("() => [...document.querySelectorAll(\"[data-testid='stMetricLabel'] p\")]"
                                  ".filter(p => p.scrollWidth > p.clientWidth + 1).map(p => p.textContent)")
         assert not cut, cut
+    finally:
+        projector.close()

@@ -1,7 +1,7 @@
 """``python -m bench`` (``make bench``): run every benchmark part, print its table, record bench/RESULTS.md.
 
 Parts (``--part NAME``, repeatable; default all, in this order):
-  training  1. training throughput (images/s) of core.training.train vs a plain PyTorch loop
+  training  1. training throughput (images/s) of core.models.training.train vs a plain PyTorch loop
   quality   2. time to quality: best MNIST test SSE per image at d=30 in a fixed training budget
   decode    3. decode latency: one code -> image, and a 10x10 grid, through the core reducer
   dashboard 4. dashboard in headless Chromium: playground slider -> image vs a bare Streamlit app; page opens

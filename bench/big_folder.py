@@ -106,7 +106,7 @@ def run(options: Options) -> PartResult:
     rows = []
     dataset = ["--dataset", f"folder:{folder}", "--image-size", str(SIZE), "--rgb"]
     seconds, peak, line = child(
-        "-c", "import json; from core.datasets import load_dataset; "
+        "-c", "import json; from core.data.datasets import load_dataset; "
         f"d = load_dataset('folder:{folder}', image_size={SIZE}, grayscale=False); "
         "print(json.dumps({'train': len(d.train), 'test': len(d.test), 'mib': d.nbytes / 2**20, 'shape': d.image_shape}))")
     info = json.loads(line)
@@ -118,7 +118,7 @@ def run(options: Options) -> PartResult:
     seconds, peak, _ = child("-m", "core", "zoo", *dataset, *where, "--time-budget", str(budget))
     rows.append({"step": f"default zoo, --time-budget {budget} per model", "seconds": seconds, "peak RSS MiB": peak,
                  "result": "every default model trained"})
-    pca = ("import json; from core.datasets import load_dataset; from core.reducers import PCAReducer; "
+    pca = ("import json; from core.data.datasets import load_dataset; from core.models.reducers import PCAReducer; "
            "from core.metrics import reconstruction_metrics; "
            f"d = load_dataset('folder:{folder}', image_size={SIZE}, grayscale=False); r = PCAReducer(30).fit(d.train.images); "
            "print(json.dumps(reconstruction_metrics(d.test.images, r.reconstruct(d.test.images))))")

@@ -44,7 +44,7 @@ def _train(store: Path, *extra: str) -> subprocess.Popen:
 
 
 def kill_soak(kills: int) -> dict:
-    from core.checkpoints import CheckpointStore
+    from core.store.checkpoints import CheckpointStore
 
     with tempfile.TemporaryDirectory(prefix="latent-lab-soak-") as root:
         store = CheckpointStore(root)
@@ -117,7 +117,7 @@ async def four_browsers(url: str, store: Path) -> dict:
         texts = [await p.locator("[data-testid='stAlert']").all_inner_texts() for p in pages]
         await browser.close()
     flat = [" ".join(t) for t in texts]
-    # the sessions share one server: the second to fourth join the first one's job (core.jobs), and
+    # the sessions share one server: the second to fourth join the first one's job (core.store.jobs), and
     # a second process would wait on the checkpoint's lock; either way one model is trained
     return {"sessions": 4, "sessions shown the model": sum("Trained and cached" in t or "Loaded from the cache" in t
                                                            for t in flat),

@@ -1,7 +1,7 @@
 """Part 10: the first open of every page on MNIST, cold and from a second server.
 
 The default zoo trained on MNIST is copied into a temporary folder without any derived file (no
-``.derived/`` dataset folder, no ``derived/`` folder in a checkpoint: see :mod:`core.derived`), then,
+``.derived/`` dataset folder, no ``derived/`` folder in a checkpoint: see :mod:`core.store.derived`), then,
 page by page:
 
 * cold: a fresh copy, a fresh ``streamlit run`` (started and answering before the clock starts),
@@ -13,7 +13,7 @@ page by page:
 * second server: that server is stopped, a new one started on the same folder (now holding what
   the first one kept on disk) and the same page loaded the same way.
 * after the zoo command: a fresh copy holding what ``python -m core zoo`` keeps when it has trained
-  the zoo (:func:`core.derived.precompute_dataset` and :func:`core.derived.precompute_models`: MNIST's
+  the zoo (:func:`core.store.derived.precompute_dataset` and :func:`core.store.derived.precompute_models`: MNIST's
   pixels, the pixel PCA, PCA's error curve, each model's error row, test codes, ONNX graphs and
   architecture), opened by a fresh server: the first visit after ``make zoo``, which the goal is about.
 
@@ -65,9 +65,9 @@ def after_zoo_template(source: Path, scratch: Path, data_dir: str) -> Path:
     root = scratch / "after-zoo"
     shutil.copytree(source, root, symlinks=True, ignore=_ignore_derived)
     script = ("import sys\n"
-              "from core.checkpoints import CheckpointStore\n"
-              "from core.datasets import load_dataset\n"
-              "from core.derived import precompute_dataset, precompute_maps, precompute_models\n"
+              "from core.store.checkpoints import CheckpointStore\n"
+              "from core.data.datasets import load_dataset\n"
+              "from core.store.derived import precompute_dataset, precompute_maps, precompute_models\n"
               "root, data_dir = sys.argv[1:]\n"
               "data = load_dataset('mnist', data_dir=data_dir)\n"
               "precompute_dataset(root, data, data_dir)\n"
@@ -168,7 +168,7 @@ def run(options: Options) -> PartResult:
              f"each page: its own copy of the zoo without derived files (cold), then a second server on that copy, then "
              f"a fresh copy of what the zoo command keeps with a fresh server; "
              f"{rounds} round(s), median; load average at start and end: {loads}",
-             "`python -m core zoo` keeps what every page's first visit reads (core.derived: MNIST's pixels, the pixel "
+             "`python -m core zoo` keeps what every page's first visit reads (core.store.derived: MNIST's pixels, the pixel "
              "PCA and PCA's error curve; each model's ONNX graphs, architecture, error row, test codes, code statistics, "
              "class means, map scores and rows of the Denoising and Compression tables; PCA's, JPEG's and the noisy "
              "input's rows): after `make zoo` on MNIST the cold case happens only for a zoo trained before it kept them"]

@@ -15,7 +15,7 @@ Warm: the same two commands again with the cache filled, a fresh browser context
 page bundle). Beside it, in the same run, the floor: ``streamlit run bench/bare_app.py`` until its
 slider page is usable (Streamlit and torch imported, one fragment run).
 Warm start is <= 5 s when the zoo CLI returns from the verified records without importing torch or
-loading the data, and Home renders from the dataset's pixels kept on disk (``core.derived``: no
+loading the data, and Home renders from the dataset's pixels kept on disk (``core.store.derived``: no
 scikit-learn, no torch) -- so it can come in under the floor, which imports torch.
 """
 

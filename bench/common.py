@@ -80,7 +80,7 @@ def machine() -> dict:
 
 def mnist_dir(options: Options) -> str | None:
     """The data folder holding MNIST, or None when MNIST is not on this machine."""
-    from core.datasets import resolve_data_dir
+    from core.data.datasets import resolve_data_dir
 
     for candidate in (options.data_dir, os.environ.get("LATENT_LAB_DATA_DIR"), DEFAULT_MNIST_DIR, resolve_data_dir()):
         if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():

@@ -27,11 +27,11 @@ CASES = [  # (family, latent_dim, image shape): the MNIST-sized model and the di
 
 
 def reducers(family: str, latent: int, shape):
-    from core.autoencoder_reducer import AutoencoderReducer
     from core.config import TrainConfig
-    from core.methods import default_model_config
     from core.models import build_model
-    from core.reducers import PCAReducer
+    from core.models.autoencoder_reducer import AutoencoderReducer
+    from core.models.methods import default_model_config
+    from core.models.reducers import PCAReducer
 
     torch.manual_seed(0)
     config = default_model_config(family, latent)

@@ -1,4 +1,4 @@
-"""Fuzz: generated bad uploads through ``core.datasets.image_from_upload`` (the denoising page's path).
+"""Fuzz: generated bad uploads through ``core.data.datasets.image_from_upload`` (the denoising page's path).
 
 The cases: random bytes; truncated and byte-flipped PNG/JPEG/GIF/TIFF/WebP/BMP files; 1x1 and 2x3 images;
 headers that declare 20000x20000 pixels (decompression bombs); 16-bit, CMYK, palette (with transparency)

@@ -25,7 +25,7 @@ from bench.common import Options, PartResult, load_average, median_ratio, mnist_
 NAME = "moments"
 TITLE = "Learning moments: training time with and without the recorder (goal: at most +10 %)"
 GOAL = 1.10
-MNIST_ZOO_EPOCHS = 4  # core.zoo.default_train_config on MNIST's 60,000 images
+MNIST_ZOO_EPOCHS = 4  # core.store.zoo.default_train_config on MNIST's 60,000 images
 MNIST_TRAIN = 60_000  # MNIST's training split (a --quick run trains on a subset: projected onto the whole)
 
 
@@ -49,7 +49,7 @@ class TimedRecorder:
 
 def one_training(dataset, model, train, watched: bool) -> dict:
     from core.learning import MomentRecorder
-    from core.methods import build_reducer
+    from core.models.methods import build_reducer
 
     callback = TimedRecorder(MomentRecorder.for_dataset(dataset)) if watched else None
     start = time.perf_counter()
@@ -65,9 +65,9 @@ def one_training(dataset, model, train, watched: bool) -> dict:
 def cases(options: Options) -> list[tuple[str, object, object, object, int]]:
     """(label, dataset, model config, train config, rounds)."""
     from core.config import TrainConfig
-    from core.datasets import load_dataset
-    from core.methods import default_model_config
-    from core.zoo import default_train_config, zoo_train_config
+    from core.data.datasets import load_dataset
+    from core.models.methods import default_model_config
+    from core.store.zoo import default_train_config, zoo_train_config
 
     digits = load_dataset("digits")
     zoo = default_train_config(len(digits.train), digits.image_shape)  # 60 epochs, 1 thread (not $LATENT_LAB_EPOCHS)

@@ -164,7 +164,7 @@ def run(options: Options) -> PartResult:
     problem = browser_problem()
     if problem:
         return PartResult(NAME, TITLE, [], notes=[f"skipped: {problem}"])
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.live import live_app, prepare_models
 
     rows, notes = [], []

@@ -96,7 +96,7 @@ NO_HOVER_LABEL = "() => !document.querySelector('.hoverlayer .hovertext')"
 def mnist_maps(data_dir: str) -> tuple[dict, list[dict], object]:
     """Coordinates of the 70,000-point pixel-PCA map, rows of build times, and the dataset."""
     from core.analysis import embedding_scores, map_grid, pixel_pca_embedding
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
 
     dataset = load_dataset("mnist", data_dir=data_dir)
     rows = []
@@ -123,8 +123,8 @@ def timed_call(fn, *args, **kwargs):
 def model_map_rows(dataset) -> tuple[list[dict], str | None]:
     """Cold build times of the first learned 2-D MNIST model's map (10,000 and 70,000 points)."""
     from core.analysis import embed, embedding_scores
-    from core.checkpoints import CheckpointStore
-    from core.methods import get_method
+    from core.models.methods import get_method
+    from core.store.checkpoints import CheckpointStore
 
     store = CheckpointStore()
     records = [r for r in store.list().records if r.data == dataset.config and r.model.latent_dim == 2

@@ -29,8 +29,8 @@ def core_network(family: str, latent_dim: int, image_shape: tuple[int, int, int]
     """The network ``core`` trains for ``family`` at its default settings (the conv family's default
     is GELU with one grid convolution each side), initialised from ``seed``: both sides of a
     comparison build it here, so they start from the same weights too."""
-    from core.methods import default_model_config
     from core.models import build_model
+    from core.models.methods import default_model_config
 
     torch.manual_seed(seed)
     return build_model(default_model_config(family, latent_dim, loss="bce"), image_shape)

@@ -56,8 +56,8 @@ def installed_mb(*dists: str) -> float | None:
 def conv30_codes(options: Options, quick: bool):
     """(dataset, test codes (10,000, 30), train codes (60,000, 30)) of the store's MNIST conv d=30 model."""
     from core.analysis import encode_rows
-    from core.checkpoints import CheckpointStore
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
+    from core.store.checkpoints import CheckpointStore
 
     folder = mnist_dir(options)
     if folder is None:

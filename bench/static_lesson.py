@@ -104,8 +104,8 @@ def decoders_28(folder: Path) -> dict[str, bytes]:
     import numpy as np
 
     from core.config import TrainConfig
-    from core.export import decoder_onnx
-    from core.methods import build_reducer, default_model_config
+    from core.models.methods import build_reducer, default_model_config
+    from core.runtime.export import decoder_onnx
 
     images = np.random.default_rng(0).random((64, 1, 28, 28)).astype(np.float32)
     return {f"{family} d=2, 28x28": decoder_onnx(build_reducer(default_model_config(family, 2),
@@ -119,8 +119,8 @@ def run(options: Options) -> PartResult:
         return PartResult(NAME, TITLE, [], notes=[f"skipped: {problem}"])
     import shutil
 
-    from core.checkpoints import CheckpointStore
     from core.config import DataConfig
+    from core.store.checkpoints import CheckpointStore
     from dashboard.lesson.export import export_lesson
     from dashboard.lesson.runtime import ORT_DIR
     from dashboard.lesson.serve import static_server

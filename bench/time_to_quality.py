@@ -28,9 +28,9 @@ DATASETS = ("mnist", "fashion-mnist")
 
 
 def pca_row(dataset: str, folder: str) -> dict:
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from core.metrics import reconstruction_metrics
-    from core.reducers import PCAReducer
+    from core.models.reducers import PCAReducer
 
     data = load_dataset(dataset, data_dir=folder)
     start = time.perf_counter()
@@ -52,7 +52,7 @@ def cli_row(dataset: str, folder: str, budget: float, checkpoints: str) -> tuple
 
 
 def run(options: Options) -> PartResult:
-    from core.checkpoints import CheckpointStore
+    from core.store.checkpoints import CheckpointStore
 
     folder = mnist_dir(options)
     if folder is None:
@@ -80,6 +80,6 @@ def run(options: Options) -> PartResult:
             notes.append(f"{dataset}: {len(history)} epochs, last val_mse {history[-1]['val_mse']:.5f} at "
                          f"{history[-1]['seconds']:.0f} s; record {json.dumps({k: record[k] for k in ('test_mse', 'test_psnr', 'test_ssim')})}")
     notes.append("defaults in use: conv with GELU activations and one 3x3 convolution each side at the 7x7 map "
-                 "(core.methods), AdamW (betas 0.9, 0.99) peak lr 5e-3 on a cosine fitted to the budget, batch 64, "
+                 "(core.models.methods), AdamW (betas 0.9, 0.99) peak lr 5e-3 on a cosine fitted to the budget, batch 64, "
                  "bf16 autocast where native, torch's default threads; see bench/NOTES.md part 2 for how they were chosen")
     return PartResult(NAME, TITLE, rows, goals, notes)

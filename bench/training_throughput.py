@@ -5,7 +5,7 @@ convolution each side: ``bench.models.core_network``, the same initial weights),
 of epochs on the same MNIST images, in the same process, in interleaved rounds (plain, core, core
 1-thread, plain, ...), and are then scored on the MNIST test set. Before anything is timed the bench
 asserts that the two sides have the same layers, shapes and parameter count. The plain side trains
-it the way a tutorial would (DataLoader, Adam, constant LR, float32, default threads). The core side is ``core.training.train`` exactly as
+it the way a tutorial would (DataLoader, Adam, constant LR, float32, default threads). The core side is ``core.models.training.train`` exactly as
 the CLI and dashboard call it: whole split in one tensor, channels_last, fused AdamW, cosine LR, and
 a validation pass after every epoch (counted in its time). Its throughput counts the images it
 trained on (90% of the split; 10% is its validation set).
@@ -29,7 +29,7 @@ GOAL_RATIO = 2.0
 
 
 def load(options: Options):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
 
     folder = mnist_dir(options)
     if folder is None:
@@ -50,7 +50,7 @@ def plain_model(image_shape: tuple[int, int, int]) -> torch.nn.Module:
 
 def core_side(train_images, test_images, epochs: int, threads: int | None) -> dict:
     from core.config import TrainConfig
-    from core.training import train
+    from core.models.training import train
 
     config = TrainConfig(epochs=epochs, batch_size=128, lr=2e-3, seed=0, threads=threads)
     model = core_model(train_images.shape[1:])
@@ -76,8 +76,8 @@ def check_equal_sides(image_shape: tuple[int, int, int]) -> int:
 
 SIDES = {
     "plain loop (DataLoader, Adam, batch 128, default threads)": lambda tr, te, e: plain_side(tr, te, e),
-    "core.training.train (default threads)": lambda tr, te, e: core_side(tr, te, e, None),
-    "core.training.train (threads=1)": lambda tr, te, e: core_side(tr, te, e, 1),
+    "core.models.training.train (default threads)": lambda tr, te, e: core_side(tr, te, e, None),
+    "core.models.training.train (threads=1)": lambda tr, te, e: core_side(tr, te, e, 1),
 }
 
 

@@ -4,7 +4,7 @@ The zip: 2,000 28x28 grayscale PNGs (MNIST training images when the raw files ar
 scikit-learn's digits up-scaled), ten class folders inside one wrapping folder, as Finder zips them.
 
 Timed in this process (``core`` only), each round into a fresh data folder:
-  extract  ``core.archives.extract_archive`` of the zip's bytes (hash, checks, write, atomic rename)
+  extract  ``core.data.archives.extract_archive`` of the zip's bytes (hash, checks, write, atomic rename)
   again    the same zip once more (found by its content hash: nothing written)
   resolve  the folder's content fingerprint (``resolve_data_config``: what the dashboard does first)
   load     ``load_dataset(folder:...)``: decode and resize every PNG, split; the dataset is train-ready
@@ -38,7 +38,7 @@ def make_zip(options: Options, n: int = N_IMAGES) -> tuple[bytes, str]:
     """(zip bytes, what the images are)."""
     from PIL import Image
 
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from core.errors import DatasetError
 
     source = "scikit-learn digits up-scaled to 28x28"
@@ -66,9 +66,9 @@ def make_zip(options: Options, n: int = N_IMAGES) -> tuple[bytes, str]:
 
 
 def core_round(data: bytes, n: int) -> dict[str, float]:
-    from core.archives import extract_archive
     from core.config import DataConfig
-    from core.datasets import load_dataset, resolve_data_config
+    from core.data.archives import extract_archive
+    from core.data.datasets import load_dataset, resolve_data_config
 
     with tempfile.TemporaryDirectory() as tmp:
         times = {}

@@ -3,8 +3,8 @@
 import os
 import sys
 
-from core import distributed
 from core.cli import main
+from core.models import distributed
 
 if distributed.enabled() and not distributed.is_main():
     # one report per training: rank 0 prints it; two ranks writing one pipe interleaved their lines

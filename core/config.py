@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from core.data_sources import FOLDER, FOLDER_PREFIX, split_name
-from core.registry import METHODS  # the registry names methods without importing torch
+from core.data.data_sources import FOLDER, FOLDER_PREFIX, split_name
+from core.models.registry import METHODS  # the registry names methods without importing torch
 
 NOISE_KINDS = ("gaussian", "salt_pepper", "masking")
 LOSSES = ("mse", "bce")
@@ -130,13 +130,13 @@ class DataConfig(_Hashable):
     """Which images, and how they are prepared. The data folder is *where* they live, so it is
     not part of the identity (the same MNIST read from two folders is the same data). A user folder's
     identity is its path *and* its content: ``content`` is a fingerprint of its image files, filled in
-    by :func:`core.datasets.resolve_data_config` and :func:`core.datasets.load_dataset`."""
+    by :func:`core.data.datasets.resolve_data_config` and :func:`core.data.datasets.load_dataset`."""
 
     name: str = "digits"  # digits | mnist | fashion-mnist | kmnist | cifar10 | folder:PATH
     limit: int | None = None  # at most this many images per split (stratified subsample)
     image_size: int | None = None  # folder images are resized to this square size (default 28)
     grayscale: bool = True  # folder images: one channel (True) or RGB (False)
-    content: str | None = None  # folder datasets: fingerprint of the image files (core.datasets.resolve_data_config)
+    content: str | None = None  # folder datasets: fingerprint of the image files (core.data.datasets.resolve_data_config)
 
     def __post_init__(self):
         if not isinstance(self.name, str) or not self.name:
@@ -150,7 +150,7 @@ class DataConfig(_Hashable):
 
     @property
     def source(self) -> str:
-        """Its entry in the table of datasets (:data:`core.data_sources.SOURCES`): 'mnist', 'folder'..."""
+        """Its entry in the table of datasets (:data:`core.data.data_sources.SOURCES`): 'mnist', 'folder'..."""
         return split_name(self.name)[0]
 
     @property
@@ -199,17 +199,17 @@ class NoiseConfig(_Hashable):
 
 @dataclass(frozen=True)
 class ModelConfig(_Hashable):
-    """Architecture of one reducer. ``family`` is a method of the registry :data:`core.methods.METHODS`
+    """Architecture of one reducer. ``family`` is a method of the registry :data:`core.models.methods.METHODS`
     (PCA included: it uses only ``latent_dim``)."""
 
     family: str = "dense"  # pca | dense | conv | conv_pool | vae | sparse | linear
     latent_dim: int = 2  # size of the code
-    loss: str = "bce"  # reconstruction loss: bce (robust: see core.methods) | mse
+    loss: str = "bce"  # reconstruction loss: bce (robust: see core.models.methods) | mse
     hidden: tuple[int, ...] = (256, 128)  # dense/sparse: hidden layer widths (mirrored in the decoder)
     channels: tuple[int, ...] = (32, 64)  # conv/vae/conv_pool: channels per down-sampling stage
     decoder: str = "transpose"  # conv/vae/conv_pool up-sampling: transpose | upsample
-    activation: str = "relu"  # conv: the non-linearity between layers, relu | gelu (see core.methods)
-    grid_convs: int = 0  # conv/vae: stride-1 3x3 convolutions at the smallest feature map, each side (see core.methods)
+    activation: str = "relu"  # conv: the non-linearity between layers, relu | gelu (see core.models.methods)
+    grid_convs: int = 0  # conv/vae: stride-1 3x3 convolutions at the smallest feature map, each side (see core.models.methods)
     beta: float = 1.0  # vae: weight of the KL term (beta-VAE)
     sparsity: str = "l1"  # sparse: l1 (L1 on the code) | kl (KL to a target activation)
     sparsity_weight: float = 1e-3  # sparse: strength of the penalty

@@ -1,6 +1,6 @@
 """Sample sizes of the analyses the pages keep on disk, and how wide a code gets one slider per number.
 
-No imports on purpose: the derived cache's keys (:mod:`core.derived`) name these sizes, and
+No imports on purpose: the derived cache's keys (:mod:`core.store.derived`) name these sizes, and
 ``python -m core zoo`` checks what is kept without importing the analyses themselves (pandas,
 scikit-image). Changing a size changes the keys, so older files are simply not read again.
 """

@@ -35,7 +35,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from core.checkpoints import CHECKPOINTS_ENV, DEFAULT_ROOT
+from core.store.checkpoints import CHECKPOINTS_ENV, DEFAULT_ROOT
 from dashboard.launch import REPO, free_port, stop, wait_healthy
 from dashboard.policy import CLASSROOM_UPLOAD_MB
 

@@ -11,10 +11,10 @@ import numpy as np
 import streamlit as st
 
 from core.analysis import slider_maps, slider_specs
-from core.datasets import Dataset
+from core.data.datasets import Dataset
 from core.learning import Moments
-from core.records import ModelRecord, ModelRef
 from core.samples import MAX_SLIDER_DIMS
+from core.store.records import ModelRecord, ModelRef
 from dashboard import figures, live, resources
 from dashboard.presenter import image_px
 from dashboard.ui import Selection

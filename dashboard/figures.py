@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from core.methods import BASELINE, METHODS
+from core.models.methods import BASELINE, METHODS
 from dashboard.text import plotly_text
 
 PCA_TITLE = METHODS[BASELINE].title  # how tables name the baseline (the rows drawn as a curve)
@@ -23,7 +23,7 @@ PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
 # (dashboard/live/live.js keeps its own copy of PALETTE for the classes it paints: keep the two equal)
 
 # One colour per method in every figure: colours that followed the order of the lines made JPEG green
-# beside d=8 models and red beside d=2 ones. Keys are method labels as core.methods.method_label writes
+# beside d=8 models and red beside d=2 ones. Keys are method labels as core.models.methods.method_label writes
 # them ('PCA', 'conv', 'conv denoising'), plus the two lines that are not models (JPEG, the noisy input).
 JPEG, NOISY = "JPEG", "noisy"
 _MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#bcbd22", "#e377c2"]
@@ -43,7 +43,7 @@ def _method_lines() -> dict[str, dict]:
     for i, method in enumerate(families):
         colour = _MODEL_COLOURS[i % len(_MODEL_COLOURS)]
         styles[method.title] = {"color": colour}
-        # the label core.methods.method_label gives a model trained on noisy inputs
+        # the label core.models.methods.method_label gives a model trained on noisy inputs
         styles[f"{method.title} denoising"] = {"color": _darker(colour), "dash": "dash"}
     return styles
 

@@ -2,11 +2,11 @@
 
 ``st.cache_resource`` holds what lives once per process (datasets, fitted reducers);
 ``st.cache_data`` holds computed arrays and tables, keyed by plain hashable values: the data config,
-the data folder and :class:`core.records.ModelRef` references. :func:`reducer` is the one resolver
+the data folder and :class:`core.store.records.ModelRef` references. :func:`reducer` is the one resolver
 from a reference to a fitted reducer. Pages call these and never train, open files or touch torch.
 
 What is expensive and the same for every session and every server run is also kept on disk by
-:mod:`core.derived`, beside the checkpoint (or under the dataset's key) it was computed from: the
+:mod:`core.store.derived`, beside the checkpoint (or under the dataset's key) it was computed from: the
 built-in datasets' pixels (so a new server reads MNIST without importing torchvision), the pixel PCA
 (fitted once for every size: maps, the error curve and PCA baselines share it) and the pixel map's
 scores, the PCA error curve, each model's error row, test codes, code ranges, class means and
@@ -25,10 +25,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.checkpoints import WEIGHTS, CheckpointStore
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
-from core.datasets import Dataset, resolve_data_config, resolve_data_dir
-from core.derived import (
+from core.data.datasets import Dataset, resolve_data_config, resolve_data_dir
+from core.errors import CheckpointError
+from core.models.methods import BASELINE, build_reducer, default_model_config, get_method
+from core.store.checkpoints import WEIGHTS, CheckpointStore
+from core.store.derived import (
     Derived,
     architecture_of,
     class_means_of,
@@ -45,11 +47,9 @@ from core.derived import (
     rd_rows_of,
     test_codes_of,
 )
-from core.errors import CheckpointError
-from core.jobs import Job, TrainingJobs
-from core.methods import BASELINE, build_reducer, default_model_config, get_method
-from core.records import ModelRecord, ModelRef
-from core.zoo import ZooModel, default_train_config, default_zoo, zoo_status
+from core.store.jobs import Job, TrainingJobs
+from core.store.records import ModelRecord, ModelRef
+from core.store.zoo import ZooModel, default_train_config, default_zoo, zoo_status
 
 if TYPE_CHECKING:  # core.analysis imports scipy and scikit-image: not before a page computes something
     from core.analysis.pixel_pca import PixelPCA
@@ -88,7 +88,7 @@ def _derived(config: DataConfig, ref: ModelRef) -> tuple[Derived, dict]:
 @st.cache_resource(show_spinner="Loading the dataset...", max_entries=4)
 def load_data(config: DataConfig, data_dir: str, download: bool = False) -> Dataset:
     """The dataset, once per process (a built-in one read back from disk after the first load: see
-    :func:`core.derived.load_dataset_cached`). Raises ``core.errors.DatasetError`` with a fix when absent."""
+    :func:`core.store.derived.load_dataset_cached`). Raises ``core.errors.DatasetError`` with a fix when absent."""
     return load_dataset_cached(config, data_dir, store().root, _writable(), download=download)
 
 
@@ -137,9 +137,9 @@ def _weights_problem(root: str, name: str, state: tuple[int, int]) -> str:
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=32)
 def _checkpoint(root: str, name: str, created: str):
-    from core.derived import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
+    from core.store.derived import runnable_checkpoint  # ONNX Runtime: imported by the first page that runs a model
 
-    # the model's exported graphs in ONNX Runtime: no page waits for torch (core.onnx_reducer)
+    # the model's exported graphs in ONNX Runtime: no page waits for torch (core.runtime.onnx_reducer)
     return runnable_checkpoint(CheckpointStore(root), name, _writable())
 
 
@@ -171,7 +171,7 @@ def _reducers(config: DataConfig, data_dir: str, models: dict[str, ModelRef]) ->
 
 # --- the zoo and training (in the background: a training outlives its page) -------------------------
 def zoo(dataset: Dataset, train: TrainConfig | None = None) -> list[ZooModel]:
-    """The default models for this dataset and the cached model standing for each (see core.zoo)."""
+    """The default models for this dataset and the cached model standing for each (see core.store.zoo)."""
     return zoo_status(dataset.config, store().list().records, train or default_train_config(len(dataset.train), dataset.image_shape))
 
 
@@ -263,7 +263,7 @@ def pixel_map(config: DataConfig, data_dir: str, max_points: int, n_components: 
 def model_map(config: DataConfig, data_dir: str, ref: ModelRef, projection: str, max_points: int, all_train: bool = False):
     """(Embedding, scores) of one model's codes (2-D codes directly, else projected: t-SNE by default);
     ``all_train`` places every training image too. The map and its scores are kept on disk beside the
-    weights (:func:`core.derived.model_map_of`): computed once per model, then read."""
+    weights (:func:`core.store.derived.model_map_of`): computed once per model, then read."""
     derived, named = _derived(config, ref)
     return model_map_of(derived, named, lambda: reducer(config, data_dir, ref), load_data(config, data_dir),
                         projection, max_points, all_train, latent_dim=ref.latent_dim)
@@ -329,7 +329,7 @@ def denoise_images(config: DataConfig, data_dir: str, models: dict[str, ModelRef
 @st.cache_data(show_spinner="Measuring every method at several noise levels...", max_entries=32)
 def denoising_curve(config: DataConfig, data_dir: str, models: dict[str, ModelRef], kind: str) -> pd.DataFrame:
     """PSNR and SSIM of the noisy test images and of each model's reconstruction of them, at every
-    level of :func:`core.noise.curve_levels` (``kind``): each method's rows kept on disk with its
+    level of :func:`core.data.noise.curve_levels` (``kind``): each method's rows kept on disk with its
     checkpoint (``python -m core zoo`` writes the default models' rows)."""
     from core.analysis.denoise import denoising_frame
 
@@ -396,7 +396,7 @@ def decoder_onnx(config: DataConfig, data_dir: str, ref: ModelRef) -> bytes:
 
 
 def _trainable(config: DataConfig, data_dir: str, ref: ModelRef):
-    """The model as a :class:`core.reducers.Reducer` (torch for a checkpoint): what an export needs, where
+    """The model as a :class:`core.models.reducers.Reducer` (torch for a checkpoint): what an export needs, where
     :func:`reducer` may hand out an ONNX Runtime codec (called only when the graphs must be exported again)."""
     if ref.checkpoint is None:
         return reducer(config, data_dir, ref)

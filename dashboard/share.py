@@ -28,7 +28,7 @@ from pathlib import Path
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
-from core.data_sources import FOLDER
+from core.data.data_sources import FOLDER
 from dashboard import presenter
 from dashboard.policy import policy
 from dashboard.text import md
@@ -163,7 +163,7 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
 
 def _restore_upload(link: Mapping[str, str]) -> bool:
     """An uploaded zip's folder, named by the link (``<zip name>-<content hash>``), among this server's uploads."""
-    from core.archives import uploaded_folders
+    from core.data.archives import uploaded_folders
     from dashboard import resources
 
     name = Path((link.get("folder") or "").strip()).name

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from core import archives
 from core.config import ConfigError, DataConfig
-from core.data_sources import FOLDER, FOLDER_PREFIX, SOURCES
-from core.datasets import Dataset
+from core.data import archives
+from core.data.data_sources import FOLDER, FOLDER_PREFIX, SOURCES
+from core.data.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
-from core.records import ModelRecord, unique_labels
+from core.store.records import ModelRecord, unique_labels
 from dashboard import figures, presenter, resources
 from dashboard.policy import REFUSED, Policy, policy
 from dashboard.text import md
@@ -24,7 +24,7 @@ from dashboard.text import md
 HOME, TRAIN = "views/home.py", "views/train.py"
 
 UPLOAD = "upload"  # a zip uploaded in the browser: it ends as a folder dataset
-#: the sidebar's choices: the table of datasets (core.data_sources), then an uploaded zip
+#: the sidebar's choices: the table of datasets (core.data.data_sources), then an uploaded zip
 DATASET_CHOICES = {name: source.title for name, source in SOURCES.items()} | {UPLOAD: "Upload a zip of images"}
 MAX_SKIPPED_SHOWN = 50  # skipped entries of an uploaded zip listed in the sidebar (10,000 text files would fill it)
 
@@ -135,7 +135,7 @@ def upload_limit_mb() -> int:
 
 
 def upload_choice(rules: Policy, data_dir: str) -> str:
-    """A zip of images uploaded here (unpacked under the data folder by ``core.archives``), or one uploaded
+    """A zip of images uploaded here (unpacked under the data folder by ``core.data.archives``), or one uploaded
     before; returns its folder ('' when there is none). In classroom mode only earlier uploads are offered."""
     state = st.session_state
     if rules.can_upload_datasets:

@@ -1,8 +1,9 @@
 """The dashboard under test, for the tests and the benchmarks (AppTest and the browser).
 
 ``tiny_zoo(root)`` trains the default zoo for 2 epochs on digits into ``root`` (a few seconds each);
-the dashboard finds them as the zoo (``core.zoo.zoo_status`` counts a model whatever it was trained
-with), and ``LATENT_LAB_EPOCHS=2`` (read by ``core.zoo.default_train_config``) keeps any training short. ``running_app`` starts ``streamlit run`` on a
+the dashboard finds them as the zoo (``core.store.zoo.zoo_status`` counts a model whatever it was trained
+with), and ``LATENT_LAB_EPOCHS=2`` (read by ``core.store.zoo.default_train_config``) keeps any training short.
+``running_app`` starts ``streamlit run`` on a
 free port and waits until it answers.
 """
 
@@ -22,12 +23,12 @@ TEST_EPOCHS = 2
 def tiny_zoo(root: Path) -> Path:
     """Train (or find) the default zoo with TrainConfig(epochs=TEST_EPOCHS) on digits under ``root``."""
 
-    from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
-    from core.datasets import load_dataset
-    from core.derived import precompute_models
+    from core.data.datasets import load_dataset
     from core.errors import CheckpointError
-    from core.zoo import default_zoo
+    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.derived import precompute_models
+    from core.store.zoo import default_zoo
 
     store = CheckpointStore(root)
     dataset = load_dataset("digits")

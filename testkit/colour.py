@@ -63,10 +63,10 @@ def colour_config(root: str | Path):
 
 def colour_zoo(folder: str | Path, checkpoints: str | Path, epochs: int = ZOO_EPOCHS) -> Path:
     """Train (or find) the default zoo on the colour folder into ``checkpoints``; returns ``checkpoints``."""
-    from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
-    from core.datasets import load_dataset
-    from core.zoo import default_zoo
+    from core.data.datasets import load_dataset
+    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.zoo import default_zoo
 
     store = CheckpointStore(Path(checkpoints))
     dataset = load_dataset(colour_config(folder))

@@ -1,7 +1,7 @@
 """Helpers for the live-decoding browser test and bench part ``live``.
 
 ``prepare_models(folder, dataset, ...)`` fits PCA and one quick model per method and writes, per
-model, ``<name>.onnx`` (:func:`core.export.decoder_onnx`) and ``<name>.json`` (shape, a few test codes
+model, ``<name>.onnx`` (:func:`core.runtime.export.decoder_onnx`) and ``<name>.json`` (shape, a few test codes
 and their classes, code ranges) into ``folder``; ``testkit/live_app.py`` reads only those files, so
 the test keeps the torch reducers in its own process to check the browser's pixels against.
 
@@ -38,7 +38,7 @@ def describe(reducer, dataset, name: str, label: str) -> dict:
 
 
 def write_model(folder: Path, reducer, dataset, name: str, label: str) -> None:
-    from core.export import decoder_onnx
+    from core.runtime.export import decoder_onnx
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{name}.onnx").write_bytes(decoder_onnx(reducer))
@@ -54,7 +54,7 @@ def prepare_models(folder: Path, dataset, latent_dim: int = 2, methods=None, epo
         name -> fitted reducer (to decode with torch in the caller's process).
     """
     from core.config import TrainConfig
-    from core.methods import METHODS, build_reducer, default_model_config, model_label
+    from core.models.methods import METHODS, build_reducer, default_model_config, model_label
 
     reducers = {}
     for name in methods or list(METHODS):

@@ -1,7 +1,7 @@
 """Generated uploads for the upload path's fuzz test and bench part ``fuzz``: bad files of every kind
 (random bytes, truncated and byte-flipped PNG/JPEG/GIF/TIFF/WebP/BMP, 1x1 images, 20000x20000 headers,
 16-bit, CMYK, palette, animated) and valid odd ones, plus ``check`` that runs one through
-``core.datasets.image_from_upload`` and says whether it ended well."""
+``core.data.datasets.image_from_upload`` and says whether it ended well."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def bad_uploads(count: int = 600, seed: int = 0) -> list[tuple[str, str, bytes]]
     """``count`` generated bad uploads, (category, file name, bytes), the same for the same seed."""
     from PIL import Image
 
-    from core.datasets import MAX_UPLOAD_BYTES
+    from core.data.datasets import MAX_UPLOAD_BYTES
 
     rng = np.random.default_rng(seed)
     seeds = _seeds()
@@ -183,7 +183,7 @@ def bad_uploads(count: int = 600, seed: int = 0) -> list[tuple[str, str, bytes]]
 def check(data: bytes, name: str, shape=(1, 28, 28), reference_mean: float | None = 0.13) -> tuple[str, str]:
     """Run one upload; returns (outcome, detail): 'image', 'UploadError' or 'crash' (any other exception,
     an UploadError without what to do, or an image of the wrong shape or range)."""
-    from core.datasets import image_from_upload
+    from core.data.datasets import image_from_upload
     from core.errors import UploadError
 
     try:

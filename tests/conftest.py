@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.checkpoints import CheckpointStore
 from core.config import TrainConfig
-from core.datasets import load_dataset
+from core.data.datasets import load_dataset
+from core.store.checkpoints import CheckpointStore
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +43,7 @@ def rng():
 @pytest.fixture(scope="session")
 def every_reducer(small_digits):
     """One fitted reducer of every registry method (PCA included), d=3, trained for a moment."""
-    from core.methods import METHODS, build_reducer, default_model_config
+    from core.models.methods import METHODS, build_reducer, default_model_config
 
     train = TrainConfig(epochs=2, batch_size=64, lr=3e-3, seed=0)
     return {name: build_reducer(default_model_config(name, 3), train).fit(small_digits.train.images) for name in METHODS}

@@ -9,7 +9,7 @@ import pytest
 
 from core.analysis import choose_at_budget, decode_at_settings, jpeg_roundtrip, quantize_codes, rate_distortion_table, symbol_entropy_bits
 from core.analysis.compression import JPEG_SUBSAMPLING, rd_view
-from core.reducers import PCAReducer
+from core.models.reducers import PCAReducer
 
 
 def test_uniform_quantiser(rng):
@@ -74,7 +74,7 @@ def test_the_setting_at_a_budget_respects_it(digits):
 # --- colour ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def colour(tmp_path_factory):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.colour import colour_config, write_rgb_folder
 
     return load_dataset(colour_config(write_rgb_folder(tmp_path_factory.mktemp("rgb"), per_class=15)))

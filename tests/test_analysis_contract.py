@@ -23,7 +23,7 @@ from core.analysis import (
     versus_pca,
 )
 from core.analysis.embedding import resolve_projection
-from core.methods import METHODS
+from core.models.methods import METHODS
 
 ALL = list(METHODS)
 

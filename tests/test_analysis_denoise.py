@@ -7,7 +7,7 @@ import pytest
 
 from core.analysis import denoise_examples, denoising_table
 from core.config import NoiseConfig
-from core.reducers import PCAReducer
+from core.models.reducers import PCAReducer
 
 
 def test_denoising_table_rows_and_pca_cleans_gaussian_noise(digits):
@@ -52,14 +52,14 @@ def test_noise_is_drawn_per_channel_and_scored_over_every_value(channels):
 
 
 def test_denoising_table_on_colour_images(tmp_path):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.colour import colour_config, write_rgb_folder
 
     colour = load_dataset(colour_config(write_rgb_folder(tmp_path, per_class=15)))
     pca = PCAReducer(8).fit(colour.train.images)
     frame = denoising_table(colour, {"PCA": pca}, [NoiseConfig("gaussian", 0.3)], n_images=None).set_index("method")
     clean = colour.test.images[np.arange(len(colour.test))]
-    from core.noise import corrupt_array
+    from core.data.noise import corrupt_array
 
     noisy = corrupt_array(clean, NoiseConfig("gaussian", 0.3), 0)
     mse = ((noisy - clean) ** 2).mean(axis=(1, 2, 3))  # over all 3 x 32 x 32 values

@@ -14,7 +14,7 @@ from core.analysis import (
     pixel_pca_embedding,
     trustworthiness_score,
 )
-from core.reducers import PCAReducer
+from core.models.reducers import PCAReducer
 
 
 def _toy_embedding(xy_train, y_train, xy_test, y_test, codes=None):

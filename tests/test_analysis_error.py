@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from core.analysis import error_vs_latent, explained_variance
-from core.autoencoder_reducer import AutoencoderReducer
 from core.config import TrainConfig
-from core.methods import default_model_config
 from core.metrics import reconstruction_metrics
-from core.reducers import PCAReducer
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import default_model_config
+from core.models.reducers import PCAReducer
 
 
 def test_pca_curve_from_one_fit_equals_separate_fits(digits):

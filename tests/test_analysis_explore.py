@@ -18,8 +18,8 @@ from core.analysis import (
     unit_moves,
 )
 from core.analysis.explore import SPACES
-from core.methods import METHODS
-from core.reducers import PCAReducer
+from core.models.methods import METHODS
+from core.models.reducers import PCAReducer
 
 K = 5
 
@@ -230,7 +230,7 @@ def test_centred_on_grey_is_symmetric():
 # --- colour -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def colour(tmp_path_factory):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.colour import colour_config, write_rgb_folder
 
     return load_dataset(colour_config(write_rgb_folder(tmp_path_factory.mktemp("rgb"), per_class=15)))

@@ -16,9 +16,9 @@ from core.analysis import (
     range_excess,
     sample_prior,
 )
-from core.autoencoder_reducer import AutoencoderReducer
-from core.methods import default_model_config
-from core.reducers import PCAReducer
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import default_model_config
+from core.models.reducers import PCAReducer
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Uploaded zips of images (``core.archives.extract_archive``): the layouts people make, the archives an
+"""Uploaded zips of images (``core.data.archives.extract_archive``): the layouts people make, the archives an
 attacker makes (zip-slip names, symlinks, bombs), and the folder dataset that comes out of them."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.archives import ArchiveLimits, extract_archive, uploaded_folders, uploads_root
 from core.config import DataConfig
-from core.datasets import load_dataset
+from core.data.archives import ArchiveLimits, extract_archive, uploaded_folders, uploads_root
+from core.data.datasets import load_dataset
 from core.errors import DatasetError
 from testkit.links import shown
 

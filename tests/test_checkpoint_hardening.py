@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from core.checkpoints import RECORD, WEIGHTS, CheckpointStore, load_or_train
 from core.cli import main
 from core.errors import CheckpointError
-from core.methods import default_model_config
+from core.models.methods import default_model_config
+from core.store.checkpoints import RECORD, WEIGHTS, CheckpointStore, load_or_train
 from tests.test_cli import run_cli
 
 
@@ -60,7 +60,7 @@ def test_python_m_core_list_survives_a_nested_record(healthy, store):
 
 
 def test_an_oversized_record_is_refused_before_it_is_parsed(healthy, store, monkeypatch):
-    from core.records import MAX_RECORD_BYTES
+    from core.store.records import MAX_RECORD_BYTES
 
     record = json.loads((healthy / RECORD).read_text())
     pad = [{"pad": "x" * 2**20}] * (MAX_RECORD_BYTES // 2**20 + 1)
@@ -94,7 +94,7 @@ def test_any_failure_reading_one_folder_is_a_problem_not_a_crash(healthy, store,
 
 def test_every_record_training_can_write_is_below_the_size_limit(healthy):
     from core.config import MAX_EPOCHS
-    from core.records import MAX_RECORD_BYTES
+    from core.store.records import MAX_RECORD_BYTES
 
     record = json.loads((healthy / RECORD).read_text())
     per_epoch = len(json.dumps(record["history"][-1], indent=1)) + 2
@@ -154,7 +154,7 @@ def test_a_record_claiming_huge_layers_is_refused_before_any_allocation(healthy,
 def test_a_cached_model_for_other_image_shapes_is_refused(small_digits, store, tiny_train):
     import dataclasses
 
-    from core.datasets import ImageSet
+    from core.data.datasets import ImageSet
 
     model = default_model_config("dense", 2)
     load_or_train(small_digits, model, tiny_train, store=store)

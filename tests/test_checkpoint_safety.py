@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from core.checkpoints import RECORD, WEIGHTS, CheckpointStore
 from core.errors import CheckpointError
+from core.store.checkpoints import RECORD, WEIGHTS, CheckpointStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ["-m", "core", "train", "--model", "dense", "--latent-dim", "2", "--limit", "200", "--epochs", "3", "--json"]
@@ -66,8 +66,8 @@ class _Payload:
 
 
 def test_a_hostile_checkpoint_folder_executes_nothing_and_hides_nothing(tmp_path, small_digits, tiny_train):
-    from core.checkpoints import load_or_train
-    from core.methods import default_model_config
+    from core.models.methods import default_model_config
+    from core.store.checkpoints import load_or_train
 
     store = CheckpointStore(tmp_path / "store")
     healthy = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)

@@ -1,4 +1,4 @@
-"""CIFAR-10 in torchvision's offline layout (core.cifar), on tiny fake batches: shapes, colours, channel
+"""CIFAR-10 in torchvision's offline layout (core.data.cifar), on tiny fake batches: shapes, colours, channel
 order, and refusal of files that are missing, damaged or name Python objects beyond a numpy array."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from core.cifar import BATCH_FOLDER, CLASS_NAMES, fake_colours, read_cifar10, write_fake_cifar10
+from core.data.cifar import BATCH_FOLDER, CLASS_NAMES, fake_colours, read_cifar10, write_fake_cifar10
 from core.errors import DatasetError
 
 
@@ -107,7 +107,7 @@ def test_a_pickle_that_names_any_other_callable_is_not_run(cifar_root, capsys):
 
 
 def test_load_dataset_serves_cifar10_as_colour_images(cifar_root):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
 
     data = load_dataset("cifar10", data_dir=cifar_root)
     assert data.image_shape == (3, 32, 32) and data.class_names == CLASS_NAMES
@@ -118,7 +118,7 @@ def test_load_dataset_serves_cifar10_as_colour_images(cifar_root):
 
 
 def test_load_dataset_gives_cifar10_as_a_colour_dataset(cifar_root):
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
 
     data = load_dataset("cifar10", data_dir=cifar_root)
     assert data.image_shape == (3, 32, 32) and data.class_names[0] == "airplane"

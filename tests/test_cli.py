@@ -120,7 +120,7 @@ def test_help_on_every_command():
 
 
 def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, capsys):
-    from core.checkpoints import CheckpointStore
+    from core.store.checkpoints import CheckpointStore
 
     common = ["train", "--model", "conv", "--latent-dim", "2", "--epochs", "1", "--limit", "100",
               "--checkpoints", str(tmp_path), "--json"]

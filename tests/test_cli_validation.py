@@ -9,8 +9,8 @@ import pytest
 
 from core.cli import main
 from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig
-from core.datasets import load_dataset
-from core.methods import AUTOENCODERS, default_model_config
+from core.data.datasets import load_dataset
+from core.models.methods import AUTOENCODERS, default_model_config
 
 
 @pytest.fixture
@@ -20,8 +20,8 @@ def no_training(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("training started")
 
-    monkeypatch.setattr("core.autoencoder_reducer.train", refuse)
-    monkeypatch.setattr("core.autoencoder_reducer.build_model", refuse)
+    monkeypatch.setattr("core.models.autoencoder_reducer.train", refuse)
+    monkeypatch.setattr("core.models.autoencoder_reducer.build_model", refuse)
 
 
 def run_main(args: list[str], capsys) -> tuple[int, str]:
@@ -114,7 +114,7 @@ def test_a_model_larger_than_the_machine_allows_is_refused_with_figures():
 
 def test_fit_refuses_a_too_large_model_before_building_it(no_training):
     """Every way to train (the CLI, the dashboard's jobs) goes through fit."""
-    from core.autoencoder_reducer import AutoencoderReducer
+    from core.models.autoencoder_reducer import AutoencoderReducer
 
     huge = ModelConfig(family="conv", latent_dim=2, channels=(100_000, 100_000))
     with pytest.raises(ConfigError, match="GB"):
@@ -131,8 +131,8 @@ def test_huge_channels_on_the_command_line_are_refused_with_a_figure(tmp_path, c
 
 def test_the_dashboards_training_job_reports_the_refusal(small_digits, tmp_path, no_training):
     """The Train page trains through a job: the job fails with the figure, in the dashboard's words."""
-    from core.checkpoints import CheckpointStore
-    from core.jobs import TrainingJobs
+    from core.store.checkpoints import CheckpointStore
+    from core.store.jobs import TrainingJobs
 
     huge = ModelConfig(family="conv", latent_dim=2, channels=(100_000, 100_000))
     jobs = TrainingJobs()

@@ -128,7 +128,7 @@ def test_every_page_runs_on_colour_images_and_draws_them_in_colour(colour_app, p
 
 def test_the_originals_show_the_test_images_own_colours(colour_app, colour_zoo):
     from core.analysis import subset_index
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.colour import colour_config
 
     run, drawn = colour_app

@@ -1,8 +1,8 @@
 """Every dashboard page under Streamlit's AppTest, on digits, with a tiny pre-trained model cache.
 
 The session fixture trains the default zoo for 2 epochs into a temporary folder; the app finds
-those models whatever their training settings (``core.zoo.zoo_status``), and ``LATENT_LAB_EPOCHS``
-(honoured by ``core.zoo.default_train_config``, CLI and dashboard alike) keeps any training short.
+those models whatever their training settings (``core.store.zoo.zoo_status``), and ``LATENT_LAB_EPOCHS``
+(honoured by ``core.store.zoo.default_train_config``, CLI and dashboard alike) keeps any training short.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.zoo import default_zoo
+from core.store.zoo import default_zoo
 from dashboard.share import REQUEST_KEY, CodeRequest
 from testkit.app import REPO
 
@@ -86,10 +86,10 @@ def test_home_trains_the_zoo_from_an_empty_cache(monkeypatch, tmp_path):
 
 
 def test_a_second_request_joins_the_running_training_and_stop_saves_nothing(small_digits, tmp_path):
-    from core.checkpoints import CheckpointStore
     from core.config import TrainConfig
-    from core.jobs import TrainingJobs
-    from core.methods import default_model_config
+    from core.models.methods import default_model_config
+    from core.store.checkpoints import CheckpointStore
+    from core.store.jobs import TrainingJobs
 
     jobs, store = TrainingJobs(), CheckpointStore(tmp_path)
     model, slow = default_model_config("conv", 3), TrainConfig(epochs=400)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from core.checkpoints import WEIGHTS, CheckpointStore
+from core.store.checkpoints import WEIGHTS, CheckpointStore
 from tests.test_dashboard import image_urls, no_exception, start
 
 

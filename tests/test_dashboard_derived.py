@@ -1,4 +1,4 @@
-"""The dashboard keeps its expensive answers on disk (core.derived): a second server draws the
+"""The dashboard keeps its expensive answers on disk (core.store.derived): a second server draws the
 "Autoencoder vs PCA" page from them, and a classroom server writes nothing."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 import core.analysis.error_curve as error_curve
-from core.derived import DATASETS
+from core.store.derived import DATASETS
 from testkit.app import REPO
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.zoo import default_zoo
+from core.store.zoo import default_zoo
 from tests.test_dashboard import image_urls, no_exception, start
 
 pytestmark = pytest.mark.usefixtures("env")  # the tiny zoo as the model cache

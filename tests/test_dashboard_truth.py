@@ -32,10 +32,10 @@ def test_latent_map_scores_say_how_many_test_images_they_are_measured_on(env):
 @pytest.fixture
 def store_with_throwaways(env, tmp_path, monkeypatch):
     """The tiny zoo plus two newer throwaway 2-D models (1 epoch), like ones trained a minute ago."""
-    from core.checkpoints import CheckpointStore, load_or_train
     from core.config import TrainConfig
-    from core.datasets import load_dataset
-    from core.methods import default_model_config
+    from core.data.datasets import load_dataset
+    from core.models.methods import default_model_config
+    from core.store.checkpoints import CheckpointStore, load_or_train
 
     root = tmp_path / "store"
     shutil.copytree(env, root, symlinks=True)  # checkpoints are links to version folders
@@ -48,7 +48,7 @@ def store_with_throwaways(env, tmp_path, monkeypatch):
 
 def test_pages_open_on_the_zoos_model_not_the_newest(store_with_throwaways):
     from core.config import TrainConfig
-    from core.zoo import first_choice, zoo_status
+    from core.store.zoo import first_choice, zoo_status
     from testkit.app import TEST_EPOCHS
 
     records = store_with_throwaways.list().records
@@ -109,7 +109,7 @@ def test_the_noise_level_shows_only_with_a_noise(env):
 
 
 def test_the_loss_chart_axes_fit_and_tick_plainly():
-    from core.methods import METHODS, default_model_config, objective_label
+    from core.models.methods import METHODS, default_model_config, objective_label
     from dashboard import figures
 
     history = [{"epoch": e, "train_loss": 0.3 / e, "val_loss": 0.31 / e, "val_mse": 0.05 / e} for e in range(1, 6)]

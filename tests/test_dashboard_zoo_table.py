@@ -1,10 +1,10 @@
-"""One zoo status (core.zoo.zoo_status) for the CLI and Home: a zoo model trained with other settings
+"""One zoo status (core.store.zoo.zoo_status) for the CLI and Home: a zoo model trained with other settings
 (e.g. ``--time-budget``) counts as present, and nothing offers to train it again."""
 
-from core.checkpoints import load_or_train
 from core.config import TrainConfig
-from core.methods import default_model_config
-from core.zoo import default_train_config, zoo_status
+from core.models.methods import default_model_config
+from core.store.checkpoints import load_or_train
+from core.store.zoo import default_train_config, zoo_status
 
 
 def test_a_time_budget_zoo_model_counts_as_present(small_digits, store, monkeypatch):

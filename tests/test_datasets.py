@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from core.config import ConfigError, DataConfig, run_key
-from core.datasets import SkippedFile, folder_fingerprint, load_dataset, resolve_data_config
+from core.data.datasets import SkippedFile, folder_fingerprint, load_dataset, resolve_data_config
 from core.errors import DatasetError
 
 
@@ -303,7 +303,7 @@ def test_palette_and_cmyk_convert_correctly(tmp_path):
 def test_class_names_are_torchvision_s(tiny_mnist_dir):
     import torchvision.datasets as tvd
 
-    from core.data_sources import SOURCES
+    from core.data.data_sources import SOURCES
 
     for source in (s for s in SOURCES.values() if s.torchvision):
         assert source.class_names == tuple(str(c).split(" - ")[-1] for c in getattr(tvd, source.torchvision).classes)

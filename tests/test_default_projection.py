@@ -11,8 +11,8 @@ import pytest
 from core.analysis import embed, embedding_scores
 from core.analysis.embedding import DEFAULT_VIEW, resolve_projection
 from core.config import DataConfig
-from core.datasets import Dataset, ImageSet
-from core.derived import Derived, map_params, model_map_of
+from core.data.datasets import Dataset, ImageSet
+from core.store.derived import Derived, map_params, model_map_of
 
 CLASSES, DIM = 6, 10
 

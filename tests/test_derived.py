@@ -1,4 +1,4 @@
-"""Derived values on disk (core.derived): computed once, read back by the next server, gone with the
+"""Derived values on disk (core.store.derived): computed once, read back by the next server, gone with the
 model they came from, never trusted when damaged, never required when the store cannot be written."""
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import core.derived as derived_module
+import core.store.derived as derived_module
 from core.analysis.pixel_pca import fit_pixel_pca
-from core.checkpoints import load_or_train
 from core.config import DataConfig
-from core.datasets import load_dataset
-from core.derived import Derived, load_dataset_cached
-from core.methods import default_model_config
+from core.data.datasets import load_dataset
+from core.models.methods import default_model_config
+from core.store.checkpoints import load_or_train
+from core.store.derived import Derived, load_dataset_cached
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -154,7 +154,7 @@ def test_the_dataset_is_read_back_the_same_and_without_scikit_learn(tmp_path):
         np.testing.assert_array_equal(got.test.labels, reference.test.labels)
         assert (got.name, got.class_names, got.config, got.image_shape) == \
                (reference.name, reference.class_names, reference.config, reference.image_shape)
-    code = ("import sys; from core.config import DataConfig; from core.derived import load_dataset_cached; "
+    code = ("import sys; from core.config import DataConfig; from core.store.derived import load_dataset_cached; "
             f"d = load_dataset_cached(DataConfig('digits'), None, {str(tmp_path)!r}); "
             "print(len(d.train), 'sklearn' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
@@ -223,7 +223,7 @@ def test_denoising_and_compression_rows_kept_per_method_rebuild_the_whole_tables
     from core.analysis.compression import DEFAULT_BITS, DEFAULT_JPEG_QUALITIES, rate_distortion_table, rd_frame
     from core.analysis.denoise import denoising_frame, denoising_table
     from core.config import NoiseConfig
-    from core.noise import curve_levels
+    from core.data.noise import curve_levels
 
     pca = fit_pixel_pca(small_digits.train.images, 8).reducer(4, small_digits.image_shape)
     shelf, calls = Derived(tmp_path / "kept", "data:test"), []
@@ -249,7 +249,7 @@ def test_denoising_and_compression_rows_kept_per_method_rebuild_the_whole_tables
 
 def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_directions(monkeypatch):
     import core.analysis.pixel_pca as pixel_pca
-    from core.pixels import Pixels
+    from core.data.pixels import Pixels
 
     rng = np.random.default_rng(0)
     basis = np.linalg.qr(rng.normal(size=(1200, 3)))[0].T  # 3 strong directions in 1,200 values (3 x 20 x 20)
@@ -264,9 +264,9 @@ def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_d
 
 
 def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loads_nothing(store, small_digits):
-    from core.checkpoints import load_or_train
     from core.config import TrainConfig
-    from core.zoo import default_zoo
+    from core.store.checkpoints import load_or_train
+    from core.store.zoo import default_zoo
 
     entry = default_zoo()[0]
     trained = load_or_train(small_digits, entry.model, TrainConfig(epochs=1, noise=entry.train.noise), store=store)

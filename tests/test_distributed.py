@@ -1,4 +1,4 @@
-"""Data-parallel training with torchrun + DDP (core/distributed.py): the sharding of every batch,
+"""Data-parallel training with torchrun + DDP (core/models/distributed.py): the sharding of every batch,
 and two gloo processes on CPU training the model one process would, saved once by rank 0."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import torch
 
-from core import distributed
-from core.checkpoints import CheckpointStore
 from core.cli import build_parser, main
 from core.cli.options import data_config_from_args, dataset_loader, train_config_from_args
-from core.methods import default_model_config
+from core.models import distributed
+from core.models.methods import default_model_config
+from core.store.checkpoints import CheckpointStore
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN_ARGS = ["train", "--model", "dense", "--latent-dim", "2", "--limit", "300", "--epochs", "3", "--json"]

@@ -16,7 +16,7 @@ from core.analysis import (
     project_nd,
     umap_available,
 )
-from core.reducers import PCAReducer
+from core.models.reducers import PCAReducer
 
 
 def test_pixel_pca3_extends_the_2d_baseline(digits):

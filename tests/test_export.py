@@ -1,4 +1,4 @@
-"""core.export: every reducer's decoder exports to ONNX that computes what ``reducer.decode`` does."""
+"""core.runtime.export: every reducer's decoder exports to ONNX that computes what ``reducer.decode`` does."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from core.config import TrainConfig
-from core.export import CODE_NAME, IMAGE_NAME, decoder_onnx
-from core.methods import METHODS, build_reducer, default_model_config
+from core.models.methods import METHODS, build_reducer, default_model_config
+from core.runtime.export import CODE_NAME, IMAGE_NAME, decoder_onnx
 
 
 def fitted(name: str, images: np.ndarray, latent_dim: int = 3):
@@ -63,7 +63,7 @@ def test_exports_from_several_threads_at_once_all_succeed(small_digits):
     from concurrent.futures import ThreadPoolExecutor
 
     from core.config import TrainConfig
-    from core.methods import build_reducer, default_model_config
+    from core.models.methods import build_reducer, default_model_config
 
     reducers = [build_reducer(default_model_config(m, 2), TrainConfig(epochs=1)).fit(small_digits.train.images)
                 for m in ("conv", "dense", "pca")]
@@ -74,7 +74,7 @@ def test_exports_from_several_threads_at_once_all_succeed(small_digits):
 
 
 def test_the_graph_keeps_its_metadata_and_it_reads_back_without_onnx(small_digits):
-    from core.export import encoder_onnx, graph_metadata
+    from core.runtime.export import encoder_onnx, graph_metadata
 
     reducer = fitted("dense", small_digits.train.images)
     source = {"latent_lab.weights_sha256": "ab" * 32, "note": "ünïcode"}

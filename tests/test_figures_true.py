@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from core.config import NoiseConfig
-from core.reducers import PCAReducer
+from core.models.reducers import PCAReducer
 from dashboard import figures
 
 
@@ -68,7 +68,7 @@ def test_one_colour_per_method_whatever_else_the_figure_draws():
 
 def test_every_method_label_has_its_own_colour():
     from core.config import TrainConfig
-    from core.methods import AUTOENCODERS, METHODS, default_model_config, method_label
+    from core.models.methods import AUTOENCODERS, METHODS, default_model_config, method_label
 
     noisy = TrainConfig(noise=NoiseConfig("gaussian", 0.3))
     labels = [method_label(default_model_config(name, 2), train) for name in METHODS
@@ -160,7 +160,7 @@ def test_denoising_page_says_why_level_zero_has_no_point(env):
 # --- Compare ----------------------------------------------------------------------------------------------
 def test_versus_pca_gives_both_psnrs_and_each_decoders_size(small_digits, every_reducer):
     from core.analysis.error_curve import decoder_size, error_vs_latent, versus_pca
-    from core.methods import default_model_config
+    from core.models.methods import default_model_config
     from core.models.summary import parameter_count
 
     table = error_vs_latent(small_digits, [every_reducer["conv"]], max_pca_dim=4)
@@ -176,7 +176,7 @@ def test_versus_pca_gives_both_psnrs_and_each_decoders_size(small_digits, every_
 
 def test_pca2_and_conv2_decoders_as_the_issue_counts_them():
     from core.analysis.error_curve import decoder_size
-    from core.methods import default_model_config
+    from core.models.methods import default_model_config
 
     assert decoder_size(default_model_config("pca", 2), (1, 8, 8)) == 192
     assert decoder_size(default_model_config("conv", 2), (1, 8, 8)) == 71_009  # of 127,267 in the whole model

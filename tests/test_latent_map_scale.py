@@ -52,7 +52,7 @@ def test_points_option_shows_every_test_image_and_can_add_the_training_images(en
     at = start("latent_map")
     no_exception(at)
     points = at.select_slider(key="map_points")
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
 
     digits = load_dataset("digits")
     n_test, n_train = len(digits.test), len(digits.train)

@@ -10,7 +10,6 @@ import math
 import numpy as np
 import pytest
 
-from core.checkpoints import load_or_train
 from core.cli import main
 from core.config import TrainConfig
 from core.errors import CheckpointError
@@ -26,8 +25,9 @@ from core.learning import (
     stable_views,
     write_moments,
 )
-from core.methods import build_reducer, default_model_config
-from core.zoo import LINEAR_BATCH, LINEAR_EPOCHS_FACTOR, LINEAR_LR, default_zoo, zoo_train_config
+from core.models.methods import build_reducer, default_model_config
+from core.store.checkpoints import load_or_train
+from core.store.zoo import LINEAR_BATCH, LINEAR_EPOCHS_FACTOR, LINEAR_LR, default_zoo, zoo_train_config
 
 FIELDS = ("steps", "epochs", "seconds", "sample_index", "sample_labels", "codes", "views_2d", "recon_index",
           "reconstructions", "sample_mse", "angles_deg")
@@ -236,12 +236,12 @@ def test_torch_is_not_needed_to_read_moments():
 
 @pytest.mark.slow
 def test_the_zoo_names_models_without_moments_and_retrains_them_only_when_asked(tmp_path, capsys, monkeypatch):
-    import core.zoo
+    import core.store.zoo
 
     monkeypatch.delenv("LATENT_LAB_EPOCHS", raising=False)
-    whole = core.zoo.default_zoo
+    whole = core.store.zoo.default_zoo
     # two of the zoo's models (dense d=2, linear d=2): the whole zoo three times over takes minutes
-    monkeypatch.setattr(core.zoo, "default_zoo", lambda train=None: [z for z in whole(train) if z.model.latent_dim == 2
+    monkeypatch.setattr(core.store.zoo, "default_zoo", lambda train=None: [z for z in whole(train) if z.model.latent_dim == 2
                                                                       and z.model.family in ("dense", "linear")])
     args = ["zoo", "--dataset", "digits", "--limit", "200", "--epochs", "1", "--no-pca", "--checkpoints", str(tmp_path), "--json"]
     assert main(args) == 0
@@ -264,7 +264,7 @@ def test_a_background_training_shows_its_moments_as_they_are_kept(small_digits, 
     are the saved model's first moments, and a finished job lets go of them (the checkpoint keeps them)."""
     import time
 
-    from core.jobs import TrainingJobs
+    from core.store.jobs import TrainingJobs
 
     jobs = TrainingJobs()
     job = jobs.submit(small_digits, default_model_config("dense", 2), TrainConfig(epochs=30, batch_size=16, seed=0, threads=1),

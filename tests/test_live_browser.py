@@ -32,7 +32,7 @@ HOOK = "window.__latentLabLive"
 def fitted(tmp_path_factory):
     """Every method fitted (1 epoch, d=2) on digits; their ONNX + metadata in a folder."""
     browser_or_skip()
-    from core.datasets import load_dataset
+    from core.data.datasets import load_dataset
     from testkit.live import prepare_models
 
     folder = tmp_path_factory.mktemp("live-models")

@@ -61,8 +61,8 @@ def test_a_link_with_a_region_opens_the_selection_panel(env):
 def test_colour_by_error_puts_each_images_error_on_one_scale_for_model_and_pca(env):
     from core.analysis.error_curve import per_image_errors
     from core.config import DataConfig
-    from core.datasets import load_dataset
-    from core.records import ModelRef
+    from core.data.datasets import load_dataset
+    from core.store.records import ModelRef
     from dashboard import resources
 
     at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=240).run()

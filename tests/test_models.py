@@ -6,9 +6,9 @@ import pytest
 import torch
 
 from core.config import ConfigError, ModelConfig
-from core.methods import AUTOENCODERS, default_model_config
 from core.models import build_model
 from core.models.conv_pool import spatial_code_layout
+from core.models.methods import AUTOENCODERS, default_model_config
 
 SHAPES = [(1, 8, 8), (1, 28, 28), (3, 32, 32), (1, 7, 9)]
 

@@ -1,4 +1,4 @@
-"""core.onnx_reducer: the pages run a trained model's exported graphs in ONNX Runtime, with the same
+"""core.runtime.onnx_reducer: the pages run a trained model's exported graphs in ONNX Runtime, with the same
 numbers as torch, and without importing torch."""
 
 from __future__ import annotations
@@ -10,19 +10,19 @@ import sys
 import numpy as np
 import pytest
 
-from core.autoencoder_reducer import AutoencoderReducer
-from core.checkpoints import load_or_train
 from core.config import TrainConfig
-from core.derived import Derived, onnx_graphs_of, runnable_checkpoint
-from core.methods import AUTOENCODERS, default_model_config
-from core.onnx_reducer import OnnxReducer
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import AUTOENCODERS, default_model_config
+from core.runtime.onnx_reducer import OnnxReducer
+from core.store.checkpoints import load_or_train
+from core.store.derived import Derived, onnx_graphs_of, runnable_checkpoint
 from testkit.app import REPO
 
 TRAIN = TrainConfig(epochs=1, batch_size=64, seed=0)
 
 
 def exported(reducer) -> OnnxReducer:
-    from core.export import decoder_onnx, encoder_onnx
+    from core.runtime.export import decoder_onnx, encoder_onnx
 
     return OnnxReducer(reducer.model_config, reducer.train_config, reducer.image_shape_,
                        encoder_onnx(reducer), decoder_onnx(reducer), reducer.history_, reducer.train_seconds_)
@@ -60,7 +60,7 @@ def test_large_batches_and_colour_images_go_through_in_chunks():
 def test_it_is_a_codec_not_a_trainable_reducer(every_reducer):
     """The contract is split (scikit-learn's transform apart from fit): the ONNX runtime answers what
     pages ask and has no training, saving or export methods to stub."""
-    from core.reducers import Codec, Reducer
+    from core.models.reducers import Codec, Reducer
 
     onnx_reducer = exported(every_reducer["dense"])
     assert isinstance(onnx_reducer, Codec) and not isinstance(onnx_reducer, Reducer)
@@ -126,8 +126,8 @@ def test_running_a_kept_model_never_imports_torch(store, small_digits, tmp_path)
     script = f"""
 import json, sys
 import numpy as np
-from core.checkpoints import CheckpointStore
-from core.derived import runnable_checkpoint
+from core.store.checkpoints import CheckpointStore
+from core.store.derived import runnable_checkpoint
 from core.analysis import sample_prior
 store = CheckpointStore({str(store.root)!r})
 reducer = runnable_checkpoint(store, store.root / {trained.record.name!r})
@@ -155,9 +155,9 @@ def test_every_page_runs_without_importing_torch_after_the_zoo_command(zoo_dir, 
     paid), the latent map needs no scikit-learn, and the pages with the costly tables only read them."""
     import shutil
 
-    from core.checkpoints import CheckpointStore
-    from core.datasets import load_dataset
-    from core.derived import DATASETS, precompute_dataset, precompute_maps, precompute_models
+    from core.data.datasets import load_dataset
+    from core.store.checkpoints import CheckpointStore
+    from core.store.derived import DATASETS, precompute_dataset, precompute_maps, precompute_models
 
     root = tmp_path / "zoo"
     shutil.copytree(zoo_dir, root, symlinks=True, ignore=shutil.ignore_patterns(DATASETS))  # no dataset-level values
@@ -198,7 +198,7 @@ def test_another_models_graph_under_this_models_key_is_refused_and_exported_agai
     never run or sent to the browser as A's: the graph says which weights it came from."""
     from importlib.metadata import version
 
-    from core.export import OPSET
+    from core.runtime.export import OPSET
 
     model = default_model_config("dense", 2)
     a = load_or_train(small_digits, model, TRAIN, store=store)

@@ -16,7 +16,7 @@ def sentences_with(word: str) -> list[str]:
 
 
 def test_the_time_budget_is_not_promised_to_be_exact():
-    # the loop ends at the step boundary nearest the budget (core.training.budget_spent), with validation
+    # the loop ends at the step boundary nearest the budget (core.models.training.budget_spent), with validation
     # and setup off its clock; what a budget buys depends on the machine (issue 24 item 4)
     assert "exactly that long" not in README
     said = " ".join(sentences_with("budget"))

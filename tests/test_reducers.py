@@ -8,12 +8,12 @@ import torch
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 
-from core.autoencoder_reducer import AutoencoderReducer
 from core.config import TrainConfig
-from core.methods import AUTOENCODERS, METHODS, build_reducer, default_model_config
 from core.metrics import per_image_mse
 from core.models import build_model
-from core.reducers import PCAReducer
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import AUTOENCODERS, METHODS, build_reducer, default_model_config
+from core.models.reducers import PCAReducer
 
 FAMILIES = AUTOENCODERS
 

@@ -97,8 +97,8 @@ def test_outside_text_in_the_page_is_escaped():
 
 
 def test_a_missing_model_names_the_command_that_trains_it(lesson_env, tmp_path, monkeypatch):
-    from core.checkpoints import CheckpointStore
     from core.config import DataConfig
+    from core.store.checkpoints import CheckpointStore
     from dashboard.lesson.export import export_lesson
 
     empty = CheckpointStore(tmp_path / "empty-store")
@@ -228,7 +228,7 @@ def stats(page, key: str) -> dict:
 @pytest.mark.slow
 def test_the_decode_step_is_live_first_and_equals_the_server(page, served, exported, lesson_env):
     from core.config import DataConfig
-    from core.records import ModelRef
+    from core.store.records import ModelRef
     from dashboard import resources
     from dashboard.lesson.models import model_for
 
@@ -316,7 +316,7 @@ def test_tiny_onnx_equals_onnxruntime_on_every_zoo_decoder(page, served, lesson_
     import onnxruntime
 
     from core.config import DataConfig
-    from core.records import ModelRef
+    from core.store.records import ModelRef
     from dashboard import resources
 
     config = DataConfig("digits")

@@ -2,7 +2,7 @@
 only (validation left out) and ends at the step boundary nearest it; the record keeps the steps it
 bought and the label says them; a retrain with the same budget is another model, labelled as one.
 
-No wall-clock assertion: core.training's clock is replaced by a fake one that advances only when
+No wall-clock assertion: core.models.training's clock is replaced by a fake one that advances only when
 the loop steps (and, to show it is left out, when it validates)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-import core.training as training
-from core.checkpoints import RECORD, load_or_train
+import core.models.training as training
 from core.config import TrainConfig
-from core.methods import default_model_config
 from core.models import build_model
+from core.models.methods import default_model_config
+from core.store.checkpoints import RECORD, load_or_train
 
 
 class FakeClock:
@@ -34,7 +34,7 @@ class FakeClock:
 
 @pytest.fixture
 def fake_clock(monkeypatch):
-    """Install a :class:`FakeClock` in core.training; returns a function that sets its costs."""
+    """Install a :class:`FakeClock` in core.models.training; returns a function that sets its costs."""
     clock = FakeClock(step=0.01)
     monkeypatch.setattr(training, "time", SimpleNamespace(perf_counter=clock.perf_counter))
     make_optimizer, evaluate = training.make_optimizer, training.evaluate

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import torch
 
-from core.autoencoder_reducer import AutoencoderReducer
 from core.config import ConfigError, NoiseConfig, TrainConfig
+from core.data.noise import corrupt, corrupt_array
 from core.errors import TrainingDiverged
-from core.methods import default_model_config
-from core.noise import corrupt, corrupt_array
-from core.training import cosine_lr
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import default_model_config
+from core.models.training import cosine_lr
 
 
 def test_same_seed_gives_the_same_model_on_cpu(small_digits, tiny_train):
@@ -62,7 +62,7 @@ def test_noise_stays_in_unit_range_and_changes_pixels(noise):
 
 def test_denoising_training_uses_corrupted_inputs_and_clean_targets(small_digits, tiny_train, monkeypatch):
     calls = []
-    import core.training as training
+    import core.models.training as training
 
     def spy(images, noise, generator=None):
         calls.append(noise)
@@ -83,7 +83,7 @@ def test_bad_noise_and_training_values_are_refused():
 
 
 def test_larger_images_get_a_gentler_default_learning_rate():
-    from core.zoo import default_train_config
+    from core.store.zoo import default_train_config
 
     assert default_train_config(1000, (1, 28, 28)).lr == 5e-3 == default_train_config(1000).lr
     assert default_train_config(1000, (3, 64, 64)).lr == 2e-3, "5e-3 collapsed 64x64 colour conv models"
@@ -93,7 +93,7 @@ def test_larger_images_get_a_gentler_default_learning_rate():
 def test_bf16_forward_passes_train_float32_weights_as_well_and_share_the_cache_key(small_digits):
     """Precision is how a training runs (bf16 autocast where native), not what it trains: same key."""
     from core.config import DataConfig, run_key
-    from core.training import autocast_dtype
+    from core.models.training import autocast_dtype
 
     model = default_model_config("conv", 4)
     fp32 = AutoencoderReducer(model, TrainConfig(epochs=4, seed=0, precision="fp32")).fit(small_digits.train.images)

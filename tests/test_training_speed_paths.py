@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from core.autoencoder_reducer import AutoencoderReducer
 from core.config import ConfigError, TrainConfig
-from core.methods import default_model_config
 from core.models import build_model
-from core.training import to_channels_last, train, uses_convolutions
+from core.models.autoencoder_reducer import AutoencoderReducer
+from core.models.methods import default_model_config
+from core.models.training import to_channels_last, train, uses_convolutions
 
 
 @pytest.mark.parametrize("family,decoder", [("conv", "transpose"), ("conv", "upsample"), ("vae", "transpose"), ("conv_pool", "transpose")])

@@ -1,4 +1,4 @@
-"""The upload path (``core.datasets.image_from_upload``): caps, odd but valid files, and a seeded fuzz
+"""The upload path (``core.data.datasets.image_from_upload``): caps, odd but valid files, and a seeded fuzz
 subset of bad uploads: nothing but ``UploadError`` ever escapes, and every message says what to do.
 The full set (600 uploads, outcome counts, time per upload) is ``python -m bench --part fuzz``."""
 
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core.datasets import MAX_UPLOAD_BYTES, image_from_upload
+from core.data.datasets import MAX_UPLOAD_BYTES, image_from_upload
 from core.errors import UploadError
 from testkit.uploads import (
     ACTION,

@@ -1,7 +1,7 @@
 """Comparisons the dashboard pages draw, as plain arrays and pandas DataFrames (no Streamlit).
 
-Each function takes reducers (PCA or autoencoders, see :mod:`core.reducers`) and a
-:class:`core.datasets.Dataset`; ``python -m core analyze ...`` runs them from the command line.
+Each function takes reducers (PCA or autoencoders, see :mod:`core.models.reducers`) and a
+:class:`core.data.datasets.Dataset`; ``python -m core analyze ...`` runs them from the command line.
 
 * :mod:`~core.analysis.error_curve`: error against latent size, PCA's explained variance, each
   model beside PCA at its size.

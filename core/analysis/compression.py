@@ -39,8 +39,8 @@ import pandas as pd
 from core.analysis._common import mean_quality, subset_index
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
 
 RD_COLUMNS = ["method", "setting", "bits_per_image", "entropy_bits_per_image", "psnr", "ssim"]
 DEFAULT_BITS = (1, 2, 3, 4, 5, 6, 8)
@@ -196,7 +196,7 @@ def rate_distortion_table(dataset: Dataset, reducers: dict[str, Reducer], bits=D
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     reducers : dict of str -> fitted Reducer
         E.g. ``{"PCA": pca8, "conv": conv8}``; keys name the rows.
     bits : iterable of int
@@ -301,7 +301,7 @@ def decode_at_settings(dataset: Dataset, reducers: Mapping[str, Reducer], settin
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     reducers : mapping of str -> fitted Reducer
     settings : mapping of str -> str
         Method name (a key of ``reducers``, or 'JPEG') -> setting ('4 bit', 'q50'), e.g. the

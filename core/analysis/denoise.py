@@ -1,7 +1,7 @@
 """How well each reducer cleans corrupted test images: the denoising table and example pictures.
 
 Noise on colour images (C = 3) is drawn per value, i.e. independently in each channel of each pixel, as
-:func:`core.noise.corrupt` does in training: gaussian grain is coloured, salt-and-pepper and masking hit a
+:func:`core.data.noise.corrupt` does in training: gaussian grain is coloured, salt-and-pepper and masking hit a
 ``level`` share of the values (a hit pixel may turn red or cyan rather than black or white). PSNR and SSIM
 compare all 3*H*W values with the clean image (:mod:`core.metrics`).
 """
@@ -17,8 +17,8 @@ from core.analysis._common import mean_quality, subset_index
 from core.metrics import PSNR_CAP_DB
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
 
 DENOISE_COLUMNS = ["method", "noise", "level", "psnr", "ssim"]
 
@@ -27,10 +27,10 @@ def denoising_rows(dataset: Dataset, reducer: Reducer | None, noises, n_images: 
     """One method's rows of :func:`denoising_table` (without ``method``): one per noise, in order.
 
     ``reducer`` None gives the noisy input's own rows. Each method's rows are computed on their own
-    (the pages keep them per model, :func:`core.derived.denoising_rows_of`) and equal that method's
+    (the pages keep them per model, :func:`core.store.derived.denoising_rows_of`) and equal that method's
     rows of the whole table: the same seeded images and, for one noise, the same corruption.
     """
-    from core.noise import corrupt_array
+    from core.data.noise import corrupt_array
 
     clean = dataset.test.images[subset_index(len(dataset.test), n_images, seed)]
     rows = []
@@ -63,7 +63,7 @@ def denoising_table(dataset: Dataset, reducers: dict[str, Reducer], noises, n_im
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     reducers : dict of str -> fitted Reducer
         E.g. ``{"PCA": pca, "conv": plain, "conv denoising": denoiser}``; the keys name the rows.
     noises : list of core.config.NoiseConfig
@@ -101,7 +101,7 @@ def denoise_examples(images: np.ndarray, reducers: dict[str, Reducer], noise, se
     dict of str -> np.ndarray (n, C, H, W)
         ``"clean"``, ``"noisy"`` and one entry per reducer name (its reconstruction of the noisy images).
     """
-    from core.noise import corrupt_array
+    from core.data.noise import corrupt_array
 
     clean = np.asarray(images, np.float32)
     noisy = corrupt_array(clean, noise, seed)

@@ -28,8 +28,8 @@ import pandas as pd
 from core.analysis._common import subset_index
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
 
 PROJECTIONS = ("auto", "code", "pca", "tsne")
 KNN_NEIGHBORS = 5  # k of the k-NN classifier that scores a map
@@ -229,7 +229,7 @@ def embed(reducer: Reducer, dataset: Dataset, projection: str = "auto", max_poin
     ----------
     reducer : fitted Reducer
         Any reducer (PCA or autoencoder).
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     projection : {'auto', 'code', 'pca', 'tsne'}
         'auto' is 'code' when the code has at most 2 numbers (a 1-D code is drawn with y = 0),
         else 'tsne' (:data:`DEFAULT_VIEW`). 'pca': PCA of the codes, fitted on the training codes.
@@ -385,7 +385,7 @@ def embedding_scores(emb: Embedding, dataset: Dataset | None = None) -> dict[str
     Parameters
     ----------
     emb : Embedding
-    dataset : core.datasets.Dataset, optional
+    dataset : core.data.datasets.Dataset, optional
         The dataset the map was made from. With it, ``trustworthiness`` compares the map with the
         test images' pixels (the question a user asks: are the map's neighbours similar images?),
         which makes maps of different models comparable. Without it, ``trustworthiness`` falls
@@ -423,7 +423,7 @@ def embedding_table(dataset: Dataset, reducers: Iterable[Reducer], projections=(
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     reducers : iterable of fitted Reducer
     projections : iterable of str
         Any of 'auto', 'code', 'pca', 'tsne'; 'code' is skipped for codes of more than 2 numbers

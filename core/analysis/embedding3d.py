@@ -23,8 +23,8 @@ from core.analysis._common import subset_index
 from core.analysis.embedding import MAX_TRAIN_POINTS, Embedding, encode_rows, pixel_pca_embedding, placed_train_rows
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
 
 PROJECTIONS_ND = ("pca", "umap")
 UMAP_INSTALL = "pip install umap-learn"
@@ -96,7 +96,7 @@ def embed_nd(reducer: Reducer, dataset: Dataset, projection: str = "pca", n_comp
     Parameters
     ----------
     reducer : fitted Reducer (PCA or any autoencoder)
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     projection : {'pca', 'umap'}
         Fitted on the training codes (UMAP on at most ``max_points`` of them: it is slower).
     n_components : {2, 3}

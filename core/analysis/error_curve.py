@@ -14,19 +14,19 @@ import pandas as pd
 
 from core.analysis._common import subset_index
 from core.analysis.pixel_pca import PixelPCA, fit_pixel_pca
-from core.methods import METHODS, get_method
 from core.metrics import per_image_mse, per_image_psnr, per_image_ssim, psnr_from_mse
+from core.models.methods import METHODS, get_method
 
 if TYPE_CHECKING:
     from core.config import ModelConfig
-    from core.datasets import Dataset
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
 
 ERROR_COLUMNS = ["method", "latent_dim", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"]
 DEFAULT_MAX_PCA_DIM = 64
 PCA_TITLE = METHODS["pca"].title  # the curve's rows are named as the registry names PCA
 # SSIM (scikit-image, one image at a time: the slow metric) is averaged over this fixed subsample; stored
-# error rows are not keyed by it (core.derived.error_row_of): changing it means bumping core.derived.CODE_VERSION
+# error rows are not keyed by it (core.store.derived.error_row_of): changing it means bumping core.store.derived.CODE_VERSION
 SSIM_IMAGES = 100
 
 
@@ -53,7 +53,7 @@ def explained_variance(dataset: Dataset, max_dim: int | None = None, pca: PixelP
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
     max_dim : int, optional
         Largest number of components (default ``min(64, pixels, training images)``).
     pca : PixelPCA, optional
@@ -78,7 +78,7 @@ def pca_error_curve(dataset: Dataset, max_dim: int | None = None, ssim_images: i
 
     The first k components of one ``max_dim``-component PCA are exactly the k-component PCA, so
     the reconstruction at size k is built up one rank-one term at a time (clipped to [0, 1] as
-    :class:`core.reducers.PCAReducer` does). See :func:`error_vs_latent` for the columns; ``pca``
+    :class:`core.models.reducers.PCAReducer` does). See :func:`error_vs_latent` for the columns; ``pca``
     is an already fitted pixel PCA of the training split (used when it holds ``max_dim`` components).
     """
     k_max = _default_max_dim(dataset, max_dim)
@@ -148,7 +148,7 @@ def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_
 
     Parameters
     ----------
-    dataset : core.datasets.Dataset
+    dataset : core.data.datasets.Dataset
         Test images of shape (N, C, H, W).
     reducers : iterable of fitted Reducer
         Autoencoders (or anything with the Reducer contract) to place on the curve.
@@ -168,7 +168,7 @@ def error_vs_latent(dataset: Dataset, reducers: Iterable[Reducer] = (), max_pca_
     pd.DataFrame
         Columns ``method`` ('PCA' or the reducer's method), ``latent_dim``, ``test_mse`` (per
         pixel), ``test_sse_per_image``, ``test_psnr`` (mean dB over images), ``test_ssim``.
-        PCA reconstructions are clipped to [0, 1], as :class:`core.reducers.PCAReducer` does.
+        PCA reconstructions are clipped to [0, 1], as :class:`core.models.reducers.PCAReducer` does.
     """
     frame = pca_error_curve(dataset, max_pca_dim, ssim_images, seed, pca)
     extra = [reducer_error_row(r, dataset, ssim_images, seed) for r in reducers]

@@ -1,7 +1,7 @@
 """Exploring a code space: nearest neighbours, class means and attribute walks, latent arithmetic,
 traversal grids, and what the basis looks like (PCA's eigen-images beside a decoder's unit moves).
 
-Every function takes any fitted reducer (PCA or an autoencoder: :mod:`core.reducers`) and returns
+Every function takes any fitted reducer (PCA or an autoencoder: :mod:`core.models.reducers`) and returns
 plain arrays, small dataclasses or a pandas DataFrame; the dashboard's Explore page only draws them.
 
 Colour images (C = 3) go through unchanged: pixel distances use all 3*H*W values, and signed pictures
@@ -22,8 +22,8 @@ from core.samples import CLASS_MEAN_IMAGES  # training images class_means encode
 
 if TYPE_CHECKING:
     from core.analysis.latent import LatentStats
-    from core.datasets import Dataset
-    from core.reducers import PCAReducer, Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import PCAReducer, Reducer
 
 #: the three spaces :func:`nearest_neighbours` searches, in the order a page shows them
 SPACES = ("code", "pixels", "pca")
@@ -55,7 +55,7 @@ def coordinate_names(reducer: Reducer, n: int) -> list[str]:
 # --- 1. nearest neighbours ---------------------------------------------------------------------------
 def baseline_for(reducer: Reducer, dataset: Dataset) -> Reducer:
     """The baseline (PCA) with the same latent size as ``reducer``, fitted on ``dataset``'s training split."""
-    from core.methods import BASELINE, build_reducer, default_model_config
+    from core.models.methods import BASELINE, build_reducer, default_model_config
 
     return build_reducer(default_model_config(BASELINE, reducer.latent_dim_)).fit(dataset.train.images)
 

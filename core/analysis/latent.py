@@ -12,7 +12,7 @@ from core.analysis._common import subset_index
 from core.samples import DEFAULT_DIRECTIONS, STATS_IMAGES  # sliders for a wide code; training images encoded
 
 if TYPE_CHECKING:
-    from core.reducers import Reducer
+    from core.models.reducers import Reducer
 
 LOW_PCT, HIGH_PCT = 1.0, 99.0  # the "training range" of a coordinate: its 1st..99th percentile
 

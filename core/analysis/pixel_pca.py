@@ -81,7 +81,7 @@ class PixelPCA:
         return len(self.components)
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Plain arrays (for :class:`core.derived.Derived`); :meth:`from_arrays` reads them back."""
+        """Plain arrays (for :class:`core.store.derived.Derived`); :meth:`from_arrays` reads them back."""
         return {"mean": self.mean, "components": self.components, "explained_variance": self.explained_variance,
                 "explained_variance_ratio": self.explained_variance_ratio, "n_samples": np.array(self.n_samples)}
 
@@ -102,10 +102,10 @@ class PixelPCA:
         return LinearProjection(self.mean, self.components[:k])
 
     def reducer(self, k: int, image_shape: tuple[int, int, int]):
-        """A fitted :class:`core.reducers.PCAReducer` of latent size ``k``."""
+        """A fitted :class:`core.models.reducers.PCAReducer` of latent size ``k``."""
         from core.config import TrainConfig
-        from core.methods import default_model_config
-        from core.reducers import PCAReducer
+        from core.models.methods import default_model_config
+        from core.models.reducers import PCAReducer
 
         self._check(k)
         arrays = {"components": self.components[:k], "mean": self.mean, "explained_variance": self.explained_variance[:k],
@@ -127,7 +127,7 @@ def fit_pixel_pca(images, max_components: int | None = MAX_COMPONENTS) -> PixelP
 
     Parameters
     ----------
-    images : np.ndarray or core.pixels.Pixels, shape (N, C, H, W)
+    images : np.ndarray or core.data.pixels.Pixels, shape (N, C, H, W)
         Training images in [0, 1] (a dataset split's read-only view works: it is read a chunk at a time).
     max_components : int or None
         Components kept (default 64; None: all ``min(N, P)``).

@@ -17,7 +17,7 @@ from core.cli.commands import cmd_clean, cmd_compare, cmd_list, cmd_train, cmd_z
 from core.cli.options import CliParser, add_data_options, add_train_options, cli_message, config_value, method_list, noise, positive_int_list
 from core.config import ConfigError
 from core.errors import CheckpointError, DatasetError, TrainingDiverged
-from core.methods import AUTOENCODERS, METHODS
+from core.models.methods import AUTOENCODERS, METHODS
 
 
 def build_parser() -> CliParser:

@@ -26,7 +26,7 @@ from core.cli.options import (
     progress_bar,
     train_config_from_args,
 )
-from core.methods import default_model_config, get_method, model_label
+from core.models.methods import default_model_config, get_method, model_label
 
 DEFAULT_NOISES = "gaussian:0.1,gaussian:0.3,gaussian:0.5,salt_pepper:0.1,salt_pepper:0.3,masking:0.25,masking:0.5"
 PROJECTION_NAMES = ("auto", "code", "pca", "tsne")
@@ -120,7 +120,7 @@ def add_analyze_parser(subparsers) -> None:
 # --- reducers ------------------------------------------------------------------------------------
 def _fitted(args, dataset, method: str, latent_dim: int, train_noise=None):
     """The reducer of one method from the checkpoint store (fitted or trained once when missing)."""
-    from core.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore, load_or_train
 
     model = default_model_config(method, latent_dim)
     train = train_config_from_args(args, dataset, train_noise)
@@ -159,7 +159,7 @@ def _emit(args, frame, columns: list[str], seconds: float) -> int:
 # --- commands ------------------------------------------------------------------------------------
 def _cached_models(args, methods: list[str]) -> list:
     """Cached plain (not denoising) models of these methods trained on this exact data config."""
-    from core.checkpoints import CheckpointStore
+    from core.store.checkpoints import CheckpointStore
 
     store = CheckpointStore(args.checkpoints)
     data = data_config_from_args(args)
@@ -202,7 +202,7 @@ def cmd_embedding(args) -> int:
 
 def cmd_denoise(args) -> int:
     from core.analysis.denoise import DENOISE_COLUMNS, denoising_table
-    from core.zoo import DENOISING_NOISE
+    from core.store.zoo import DENOISING_NOISE
 
     dataset = dataset_loader(args)
     reducers = {}
@@ -218,11 +218,11 @@ def cmd_denoise(args) -> int:
 
 
 def cmd_learning(args) -> int:
-    from core.checkpoints import CheckpointStore, load_or_train
     from core.cli.commands import print_rows
     from core.learning import load_moments
     from core.learning.table import LEARNING_COLUMNS, learning_rows
-    from core.zoo import zoo_train_config
+    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.zoo import zoo_train_config
 
     dataset = dataset_loader(args)
     store = CheckpointStore(args.checkpoints)

@@ -8,13 +8,13 @@ import json
 import sys
 from collections.abc import Callable
 
-from core.checkpoints import CheckpointStore
 from core.cli.options import data_config_from_args, dataset_loader, explicit_training, progress_bar, train_config_from_args
 from core.config import ModelConfig, TrainConfig
-from core.datasets import Dataset
-from core.methods import default_model_config, model_label
-from core.records import ModelRecord
-from core.zoo import zoo_status, zoo_train_config
+from core.data.datasets import Dataset
+from core.models.methods import default_model_config, model_label
+from core.store.checkpoints import CheckpointStore
+from core.store.records import ModelRecord
+from core.store.zoo import zoo_status, zoo_train_config
 
 # torch, scikit-learn and the reducers are imported inside the commands that compute: a cached
 # result is reported from its verified record, so `zoo` on a cached dataset answers in a blink.
@@ -49,8 +49,8 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
 
 def model_row(args, dataset: Callable[[], Dataset], model: ModelConfig, train: Callable[[], TrainConfig]) -> dict:
     """The result row of one model: from its verified cached record, or fitted now and saved."""
-    from core import distributed
-    from core.checkpoints import load_or_train
+    from core.models import distributed
+    from core.store.checkpoints import load_or_train
 
     store = CheckpointStore(args.checkpoints)
     train_config = train()
@@ -152,11 +152,11 @@ def cmd_zoo(args) -> int:
         # something was trained, so the data is in memory: keep what every dashboard page of this dataset
         # asks for first (its pixels, the pixel PCA, PCA's error curve) on disk. A fully cached zoo skips
         # this and never loads the data; the dashboard computes anything missing when first asked.
-        from core.derived import precompute_dataset, precompute_maps
+        from core.store.derived import precompute_dataset, precompute_maps
 
         precompute_dataset(store.root, dataset(), args.data_dir)
         precompute_maps(store, dataset())
-    from core.derived import precompute_models
+    from core.store.derived import precompute_models
 
     precompute_models(store, data_config_from_args(args), dataset)
     print_rows(rows, args.json, TABLE_COLUMNS)

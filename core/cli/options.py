@@ -10,10 +10,10 @@ from collections.abc import Callable
 from functools import cache
 
 from core.config import MAX_SEED, PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig, check_field, check_folder_name
-from core.data_sources import BUILTIN, FOLDER, FOLDER_PREFIX, split_name
-from core.datasets import DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
-from core.methods import METHODS
-from core.zoo import EPOCHS_ENV, default_train_config
+from core.data.data_sources import BUILTIN, FOLDER, FOLDER_PREFIX, split_name
+from core.data.datasets import DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
+from core.models.methods import METHODS
+from core.store.zoo import EPOCHS_ENV, default_train_config
 
 #: the flag that sets each config field: a ConfigError about a field names the flag the user typed
 #: (:func:`cli_message`), wherever the config was checked (an argument type, or a command's configs)
@@ -103,7 +103,7 @@ def dataset_name(text: str) -> str:
         check_folder_name(text)
     except ConfigError as exc:
         raise argparse.ArgumentTypeError(cli_message(exc)) from None
-    if split_name(text)[0] in (*BUILTIN, FOLDER):  # the table of datasets (core.data_sources)
+    if split_name(text)[0] in (*BUILTIN, FOLDER):  # the table of datasets (core.data.data_sources)
         return text
     raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose from {', '.join(BUILTIN)} or {FOLDER_PREFIX}PATH")
 

@@ -22,8 +22,8 @@ import numpy as np
 from core.errors import CheckpointError
 
 if TYPE_CHECKING:
-    from core.checkpoints import CheckpointStore
-    from core.records import ModelRecord
+    from core.store.checkpoints import CheckpointStore
+    from core.store.records import ModelRecord
 
 MOMENTS_FILE = "moments.safetensors"
 FORMAT = "latent_lab.moments/1"

@@ -1,7 +1,7 @@
 """The training callback that keeps learning moments: built outside the loop, shown the model by it.
 
 :class:`MomentRecorder` is a progress callback (it passes every epoch's stats on to the one it
-wraps) that is also a :class:`core.training.StepObserver`: the loop asks it at each step whether it
+wraps) that is also a :class:`core.models.training.StepObserver`: the loop asks it at each step whether it
 wants to look (:mod:`core.learning.schedule`) and shows it the model when it does. At each moment it
 encodes a fixed sample of held-out images and keeps their codes and their reconstruction error,
 reconstructs 8 fixed test images, and, for a model whose decoder is one linear map, measures the
@@ -23,9 +23,9 @@ from core.learning.subspace import principal_angles_deg
 from core.learning.views import stable_views
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
-    from core.reducers import Reducer
-    from core.training import EpochStats, ProgressCallback, StepState
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
+    from core.models.training import EpochStats, ProgressCallback, StepState
 
 SAMPLE_IMAGES = 2000  # held-out images whose codes every moment keeps (the map's points)
 SHOWN_IMAGES = 8  # held-out images shown reconstructed at every moment
@@ -83,7 +83,7 @@ class MomentRecorder:
         """A recorder on ``dataset``'s test split: a seeded sample of at most ``max_sample`` images and
         8 shown images; PCA (for the linear family's angles) is fitted on its training split."""
         from core.analysis._common import subset_index
-        from core.reducers import PCAReducer
+        from core.models.reducers import PCAReducer
 
         test = dataset.test
         index = subset_index(len(test), max_sample, seed)

@@ -50,14 +50,14 @@ def estimate_memory(config: ModelConfig, image_shape: tuple[int, int, int]) -> M
     Parameters
     ----------
     config : ModelConfig
-        An autoencoder's config (a method with a network in :data:`core.methods.METHODS`).
+        An autoencoder's config (a method with a network in :data:`core.models.methods.METHODS`).
     image_shape : (C, H, W)
 
     Returns
     -------
     MemoryEstimate
     """
-    from core.methods import get_method
+    from core.models.methods import get_method
 
     with torch.device("meta"):  # shapes only: a 360 GB layer costs nothing here
         network = get_method(config.family).network_class()(config, tuple(int(s) for s in image_shape))

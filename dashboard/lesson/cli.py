@@ -14,10 +14,10 @@ import logging
 import sys
 from pathlib import Path
 
-from core.checkpoints import CheckpointStore
 from core.cli.options import add_data_options, data_config_from_args
 from core.config import ConfigError
 from core.errors import DatasetError
+from core.store.checkpoints import CheckpointStore
 
 
 def parser() -> argparse.ArgumentParser:

@@ -15,8 +15,8 @@ import streamlit as st
 from core.analysis import centred_on_grey, subset_index
 from core.analysis.compression import rd_view
 from core.config import NoiseConfig
-from core.datasets import Dataset
-from core.records import ModelRecord, ModelRef
+from core.data.datasets import Dataset
+from core.store.records import ModelRecord, ModelRef
 from dashboard import elements, figures, resources, ui
 from dashboard.text import md
 

@@ -25,8 +25,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.checkpoints import CheckpointStore
 from core.config import DataConfig
+from core.store.checkpoints import CheckpointStore
 from dashboard import resources
 from dashboard.lesson import runtime as runtimes
 from dashboard.lesson.elements import StepContext

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.datasets import Dataset
-from core.records import ModelRecord
+from core.data.datasets import Dataset
+from core.store.records import ModelRecord
 from core.words import a_or_an
 from dashboard import resources
 from dashboard.lesson.steps import ModelNeed

@@ -18,7 +18,7 @@ class ModelNeed:
     Attributes
     ----------
     family : str
-        A registry name (``core.methods``): 'conv', 'linear', ...
+        A registry name (``core.models.methods``): 'conv', 'linear', ...
     latent_dim : int
     denoising : bool
         The zoo's denoising variant of that model.

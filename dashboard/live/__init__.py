@@ -2,7 +2,7 @@
 every pointer / slider event in the page, with no server round trip per frame.
 
 Each element is one Streamlit Components v2 element (``live.js`` + ``live.css`` beside this file). It
-runs the model's decoder, exported to ONNX by :func:`core.export.decoder_onnx`, with onnxruntime-web
+runs the model's decoder, exported to ONNX by :func:`core.runtime.export.decoder_onnx`, with onnxruntime-web
 (single-threaded WebAssembly) that the Streamlit server itself serves from
 ``dashboard/static/vendor/onnxruntime-web`` (``server.enableStaticServing = true``): no CDN, no
 request leaves the server's origin. Python hears from the element only on release / click, which
@@ -55,7 +55,7 @@ class Side:
     Parameters
     ----------
     model_onnx : bytes
-        Its decoder as ONNX (:func:`core.export.decoder_onnx`).
+        Its decoder as ONNX (:func:`core.runtime.export.decoder_onnx`).
     model_id : str
         A stable id of that model (the browser keeps one session per id).
     origin : array_like, shape (d2,)
@@ -178,7 +178,7 @@ def live_decoder(key: str, model_onnx: bytes, model_id: str, image_shape: Sequen
     key : str
         Streamlit key of the element (unique on the page).
     model_onnx : bytes
-        The model's decoder as ONNX (:func:`core.export.decoder_onnx`): codes (N, d) -> (N, C, H, W).
+        The model's decoder as ONNX (:func:`core.runtime.export.decoder_onnx`): codes (N, d) -> (N, C, H, W).
     model_id : str
         Stable id of the model; the browser creates one session per id and reuses it across reruns.
     image_shape : sequence of int

@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.analysis import pca_sizes_to_show, subset_index, versus_pca
 from core.analysis.error_curve import SSIM_IMAGES
-from core.records import ModelRef, unique_labels
+from core.store.records import ModelRef, unique_labels
 from dashboard import figures, resources, share, ui
 
 COLUMN_NAMES = {  # table columns as people read them (the CSV keeps the raw names)

@@ -4,8 +4,8 @@ import streamlit as st
 
 from core.analysis import subset_index
 from core.analysis.compression import JPEG_SUBSAMPLING, choose_at_budget, rd_view
-from core.records import ModelRef, unique_labels
 from core.samples import RD_IMAGES
+from core.store.records import ModelRef, unique_labels
 from dashboard import figures, presenter, resources, share, ui
 
 STRIP_IMAGES = 8  # test images in the strip

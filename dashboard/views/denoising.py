@@ -5,11 +5,11 @@ import streamlit as st
 
 from core.analysis import mean_quality, subset_index
 from core.config import NoiseConfig
-from core.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
+from core.data.datasets import MAX_UPLOAD_BYTES, MAX_UPLOAD_PIXELS, UPLOAD_TYPES, image_from_upload
 from core.errors import UploadError
 from core.metrics import PSNR_CAP_DB
-from core.records import ModelRef
 from core.samples import CURVE_IMAGES
+from core.store.records import ModelRef
 from dashboard import figures, resources, share, ui
 from dashboard.policy import policy
 from dashboard.text import md

@@ -7,7 +7,7 @@ import streamlit as st
 from core.analysis import analogy, attribute_walk, centred_on_grey, decode_code, eigen_images
 from core.analysis.explore import MAX_TRAVERSAL_DIMS, principal_components
 from core.errors import CheckpointError
-from core.records import ModelRef
+from core.store.records import ModelRef
 from dashboard import live, resources, share, ui
 from dashboard.text import md
 

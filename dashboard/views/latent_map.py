@@ -16,9 +16,9 @@ from core.analysis import coordinates_table, decode_code, decode_pixel_map, map_
 from core.analysis.embedding import DEFAULT_MAP_POINTS, TSNE_MAX_POINTS, scored_points
 from core.analysis.embedding3d import UMAP_INSTALL
 from core.analysis.selection import Region, selection_table
-from core.records import ModelRef
+from core.store.records import ModelRef
+from core.store.zoo import first_choice_record
 from core.words import a_or_an
-from core.zoo import first_choice_record
 from dashboard import figures, live, presenter, resources, share, ui
 from dashboard.text import md
 

@@ -5,10 +5,10 @@ import streamlit as st
 
 from core.analysis import decode_code, far_outside_range, matching_move, plane_through, slider_values_to_code
 from core.analysis import slider_specs as core_slider_specs
-from core.records import ModelRef
 from core.samples import MAX_SLIDER_DIMS
+from core.store.records import ModelRef
+from core.store.zoo import first_choice_record
 from core.words import a_or_an
-from core.zoo import first_choice_record
 from dashboard import elements, figures, live, resources, share, ui
 
 EXPLAINER = (

@@ -5,9 +5,9 @@ import streamlit as st
 from core.analysis.error_curve import SSIM_IMAGES
 from core.config import ConfigError, NoiseConfig
 from core.errors import CheckpointError
-from core.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
-from core.records import unique_labels
-from core.zoo import first_choice
+from core.models.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
+from core.store.records import unique_labels
+from core.store.zoo import first_choice
 from dashboard import elements, figures, resources, ui
 from dashboard.text import md
 

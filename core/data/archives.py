@@ -15,8 +15,8 @@ What a zip cannot do here, because the archive comes from a browser:
 - leave half an upload behind: files go to a hidden temporary folder next to the final one, which is
   renamed into place only when complete (an atomic rename on one file system).
 
-Only files with an image suffix (:data:`core.datasets.IMAGE_SUFFIXES`) are extracted; every other
-entry is reported as a :class:`core.datasets.SkippedFile` with its reason. Images are not decoded here:
+Only files with an image suffix (:data:`core.data.datasets.IMAGE_SUFFIXES`) are extracted; every other
+entry is reported as a :class:`core.data.datasets.SkippedFile` with its reason. Images are not decoded here:
 a damaged one is reported by the folder loader (``Dataset.skipped_files``), as for any folder. A single
 top folder wrapping everything (what Finder and Explorer make) is unwrapped. The same zip uploaded twice
 lands in the same folder: the folder name ends in a hash of the zip's bytes.
@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from core.datasets import IMAGE_SUFFIXES, SkippedFile, resolve_data_dir
+from core.data.datasets import IMAGE_SUFFIXES, SkippedFile, resolve_data_dir
 from core.errors import DatasetError
 
 MB = 1024 * 1024
@@ -111,7 +111,7 @@ class UploadedFolder:
 
 
 def uploads_root(data_dir: str | os.PathLike | None = None) -> Path:
-    """``<data_dir>/uploads``: where extracted zips live (see :func:`core.datasets.resolve_data_dir`)."""
+    """``<data_dir>/uploads``: where extracted zips live (see :func:`core.data.datasets.resolve_data_dir`)."""
     return resolve_data_dir(data_dir) / UPLOADS_DIR
 
 
@@ -139,7 +139,7 @@ def extract_archive(source: bytes | bytearray | memoryview | BinaryIO, data_dir:
     source : bytes or binary file-like
         The zip's content (Streamlit's ``UploadedFile`` is file-like).
     data_dir : path, optional
-        The data folder (see :func:`core.datasets.resolve_data_dir`); the folder lands in its ``uploads/``.
+        The data folder (see :func:`core.data.datasets.resolve_data_dir`); the folder lands in its ``uploads/``.
     name : str
         The uploaded file's name: it names the folder (made safe) and is shown in pickers.
     limits : ArchiveLimits, optional

@@ -2,13 +2,13 @@
 
 One folder per fitted reducer, ``<method>-<dataset>-d<latent>-<key>``, where ``key`` hashes the data
 config, the split, the model config and the training config. It holds ``model.safetensors`` (the
-reducer's :meth:`~core.reducers.Reducer.state`; no pickle) and ``record.json`` (a
-:class:`core.records.ModelRecord`: configs, per-epoch history, test metrics, training seconds,
+reducer's :meth:`~core.models.reducers.Reducer.state`; no pickle) and ``record.json`` (a
+:class:`core.store.records.ModelRecord`: configs, per-epoch history, test metrics, training seconds,
 library versions, and the weights' SHA-256). A save is written to a hidden temporary folder and
 renamed into place, so a killed process never leaves a half-written checkpoint that later loads.
 
 A checkpoint's version folder may also hold ``derived/``: values computed from it (its error row,
-its test codes, its decoder as ONNX; see :mod:`core.derived`). They live and die with the version:
+its test codes, its decoder as ONNX; see :mod:`core.store.derived`). They live and die with the version:
 a retrained model gets a new folder without them, a deleted one takes them along.
 """
 
@@ -28,18 +28,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_key
-from core.data_sources import split_name
-from core.derived import DERIVED, Derived
+from core.data.data_sources import split_name
 from core.errors import CheckpointError
-from core.methods import canonical_train_config, get_method
-from core.records import MAX_RECORD_BYTES, ModelRecord, parse_record_bytes
+from core.models.methods import canonical_train_config, get_method
+from core.store.derived import DERIVED, Derived
+from core.store.records import MAX_RECORD_BYTES, ModelRecord, parse_record_bytes
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
-    from core.datasets import Dataset
+    from core.data.datasets import Dataset
     from core.learning import MomentRecorder, Moments
-    from core.reducers import Reducer
-    from core.training import ProgressCallback
+    from core.models.reducers import Reducer
+    from core.models.training import ProgressCallback
 
 CHECKPOINTS_ENV = "LATENT_LAB_CHECKPOINTS"
 DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
@@ -187,7 +187,7 @@ class CheckpointStore:
         complete checkpoint or the new complete one, and a process killed at any moment leaves at
         most an unlinked version folder (a leftover that never loads; :meth:`clean` removes it).
         Call it holding :meth:`lock` (``load_or_train`` does). ``derive`` is given the new version's
-        :class:`core.derived.Derived` before the switch, to write what the pages will ask for; if it
+        :class:`core.store.derived.Derived` before the switch, to write what the pages will ask for; if it
         fails, the checkpoint is saved without them (they are computed when first asked for).
         ``moments`` (:class:`core.learning.Moments`, kept while it trained) go into the version too, as
         ``moments.safetensors``; if writing them fails the checkpoint is saved without them.
@@ -514,15 +514,15 @@ def load_or_train(
     Trained
         ``reducer``, its ``record`` and ``cached`` (True when loaded from the store).
 
-    Under torchrun with several processes (``core/distributed.py``) every rank calls this and
+    Under torchrun with several processes (``core/models/distributed.py``) every rank calls this and
     trains, but the cache is rank 0's: it alone looks up, takes the lock, evaluates and saves;
     the other ranks get its answers and the same record (their ``reducer`` is None when cached).
     """
     from contextlib import nullcontext
 
-    from core import distributed
-    from core.methods import build_reducer
     from core.metrics import mean_image_mse, reconstruction_metrics
+    from core.models import distributed
+    from core.models.methods import build_reducer
 
     store = store or CheckpointStore()
     train = canonical_train_config(model, train or TrainConfig())
@@ -556,7 +556,7 @@ def load_or_train(
         reducer = build_reducer(model, train, callback if recorder is None else recorder).fit(dataset.train.images)
 
         def evaluate_and_save() -> ModelRecord:  # DDP: rank 0 alone evaluates on the test split and writes
-            from core.derived import precompute_model
+            from core.store.derived import precompute_model
 
             reconstructions = reducer.reconstruct(dataset.test.images)
             metrics = reconstruction_metrics(dataset.test.images, reconstructions)

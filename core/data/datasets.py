@@ -2,7 +2,7 @@
 
 ``load_dataset`` is the one entry point. Every dataset comes back with images of shape (N, C, H, W),
 read as float32 in [0, 1], integer labels and class names, so every model and every page treats them
-alike. The images are held as uint8 (see :mod:`core.pixels`): a quarter of float32's memory, converted
+alike. The images are held as uint8 (see :mod:`core.data.pixels`): a quarter of float32's memory, converted
 a slice at a time.
 """
 
@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config import DataConfig
-from core.data_sources import FOLDER_PREFIX, get_source
+from core.data.data_sources import FOLDER_PREFIX, get_source
 from core.errors import DatasetError
-from core.pixels import Pixels
+from core.data.pixels import Pixels
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -146,7 +146,7 @@ def load_dataset(
     """
     config = name if isinstance(name, DataConfig) else DataConfig(name, limit, image_size, grayscale)
     try:
-        source = get_source(config.name)  # the table of datasets (core.data_sources)
+        source = get_source(config.name)  # the table of datasets (core.data.data_sources)
     except KeyError as exc:
         raise DatasetError(exc.args[0]) from None
     return _apply_limit(source.load(config, resolve_data_dir(data_dir), download), config.limit)
@@ -284,8 +284,8 @@ def _load_torchvision(config: DataConfig, data_dir: Path, download: bool) -> Dat
 
 
 def _load_cifar10(config: DataConfig, data_dir: Path, download: bool) -> Dataset:
-    """CIFAR-10 (32x32 colour, 10 classes) from torchvision's offline layout; see :mod:`core.cifar`."""
-    from core.cifar import BATCH_FOLDER, read_cifar10
+    """CIFAR-10 (32x32 colour, 10 classes) from torchvision's offline layout; see :mod:`core.data.cifar`."""
+    from core.data.cifar import BATCH_FOLDER, read_cifar10
 
     train_x, train_y, test_x, test_y, class_names = read_cifar10(data_dir)
     return Dataset("cifar10", ImageSet(Pixels(train_x), train_y), ImageSet(Pixels(test_x), test_y),

@@ -1,6 +1,6 @@
 """The one registry of reducers: method name -> how to build it and what it can do. PCA is a method.
 
-Everything that differs between methods lives in the registry, as data (:mod:`core.registry`: the class
+Everything that differs between methods lives in the registry, as data (:mod:`core.models.registry`: the class
 that implements a method, its one-line description, its default settings and its :class:`Capabilities`);
 this module builds on it: a method's default config, an unfitted reducer, the labels people read.
 Callers loop over methods and ask capabilities ("can it sample from a prior?"); no code outside these
@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
-from core.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method
+from core.models.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method
 
 if TYPE_CHECKING:
-    from core.reducers import Reducer
-    from core.training import ProgressCallback
+    from core.models.reducers import Reducer
+    from core.models.training import ProgressCallback
 
 __all__ = ["AUTOENCODERS", "BASELINE", "METHODS", "Capabilities", "Method", "get_method", "default_model_config",
            "canonical_train_config", "build_reducer", "objective_label", "model_label", "method_label"]

@@ -2,7 +2,7 @@
 description, default settings and :class:`Capabilities`. PCA is a method.
 
 It imports nothing of the project: configs validate a model's family against it
-(:class:`core.config.ModelConfig`), and :mod:`core.methods` builds on it (default configs, reducers,
+(:class:`core.config.ModelConfig`), and :mod:`core.models.methods` builds on it (default configs, reducers,
 labels). The registry names classes by import path and imports them on first use, so config validation
 and the CLI's cache listing never pay for importing torch or scikit-learn.
 """
@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from core.reducers import Reducer
+    from core.models.reducers import Reducer
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ class Method:
     description : str
         One line for ``--help`` and the dashboard.
     reducer : str
-        ``module:Class`` of the :class:`core.reducers.Reducer` that implements it.
+        ``module:Class`` of the :class:`core.models.reducers.Reducer` that implements it.
     network : str or None
         ``module:Class`` of the torch module (autoencoders only).
     defaults : dict
@@ -73,12 +73,12 @@ def _load(path: str):
     return getattr(import_module(module), name)
 
 
-_AE = "core.autoencoder_reducer:AutoencoderReducer"
+_AE = "core.models.autoencoder_reducer:AutoencoderReducer"
 
 #: every method, in the order tables and pickers list them
 METHODS: dict[str, Method] = {m.name: m for m in [
     Method("pca", "PCA", "principal component analysis: the best linear code (scikit-learn's PCA)",
-           "core.reducers:PCAReducer", capabilities=Capabilities(learned=False, bounded_output=False)),
+           "core.models.reducers:PCAReducer", capabilities=Capabilities(learned=False, bounded_output=False)),
     Method("dense", "dense", "flatten -> hidden ReLU layers -> code -> mirrored decoder -> sigmoid",
            _AE, "core.models.dense:DenseAutoencoder"),
     # GELU rather than ReLU: in the same epochs a conv d=30 MNIST model reaches a 8% lower test error;

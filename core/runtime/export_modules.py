@@ -1,6 +1,6 @@
 """Torch modules that compute exactly what a reducer's ``encode`` and ``decode`` compute, so that
-:mod:`core.export` can capture them as ONNX graphs (run in the browser and by
-:class:`core.onnx_reducer.OnnxReducer`). Only export imports this module: it needs torch.
+:mod:`core.runtime.export` can capture them as ONNX graphs (run in the browser and by
+:class:`core.runtime.onnx_reducer.OnnxReducer`). Only export imports this module: it needs torch.
 """
 
 from __future__ import annotations

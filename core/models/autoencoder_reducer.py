@@ -1,6 +1,6 @@
-"""An autoencoder from :mod:`core.models` behind the :class:`~core.reducers.Reducer` contract: it is
+"""An autoencoder from :mod:`core.models` behind the :class:`~core.models.reducers.Reducer` contract: it is
 trained here (``fit``) and runs in torch. The dashboard's pages run a trained one through its
-exported graphs instead (:class:`core.onnx_reducer.OnnxReducer`), so they need not import torch.
+exported graphs instead (:class:`core.runtime.onnx_reducer.OnnxReducer`), so they need not import torch.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from core.config import ModelConfig, TrainConfig
 from core.models import build_model
 from core.models.base import Autoencoder
 from core.models.memory import check_memory
-from core.reducers import CHUNK, Reducer, _as_images
-from core.training import ProgressCallback, train
+from core.models.reducers import CHUNK, Reducer, _as_images
+from core.models.training import ProgressCallback, train
 
 
 class AutoencoderReducer(Reducer):
@@ -26,7 +26,7 @@ class AutoencoderReducer(Reducer):
     model_config : ModelConfig
     train_config : TrainConfig
     callback : callable, optional
-        Receives :class:`core.training.EpochStats` after each epoch of ``fit``.
+        Receives :class:`core.models.training.EpochStats` after each epoch of ``fit``.
     device : torch.device, optional
         Where to train (default: CUDA when present).
 
@@ -101,11 +101,11 @@ class AutoencoderReducer(Reducer):
         return decoded if self.model_.sigmoid_output else np.clip(decoded, 0.0, 1.0)
 
     def _torch_encoder(self):
-        from core.export_modules import ModelEncoder
+        from core.runtime.export_modules import ModelEncoder
 
         return ModelEncoder(self.model_)
 
     def _torch_decoder(self):
-        from core.export_modules import ModelDecoder
+        from core.runtime.export_modules import ModelDecoder
 
         return ModelDecoder(self.model_)

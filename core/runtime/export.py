@@ -1,10 +1,10 @@
 """Export a fitted reducer's encoder and decoder so they run elsewhere (the browser, ONNX Runtime,
 another language, a phone).
 
-Every reducer hands out its encoder and decoder as torch modules (:meth:`core.reducers.Reducer.torch_encoder`,
-:meth:`~core.reducers.Reducer.torch_decoder`); this module turns them into ONNX bytes. The dashboard's
+Every reducer hands out its encoder and decoder as torch modules (:meth:`core.models.reducers.Reducer.torch_encoder`,
+:meth:`~core.models.reducers.Reducer.torch_decoder`); this module turns them into ONNX bytes. The dashboard's
 live decoder (``dashboard/live``) runs the decoder in the page with onnxruntime-web, the Decoder
-playground offers it as a download, and :class:`core.onnx_reducer.OnnxReducer` runs both on the
+playground offers it as a download, and :class:`core.runtime.onnx_reducer.OnnxReducer` runs both on the
 server without torch. Nothing here knows which method a reducer implements: PCA and every
 autoencoder export the same way. Torch is imported when an export runs, not with this module.
 """
@@ -54,14 +54,14 @@ def decoder_onnx(reducer, opset: int = OPSET, metadata: Mapping[str, str] | None
 
     Parameters
     ----------
-    reducer : core.reducers.Reducer
+    reducer : core.models.reducers.Reducer
         A fitted reducer (PCA or any autoencoder) with ``latent_dim_`` and ``image_shape_``.
     opset : int
         ONNX opset version to target.
     metadata : mapping of str to str, optional
         Kept in the graph's ``metadata_props`` (:func:`graph_metadata` reads it back): what the graph
         was exported from, so that a graph copied from another model is told apart
-        (:func:`core.derived.onnx_graphs_of`).
+        (:func:`core.store.derived.onnx_graphs_of`).
 
     Returns
     -------
@@ -95,7 +95,7 @@ def encoder_onnx(reducer, opset: int = OPSET, metadata: Mapping[str, str] | None
 
     Parameters
     ----------
-    reducer : core.reducers.Reducer
+    reducer : core.models.reducers.Reducer
         A fitted reducer (PCA or any autoencoder).
     opset : int
         ONNX opset version to target.

@@ -15,8 +15,8 @@ import os
 from dataclasses import dataclass, replace
 
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
-from core.methods import default_model_config, model_label
-from core.records import ModelRecord
+from core.models.methods import default_model_config, model_label
+from core.store.records import ModelRecord
 
 DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
 EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the tests use 1-2)

@@ -3,7 +3,7 @@
 The pages reuse results that are expensive on MNIST and the same for every session and every server
 run: a built-in dataset's pixels (read without torchvision), the pixel PCA of the training split and
 PCA's error curve, a model's test codes, error row, code ranges and its encoder and decoder as ONNX
-(which the pages run instead of torch: :mod:`core.onnx_reducer`), the scores of a map. They are kept
+(which the pages run instead of torch: :mod:`core.runtime.onnx_reducer`), the scores of a map. They are kept
 beside what they were computed from, so they are keyed and invalidated like checkpoints:
 
 * a model's files live in its checkpoint's version folder (``<root>/<name>/derived/``, i.e. inside
@@ -52,11 +52,11 @@ if TYPE_CHECKING:
 
     from core.analysis.embedding import Embedding
     from core.analysis.pixel_pca import PixelPCA
-    from core.checkpoints import CheckpointStore
     from core.config import DataConfig, ModelConfig
-    from core.datasets import Dataset
-    from core.records import ModelRecord
-    from core.reducers import Reducer
+    from core.data.datasets import Dataset
+    from core.models.reducers import Reducer
+    from core.store.checkpoints import CheckpointStore
+    from core.store.records import ModelRecord
 
 #: bump when a derived computation changes what it returns: every older file is then ignored
 CODE_VERSION = 4  # 2: pixel PCA over 1,024 values fitted on a subsample; 3: noise drawn by NumPy; 4: payload hashes
@@ -65,7 +65,7 @@ DERIVED = "derived"  # a model's folder inside its checkpoint version
 DATASETS = ".derived"  # dataset-level folders under the store root (hidden: never listed as a checkpoint)
 _KEY = "__derived_key__"
 _SHA = "__derived_sha256__"  # SHA-256 of the key and the payload together (written in the same file)
-#: what an exported graph's metadata_props say it was exported from (core.export.graph_metadata reads them)
+#: what an exported graph's metadata_props say it was exported from (core.runtime.export.graph_metadata reads them)
 GRAPH_SOURCE, GRAPH_WEIGHTS = "latent_lab.exported_from", "latent_lab.weights_sha256"
 
 
@@ -295,8 +295,8 @@ def _source_identity(config: DataConfig, data_dir: str | os.PathLike | None) -> 
     folder dataset's fingerprint), or for digits the SHA-256 of scikit-learn's digits file (57 kB:
     under a millisecond). None for own folders (their config already fingerprints them, but a load
     also reports skipped files, which are not stored): they are not kept on disk."""
-    from core.data_sources import get_source
-    from core.datasets import resolve_data_dir
+    from core.data.data_sources import get_source
+    from core.data.datasets import resolve_data_dir
 
     source = get_source(config.name)  # the table of datasets says where each one's files are
     if source.embedded is not None:
@@ -324,7 +324,7 @@ def _dataset_arrays(dataset: Dataset) -> dict[str, np.ndarray]:
 
 def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, root: str | os.PathLike,
                         writable: bool = True, download: bool = False):
-    """:func:`core.datasets.load_dataset`, kept on disk as uint8 arrays for built-in datasets.
+    """:func:`core.data.datasets.load_dataset`, kept on disk as uint8 arrays for built-in datasets.
 
     MNIST's loader goes through torchvision (importing torch: seconds) and digits' through
     scikit-learn; a second server (or the CLI) reads the same 55 MB of uint8 pixels back in a
@@ -335,11 +335,11 @@ def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, 
 
     Returns
     -------
-    core.datasets.Dataset
+    core.data.datasets.Dataset
         Equal to what ``load_dataset`` returns (same pixels, labels, class names, config).
     """
-    from core.datasets import Dataset, ImageSet, load_dataset
-    from core.pixels import Pixels
+    from core.data.datasets import Dataset, ImageSet, load_dataset
+    from core.data.pixels import Pixels
 
     source = _source_identity(config, data_dir)
     if source is None:
@@ -356,7 +356,7 @@ def load_dataset_cached(config: DataConfig, data_dir: str | os.PathLike | None, 
 
 # --- what the pages keep, named once (the dashboard, the CLI and a save share these keys) -------------
 def pixels_sha256(images) -> str:
-    """SHA-256 of a set of images' content (:class:`core.pixels.Pixels`: its uint8 values and scale;
+    """SHA-256 of a set of images' content (:class:`core.data.pixels.Pixels`: its uint8 values and scale;
     any other array: its values), what a value fitted on them is keyed by."""
     raw = getattr(images, "raw", None)
     if raw is not None:
@@ -490,7 +490,7 @@ def runnable_checkpoint(store: CheckpointStore, folder: str | Path | ModelRecord
 
     When the graphs are not on disk yet (a model trained before they existed, or by a training that
     did not export them) or are refused (damaged, or not exported from this checkpoint's weights:
-    :func:`core.derived.onnx_graphs_of`), the checkpoint is loaded in torch and, if the store may be
+    :func:`core.store.derived.onnx_graphs_of`), the checkpoint is loaded in torch and, if the store may be
     written, its graphs are exported and kept for the next server; that first call returns the torch
     reducer, already in memory.
 
@@ -499,7 +499,7 @@ def runnable_checkpoint(store: CheckpointStore, folder: str | Path | ModelRecord
     core.errors.CheckpointError
         When the checkpoint is missing, corrupt or does not match its record.
     """
-    from core.onnx_reducer import OnnxReducer  # ONNX Runtime: imported by the first page that runs a model
+    from core.runtime.onnx_reducer import OnnxReducer  # ONNX Runtime: imported by the first page that runs a model
 
     record = store.verified_record(folder)
     derived = Derived.of_model(store.root, record, writable)
@@ -521,7 +521,7 @@ def precompute_maps(store: CheckpointStore, dataset: Dataset) -> None:
     :data:`core.analysis.embedding.DEFAULT_MAP_POINTS`, projection 'auto': t-SNE of a code longer
     than 2) and the same map of PCA's code at each of their sizes (what the page draws beside them)."""
     from core.analysis.embedding import DEFAULT_MAP_POINTS
-    from core.methods import BASELINE, get_method
+    from core.models.methods import BASELINE, get_method
 
     points = min(len(dataset.test), DEFAULT_MAP_POINTS)
     data_derived = Derived.of_dataset(store.root, dataset.config)
@@ -547,7 +547,7 @@ def graph_source(derived: Derived, named: Mapping) -> dict[str, str]:
 
 def _graphs_match(graphs: Mapping[str, np.ndarray], source: Mapping[str, str]) -> bool:
     """Whether both graphs say they were exported from ``source`` (not from another model of the same shapes)."""
-    from core.export import graph_metadata
+    from core.runtime.export import graph_metadata
 
     try:
         return all({k: graph_metadata(graphs[part].tobytes()).get(k) for k in source} == dict(source)
@@ -557,7 +557,7 @@ def _graphs_match(graphs: Mapping[str, np.ndarray], source: Mapping[str, str]) -
 
 
 def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reducer] | None) -> dict[str, bytes] | None:
-    """The model's encoder and decoder as ONNX (:mod:`core.export`), ``{'encoder': bytes, 'decoder': bytes}``.
+    """The model's encoder and decoder as ONNX (:mod:`core.runtime.export`), ``{'encoder': bytes, 'decoder': bytes}``.
 
     Keyed by the exporter (torch's version, the opset) besides the weights. Each graph carries
     :func:`graph_source` in its metadata (a checkpoint's weights SHA-256), checked on every read: a
@@ -567,7 +567,7 @@ def onnx_graphs_of(derived: Derived, named: Mapping, reducer: Callable[[], Reduc
     """
     from importlib.metadata import version
 
-    from core.export import OPSET, decoder_onnx, encoder_onnx
+    from core.runtime.export import OPSET, decoder_onnx, encoder_onnx
 
     params = {**named, "torch": version("torch"), "opset": OPSET}
     source = graph_source(derived, named)
@@ -632,7 +632,7 @@ def denoising_rows_of(derived: Derived, named: Mapping, reducer: Callable[[], Re
                       n_images: int = CURVE_IMAGES) -> list[dict]:
     """One method's rows of the Denoising page's curve (:func:`core.analysis.denoise.denoising_rows`):
     PSNR and SSIM of its reconstructions of noisy test images at each level of ``kind`` (default
-    :func:`core.noise.curve_levels`). ``reducer`` None: the noisy images' own rows (kept with the
+    :func:`core.data.noise.curve_levels`). ``reducer`` None: the noisy images' own rows (kept with the
     dataset). Kept per method, so a table over any choice of models is read, not computed, and a
     retrained model's rows go with its old version folder.
 
@@ -641,7 +641,7 @@ def denoising_rows_of(derived: Derived, named: Mapping, reducer: Callable[[], Re
     list of dict
         One per level: ``noise``, ``level``, ``psnr``, ``ssim``.
     """
-    from core.noise import curve_levels
+    from core.data.noise import curve_levels
 
     levels = [float(v) for v in (curve_levels(kind) if levels is None else levels)]
 
@@ -735,7 +735,7 @@ def _precompute_method(derived: Derived, named: Mapping, reducer: Callable[[], R
 def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callable[[], Dataset]) -> None:
     """What the pages ask of each cached model of this data first, where it is not on disk yet
     (``python -m core zoo``, every time): its encoder and decoder as ONNX (:func:`onnx_graphs_of`: the
-    pages run them in ONNX Runtime, :mod:`core.onnx_reducer`, and never import torch), its
+    pages run them in ONNX Runtime, :mod:`core.runtime.onnx_reducer`, and never import torch), its
     architecture table, its error row (kept by a save, missing for a model saved before), and what
     :func:`_precompute_method` lists (Compression rows for plain models, Denoising rows for denoisers
     and the models of their sizes). Every learned model of the data, not only the zoo's: the pages
@@ -744,7 +744,7 @@ def precompute_models(store: CheckpointStore, data: DataConfig, dataset: Callabl
     cached zoo stays fast."""
     from functools import cache
 
-    from core.methods import get_method
+    from core.models.methods import get_method
 
     dataset = cache(dataset)
     records = [r for r in store.list().records if r.data == data and get_method(r.family).capabilities.learned]
@@ -766,8 +766,8 @@ def precompute_dataset(root: str | os.PathLike, dataset: Dataset, data_dir: str 
     training): its pixels for built-in sets, the pixel PCA, PCA's error curve, JPEG's and the noisy
     input's table rows, and at the zoo's latent sizes what :func:`_precompute_method` lists for PCA-k
     (the playground's live decoder runs its graphs beside each model)."""
-    from core.methods import BASELINE
-    from core.zoo import default_zoo
+    from core.models.methods import BASELINE
+    from core.store.zoo import default_zoo
 
     source = _source_identity(dataset.config, data_dir)
     derived = Derived.of_dataset(root, dataset.config)

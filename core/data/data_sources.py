@@ -1,7 +1,7 @@
 """The one table of datasets, as the method registry is for models: name -> title, loader, where its
 files come from (what the disk cache keys on), colour.
 
-The loader (:func:`core.datasets.load_dataset`), the disk cache (:func:`core.derived.load_dataset_cached`),
+The loader (:func:`core.data.datasets.load_dataset`), the disk cache (:func:`core.store.derived.load_dataset_cached`),
 the dashboard's sidebar and the CLI's ``--dataset`` all read it. A folder of one's own images is the
 ``folder`` source; a dataset name ``folder:PATH`` is parsed here, once (:func:`split_name`), and
 :class:`core.config.DataConfig` exposes the result (``.source``, ``.folder``). It imports nothing of the
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from core.config import DataConfig
-    from core.datasets import Dataset
+    from core.data.datasets import Dataset
 
 FOLDER = "folder"
 FOLDER_PREFIX = FOLDER + ":"
@@ -70,12 +70,12 @@ class DataSource:
         return self.files is not None or self.embedded is not None
 
 
-_TV = "core.datasets:_load_torchvision"
+_TV = "core.data.datasets:_load_torchvision"
 DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 #: every dataset, in the order the sidebar and ``--help`` list them
 SOURCES: dict[str, DataSource] = {s.name: s for s in [
-    DataSource("digits", "Digits (embedded, 8x8)", "core.datasets:_load_digits",
+    DataSource("digits", "Digits (embedded, 8x8)", "core.data.datasets:_load_digits",
                embedded=("sklearn", "datasets/data/digits.csv.gz")),
     DataSource("mnist", "MNIST", _TV, files="MNIST/raw", torchvision="MNIST", class_names=DIGITS),
     DataSource("fashion-mnist", "Fashion-MNIST", _TV, files="FashionMNIST/raw", torchvision="FashionMNIST",
@@ -83,9 +83,9 @@ SOURCES: dict[str, DataSource] = {s.name: s for s in [
                             "Bag", "Ankle boot")),
     DataSource("kmnist", "KMNIST", _TV, files="KMNIST/raw", torchvision="KMNIST",
                class_names=("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
-    DataSource("cifar10", "CIFAR-10 (colour, 32x32)", "core.datasets:_load_cifar10", colour=True,
+    DataSource("cifar10", "CIFAR-10 (colour, 32x32)", "core.data.datasets:_load_cifar10", colour=True,
                files="cifar-10-batches-py"),
-    DataSource(FOLDER, "Own image folder", "core.datasets:_load_folder"),
+    DataSource(FOLDER, "Own image folder", "core.data.datasets:_load_folder"),
 ]}
 
 #: the datasets named by name alone (all but one's own folder)

@@ -18,14 +18,14 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.checkpoints import CheckpointStore, load_or_train
 from core.config import ModelConfig, TrainConfig
-from core.methods import model_label
+from core.models.methods import model_label
+from core.store.checkpoints import CheckpointStore, load_or_train
 
 if TYPE_CHECKING:
-    from core.datasets import Dataset
+    from core.data.datasets import Dataset
     from core.learning import MomentRecorder, Moments
-    from core.training import EpochStats
+    from core.models.training import EpochStats
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED = "queued", "running", "done", "failed", "stopped"
 

@@ -18,7 +18,7 @@ share a 2-core machine: spinning OpenMP threads then wait on each other).
 Several processes (torchrun): each rank trains on its share of every batch through a
 DistributedDataParallel wrapper; losses, validation sums and the clock are shared so every rank
 keeps the same history and stops at the same step. The hooks are marked ``# DDP:``; with one
-process they are skipped. See ``core/distributed.py``.
+process they are skipped. See ``core/models/distributed.py``.
 
 Watching it learn: a callback that is also a :class:`StepObserver` (``core.learning.MomentRecorder``)
 is asked at every optimizer step whether it wants to look, and shown the model at the steps it chose
@@ -46,12 +46,12 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from core import distributed
 from core.config import TrainConfig
+from core.data.noise import corrupt
+from core.data.pixels import Pixels
 from core.errors import TrainingDiverged
+from core.models import distributed
 from core.models.base import Autoencoder
-from core.noise import corrupt
-from core.pixels import Pixels
 
 MIN_LR_FRACTION = 0.02  # the cosine schedule ends at 2% of the peak learning rate
 EVAL_BATCH = 1024  # images per forward pass when evaluating (memory, not maths: ~40 MB of conv activations)
@@ -231,7 +231,7 @@ def train(
         Any family from ``core.models``.
     images : np.ndarray or Pixels, shape (N, C, H, W), float32 in [0, 1]
         The training split; ``config.val_fraction`` of it is held out for the validation curve. A
-        dataset's :class:`~core.pixels.Pixels` view is moved to the device as uint8 and converted per batch.
+        dataset's :class:`~core.data.pixels.Pixels` view is moved to the device as uint8 and converted per batch.
     config : TrainConfig
     callback : callable, optional
         Called with an :class:`EpochStats` after every epoch. An exception raised in it stops

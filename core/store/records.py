@@ -24,7 +24,7 @@ from core.config import (
     train_config_from_dict,
 )
 from core.errors import CheckpointError
-from core.methods import BASELINE, get_method, method_label, model_label
+from core.models.methods import BASELINE, get_method, method_label, model_label
 
 FORMAT_VERSION = 1
 METRIC_NAMES = ("test_mse", "test_sse_per_image", "test_psnr", "test_ssim")
@@ -107,7 +107,7 @@ class ModelRecord:
     image_shape : tuple of int
         (C, H, W) of the training images.
     history : tuple of dict
-        Per-epoch training statistics (:class:`core.training.EpochStats`; ``steps`` since issue 24).
+        Per-epoch training statistics (:class:`core.models.training.EpochStats`; ``steps`` since issue 24).
     test_metrics : dict of str to float
         ``test_mse``, ``test_sse_per_image``, ``test_psnr``, ``test_ssim`` on the held-out split.
     train_seconds : float

@@ -4,10 +4,10 @@ pages use, so that viewing models never imports torch.
 Importing torch costs a dashboard process ~520 MB of memory and 2-3 s on a fresh server (bench part
 ``memory``); ONNX Runtime costs ~20 MB and encodes the 10,000 MNIST test images through the conv
 model faster on one thread than torch on two. A model's graphs are exported once
-(:func:`core.derived.onnx_graphs_of`: by ``python -m core zoo``, or by the first server that opens the
-model, through :func:`core.derived.runnable_checkpoint`) and kept inside its checkpoint version folder, keyed by its weights, so a retrained model
-never runs an old graph. Training, the CLI and export itself stay in torch
-(:class:`core.autoencoder_reducer.AutoencoderReducer`).
+(:func:`core.store.derived.onnx_graphs_of`: by ``python -m core zoo``, or by the first server that opens
+the model, through :func:`core.store.derived.runnable_checkpoint`) and kept inside its checkpoint version
+folder, keyed by its weights, so a retrained model never runs an old graph. Training, the CLI and export itself stay in torch
+(:class:`core.models.autoencoder_reducer.AutoencoderReducer`).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.export import CODE_NAME, IMAGE_NAME
-from core.reducers import Codec
+from core.models.reducers import Codec
+from core.runtime.export import CODE_NAME, IMAGE_NAME
 
 if TYPE_CHECKING:
-    from core.records import ModelRecord
+    from core.store.records import ModelRecord
 
 # images (or codes) per ONNX Runtime call: a conv model's peak for 1,024 MNIST images is ~250 MB and
 # stays with the process; for 256 it is ~50 MB at the same speed (6 MNIST zoo models, 10,000 images:
@@ -51,8 +51,8 @@ class OnnxReducer(Codec):
 
     It answers everything a page asks of a reducer (encode, decode, reconstruct, sample_prior,
     label, capabilities) with the same numbers as the torch model it was exported from (to float32
-    rounding: tests/test_onnx_reducer.py). It is a :class:`~core.reducers.Codec`, not a
-    :class:`~core.reducers.Reducer`: it cannot be trained, saved or exported (the torch reducer's job).
+    rounding: tests/test_onnx_reducer.py). It is a :class:`~core.models.reducers.Codec`, not a
+    :class:`~core.models.reducers.Reducer`: it cannot be trained, saved or exported (the torch reducer's job).
 
     Parameters
     ----------
@@ -61,7 +61,7 @@ class OnnxReducer(Codec):
     image_shape : tuple of int
         (C, H, W).
     encoder, decoder : bytes
-        :func:`core.export.encoder_onnx` and :func:`core.export.decoder_onnx` of that model.
+        :func:`core.runtime.export.encoder_onnx` and :func:`core.runtime.export.decoder_onnx` of that model.
     history : list of dict, optional
     train_seconds : float, optional
     threads : int

@@ -10,8 +10,8 @@ them (``from_state``): that is all the checkpoint store needs, for PCA and autoe
 
 Two layers: :class:`Codec` (encode / decode / capabilities: what pages and analyses need) and
 :class:`Reducer`, a codec that can also be fitted, stored and exported. Three implementations:
-:class:`PCAReducer` (here), :class:`core.autoencoder_reducer.AutoencoderReducer` (a torch network:
-training and the CLI), both reducers, and :class:`core.onnx_reducer.OnnxReducer` (a trained network's
+:class:`PCAReducer` (here), :class:`core.models.autoencoder_reducer.AutoencoderReducer` (a torch network:
+training and the CLI), both reducers, and :class:`core.runtime.onnx_reducer.OnnxReducer` (a trained network's
 exported graphs run by ONNX Runtime: what the dashboard's pages use, without importing torch), a codec
 only. This module imports neither torch nor the models.
 """
@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from core.config import ModelConfig, TrainConfig
-from core.methods import Capabilities, get_method, method_label
-from core.pixels import Pixels
+from core.data.pixels import Pixels
+from core.models.methods import Capabilities, get_method, method_label
 
 if TYPE_CHECKING:
     import torch
 
-    from core.training import ProgressCallback
+    from core.models.training import ProgressCallback
 
 CHUNK = 1024  # images per forward pass in encode/decode: a conv model's activations for 1,024 MNIST images are ~40 MB
 
@@ -49,7 +49,7 @@ class Codec(ABC):
 
     ``encode(images) -> codes (N, d)``, ``decode(codes) -> images``, ``reconstruct``, ``sample_prior``,
     its registry entry (``capabilities``) and its names. Kept apart from training, as scikit-learn keeps
-    ``transform``/``inverse_transform`` apart from ``fit``: :class:`core.onnx_reducer.OnnxReducer` runs
+    ``transform``/``inverse_transform`` apart from ``fit``: :class:`core.runtime.onnx_reducer.OnnxReducer` runs
     exported graphs and is a codec only; every :class:`Reducer` is a codec too.
 
     Attributes
@@ -78,7 +78,7 @@ class Codec(ABC):
 
     @property
     def capabilities(self) -> Capabilities:
-        """What this method can do (see :class:`core.methods.Capabilities`)."""
+        """What this method can do (see :class:`core.models.methods.Capabilities`)."""
         return get_method(self.model_config.family).capabilities
 
     @property
@@ -226,7 +226,7 @@ class PCAReducer(Reducer):
             raise ValueError(f"n_components must be >= 1, got {n_components}")
         self.n_components = n_components
         self.clip = clip
-        from core.methods import default_model_config
+        from core.models.methods import default_model_config
 
         self.model_config = default_model_config("pca", n_components)
         self.train_config = TrainConfig()
@@ -285,11 +285,11 @@ class PCAReducer(Reducer):
         return flat.reshape(len(codes), *self.image_shape_)
 
     def _torch_encoder(self):
-        from core.export_modules import LinearEncoder
+        from core.runtime.export_modules import LinearEncoder
 
         return LinearEncoder(self.components_, self.mean_)
 
     def _torch_decoder(self):
-        from core.export_modules import LinearDecoder
+        from core.runtime.export_modules import LinearDecoder
 
         return LinearDecoder(self.components_, self.mean_, self.image_shape_, self.clip)

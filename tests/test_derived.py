@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import core.store.derived as derived_module
+import core.store.shelf as shelf_module
 from core.analysis.pixel_pca import fit_pixel_pca
 from core.config import DataConfig
 from core.data.datasets import load_dataset
@@ -60,7 +61,7 @@ def test_other_parameters_identity_or_code_version_are_other_entries(tmp_path, m
     Derived(tmp_path, "data:mnist:1").arrays("x", {"max_points": 500}, compute)
     Derived(tmp_path, "data:mnist:2").arrays("x", {"max_points": 2000}, compute)
     assert compute.calls == 3
-    monkeypatch.setattr(derived_module, "CODE_VERSION", derived_module.CODE_VERSION + 1)
+    monkeypatch.setattr(shelf_module, "CODE_VERSION", shelf_module.CODE_VERSION + 1)
     Derived(tmp_path, "data:mnist:1").arrays("x", {"max_points": 2000}, compute)
     assert compute.calls == 4  # a changed computation never serves an old result
 
@@ -206,7 +207,7 @@ def test_the_zoo_keeps_the_pages_first_answers_then_answers_from_the_cache_witho
     # 8 models; the denoiser shares conv d=8's layers: a layer table and a decoder size (Compare's column) each
     assert sorted(kinds) == ["architecture"] * 7 + ["decoder-size"] * 7
     for model in (p for p in tmp_path.iterdir() if not p.name.startswith(".")):  # each model's graphs and map scores
-        kept = {f.name.rsplit("-", 1)[0] for f in (model / derived_module.DERIVED).iterdir()}
+        kept = {f.name.rsplit("-", 1)[0] for f in (model / shelf_module.DERIVED).iterdir()}
         assert {"onnx", "map", "error-row", "test-codes", "code-stats", "class-means"} <= kept, model.name
         record = json.loads((model / "record.json").read_text())
         # the Compression page's rows for plain models; the Denoising page's for the denoiser and conv d=8 beside it
@@ -372,10 +373,10 @@ def test_another_datasets_pixels_under_this_datasets_key_are_detected(tmp_path):
     [mine] = Derived.of_dataset(tmp_path, full).files()
     [theirs] = Derived.of_dataset(tmp_path, part).files()
     with np.load(mine) as stored:
-        key = stored[derived_module._KEY]
+        key = stored[shelf_module._KEY]
     with np.load(theirs) as stored:
         entries = dict(stored)  # their pixels, labels and (where kept) their hash
-    np.savez(mine, **{**entries, derived_module._KEY: key})
+    np.savez(mine, **{**entries, shelf_module._KEY: key})
     got = load_dataset_cached(full, None, tmp_path)
     reference = load_dataset(full)
     assert len(got.train) == len(reference.train)

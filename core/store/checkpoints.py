@@ -31,8 +31,8 @@ from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_k
 from core.data.data_sources import split_name
 from core.errors import CheckpointError
 from core.models.methods import canonical_train_config, get_method
-from core.store.derived import DERIVED, Derived
 from core.store.records import MAX_RECORD_BYTES, ModelRecord, parse_record_bytes
+from core.store.shelf import DERIVED, Derived
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch

@@ -39,6 +39,10 @@ def test_the_player_gets_every_moment_and_a_readable_number_of_points():
     np.testing.assert_array_equal(views[:, 0], kept.views_2d[:, 0])  # the first sample point, at every moment
     assert decoded(data["recon"], np.uint8).size == 5 * 8 * 64 and decoded(data["originals"], np.uint8).max() == 255
     assert data["max_angle"] == pytest.approx(list(np.linspace(80, 5, 5))) and data["pca_mse"] == 0.05
+    assert data["pca_view_label"] == "PCA d=2", "a 2-D code's map is PCA's own 2-D code"
+    long = player_data("k", moments(d=30), np.zeros((1500, 2)), np.zeros((8, 1, 8, 8)), np.ones((8, 1, 8, 8)),
+                       ["#000"], "conv d=30", "PCA d=30")
+    assert long["pca_view_label"] == "PCA d=30: its first 2 numbers", "not a picture of all 30"
     assert player_data("k", moments(angles=False), np.zeros((1500, 2)), np.zeros((8, 1, 8, 8)), np.zeros((8, 1, 8, 8)),
                        ["#000"], "dense d=2", "PCA d=2")["max_angle"] is None, "only the linear family has angles"
 

@@ -74,6 +74,8 @@ def player_data(key: str, moments: Moments, pca_view: np.ndarray, pca_recon: np.
             "pca_recon": _b64(_bytes(pca_recon), np.uint8), "originals": _b64(_bytes(originals), np.uint8),
             "shape": [int(v) for v in shape], "palette": list(palette), "model_label": model_label,
             "pca_label": pca_label, "view_label": "its code" if moments.view == "code" else "PCA of its final codes",
+            # PCA's 2-D view of its own d-number code is its first two numbers, the same map at every d: say so
+            "pca_view_label": pca_label if np.shape(moments.codes)[-1] <= 2 else f"{pca_label}: its first 2 numbers",
             "map_px": int(map_px), "cell_px": int(cell_px), "seconds_per_moment": SECONDS_PER_MOMENT}
 
 

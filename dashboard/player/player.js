@@ -123,7 +123,7 @@ export default function (component) {
   const caption = el("div", { class: "lp-caption" });
   const mapsBox = el("div", { class: "lp-maps" },
     el("figure", {}, modelMap, el("figcaption", { text: data.model_label + ": " + data.view_label })),
-    el("figure", {}, pcaMap, el("figcaption", { text: data.pca_label + " (the target to beat)" })));
+    el("figure", {}, pcaMap, el("figcaption", { text: (data.pca_view_label || data.pca_label) + " (the target to beat)" })));
   const rows = el("div", { class: "lp-rows" },
     el("div", { class: "lp-rowlabel", text: "test images" }), origRow,
     el("div", { class: "lp-rowlabel", text: data.model_label }), modelRow,

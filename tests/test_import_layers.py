@@ -92,3 +92,13 @@ def test_the_circle_finder_finds_a_circle():
 def test_core_never_imports_streamlit():
     offenders = [module_name(p) for p in CORE.rglob("*.py") if any(n.split(".")[0] == "streamlit" for n in imported(p))]
     assert offenders == []
+
+
+def test_the_default_store_and_data_folder_are_the_repositorys_own():
+    """The README's checkpoints/ and data/ at the repository's top, wherever the modules that name them sit
+    (a move into layer folders once pointed them into core/)."""
+    from core.data.datasets import DEFAULT_DATA_DIR
+    from core.store.checkpoints import DEFAULT_ROOT
+
+    assert DEFAULT_ROOT == REPO / "checkpoints" and DEFAULT_DATA_DIR == REPO / "data"
+    assert (REPO / "checkpoints" / "README.md").is_file(), "the store folder the repository ships"

@@ -117,6 +117,9 @@ def test_a_training_in_the_background_shows_its_moments_as_they_come(request, tm
         while kept() <= first and time.monotonic() < deadline:
             page.wait_for_timeout(500)
         assert kept() > first, "new moments appeared while it trained"
-        # the page (not the element): the element is drawn again each second while the model trains
-        player.scroll_into_view_if_needed()
+        # the page, scrolled by the wheel (not through the element: it is drawn again each second while the
+        # model trains, and an element replaced mid-action fails the action)
+        page.mouse.move(700, 700)
+        page.mouse.wheel(0, 900)
+        page.wait_for_timeout(300)
         page.screenshot(path=str(Path(__file__).parent / "screenshots" / "train_live_moments.png"))

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from PIL import Image
 
 DATA_DIR_ENV = "LATENT_LAB_DATA_DIR"
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "data"  # <repo>/data (this file: <repo>/core/data/)
 SPLIT_SEED = 0  # fixed: the same split on every machine and every run
 FOLDER_DEFAULT_SIZE = 28
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm")

@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they
     from core.models.training import ProgressCallback
 
 CHECKPOINTS_ENV = "LATENT_LAB_CHECKPOINTS"
-DEFAULT_ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints"  # <repo>/checkpoints (this file: <repo>/core/store/)
 WEIGHTS, RECORD = "model.safetensors", "record.json"
 #: hidden names saves create: .<name>.v-<id> (versions), .<name>.link-<id>, and the older .tmp- / .old-
 _LEFTOVER = re.compile(r"^\.(.+)\.(?:v|link|tmp|old)-[0-9a-z]+$")

@@ -144,10 +144,15 @@ def _unsent(key: str, models: dict[str, bytes]) -> dict[str, str]:
     return unsent
 
 
-def _mount(key: str, data: dict, models: dict[str, bytes], height: int | str = "content") -> LiveResult:
-    previous = _previous(key)
-    data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
+def _with_runtime(key: str, data: dict, models: dict[str, bytes]) -> dict:
+    """What every live element's data carries besides its own: its key, where the runtime is, whether
+    the browser already reported it could not load, and the decoders it was not sent yet."""
+    return {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": _previous(key).get("ok") is False,
             "models": _unsent(key, models)}
+
+
+def _mount(key: str, data: dict, models: dict[str, bytes], height: int | str = "content") -> LiveResult:
+    data = _with_runtime(key, data, models)
     result = _component()(key=key, data=data, default={"value": None, "ok": True}, height=height,
                           on_value_change=lambda: None, on_ok_change=lambda: None, on_missing_change=lambda: None)
     value = result.get("value") if hasattr(result, "get") else getattr(result, "value", None)
@@ -468,10 +473,7 @@ def map_lens(key: str, charts: Sequence[str], images_id: str, images: Mapping[in
         onnx, model_id = decoder
         data.update(main=_decoder_spec(model_id, np.zeros(2), np.eye(2), shape, label), start=[0.0, 0.0])
         models = {model_id: onnx}
-    previous = _previous(key)
-    data = {**data, "key": key, "runtime_url": RUNTIME_URL, "failure_reported": previous.get("ok") is False,
-            "models": _unsent(key, models)}
-    result = _component()(key=key, data=data, default={"ok": True}, height="content",
+    result = _component()(key=key, data=_with_runtime(key, data, models), default={"ok": True}, height="content",
                           on_ok_change=lambda: None, on_missing_change=lambda: None, on_want_change=lambda: None)
     ok = result.get("ok") if hasattr(result, "get") else getattr(result, "ok", True)
     return LiveResult(None, None, ok is not False)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.config import ConfigError, DataConfig
@@ -325,6 +326,20 @@ def model_errors_shown():
     except CheckpointError as exc:
         st.error(f"A cached model cannot be loaded: {md(exc)}")
         st.page_link(TRAIN, label="Delete it and train again on the Train page", icon=":material/model_training:")
+
+
+def csv_download(label: str, table: pd.DataFrame | Callable[[], pd.DataFrame], file_name: str,
+                 key: str | None = None, where=st) -> None:
+    """A button that downloads ``table`` (or what calling it returns) as CSV, written only when clicked.
+
+    Deferred (Streamlit calls the data function on the click): a page that is only looked at builds no
+    CSV and registers no file for the browser to fetch; on the Latent map the coordinates' CSV was
+    built and fetched on every visit (bench part "visits"). ``where``: a column to draw it in.
+    """
+    def data() -> str:
+        return (table() if callable(table) else table).to_csv(index=False)
+
+    where.download_button(label, data, file_name, "text/csv", key=key, icon=":material/download:")
 
 
 def picture(png: bytes, caption: str | None = None) -> None:

@@ -110,6 +110,15 @@ def browser_or_skip() -> None:
         pytest.skip(problem)
 
 
+def click_download(page, name: str, timeout_ms: float = 60_000):
+    """Click the download button labelled ``name`` on ``page``; the Playwright Download it gave."""
+    button = page.get_by_role("button", name=name)
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=timeout_ms) as download:
+        button.click()
+    return download.value
+
+
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator)."""
     # 'notRunning' also holds for a moment after the page connects, before the first run starts: wait for

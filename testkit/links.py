@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 from google.protobuf import text_format
 
+from dashboard.share import ORDER
+
 EVIL = "evil.example"
 #: values that would render as markup if they reached markdown unescaped (no quotes: the element
 #: protos are searched as text, where a quote would be escaped and hide the value)
@@ -24,12 +26,16 @@ CRAFTED = (
     f"**bold** www.{EVIL} me@{EVIL}",
     "$x^2$ # heading",
 )
-PAGES = ("home", "train", "compare", "latent_map", "playground", "explore", "denoising", "compression")
-PARAMS = ("dataset", "folder", "size", "rgb", "model", "d", "image", "projection", "view", "code", "unknown")
+PAGES = ("home", "lesson", "train", "compare", "latent_map", "playground", "explore", "denoising", "compression")
+#: every parameter a link can carry (share.ORDER, the one list the pages write) and one no page knows
+PARAMS = (*ORDER, "unknown")
 ODD_VALUES = (
     "", " ", "0", "-1", "1e308", "-1e308", "1e39", "nan", "inf", "-inf", "1e4", "99999999999999999999999",
     "3.5", "0x10", "1,2", "1e308,-1e308", "nan,nan", "0,0", "0.5,-0.25", ",,,", "1" * 300, "é✓漢字", "\x00",
     "../../etc", "/etc", "digits", "mnist", "folder", "upload", "cifar10", "3d", "2d", "pca", "tsne", "umap",
+    # values that are right for one parameter and wrong for the others (a lesson step, a noise kind, a region)
+    "1", "true", "pixels", "model", "box:0,0,1,1", "lasso:0,0,1,1,0,1", "box:nan,0,1,1e39", "model:box:0,0,1",
+    "pixels:lasso:0,0", "gaussian", "masking", "entropy_bits_per_image", "test_ssim", "ssim", "psnr", "pca-map", "decode", "bits", "6", "0.3",
 )
 
 

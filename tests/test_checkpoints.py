@@ -112,6 +112,20 @@ def test_corrupt_record_raises_a_clear_error(saved, store):
         store.load(saved)
 
 
+
+def test_a_record_read_before_is_read_again_once_it_changes(saved, store):
+    """Records are kept per process (every page run lists the store); an edit of the same length made
+    right after a read, or a retrain, is still seen at once."""
+    before = store.record(saved)
+    assert store.record(saved) is before  # unchanged: the parsed record is reused
+    text = (saved / RECORD).read_text()
+    edited = text.replace('"latent_dim": 2', '"latent_dim": 3')
+    assert edited != text and len(edited) == len(text)
+    (saved / RECORD).write_text(edited)
+    assert store.record(saved).latent_dim == 3
+    (saved / RECORD).write_text(text[:-3] + "???")
+    assert saved.name in store.list().problems
+
 def test_mismatched_config_never_loads_wrong_weights(saved, store):
     record = json.loads((saved / RECORD).read_text())
     record["model"]["latent_dim"] = 5

@@ -15,7 +15,7 @@ import statistics
 
 import pytest
 
-from testkit.app import REPO, app_env, browser_or_skip, chromium_page, running_app, wait_for_app, zoo_copy
+from testkit.app import REPO, app_env, browser_or_skip, chromium_page, click_download, running_app, wait_for_app, zoo_copy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -202,3 +202,27 @@ def test_twenty_bad_uploads_through_the_browser_each_get_a_message(app_url, page
         outcomes.append("refused" if any("cannot be used" in t for t in text) else "shown")
     assert len(outcomes) == 20 and outcomes.count("refused") >= 15, outcomes
     page.screenshot(path=str(SCREENSHOTS / "denoising_bad_upload.png"), full_page=True)
+
+
+def test_downloads_are_written_when_clicked_and_hold_the_pages_data(app_url, page):
+    """The Latent map's coordinates and the playground's decoder are made on the click (deferred): the
+    page fetches no file for them on opening, and the click still gives the whole CSV / ONNX model."""
+    import csv
+    import io
+
+    import onnx
+
+    with another_tab(page) as tab:
+        fetched = []
+        tab.on("requestfinished", lambda r: fetched.append(r.url))
+        tab.goto(f"{app_url}/latent_map")
+        wait_for_app(tab, 120_000)
+        assert not [u for u in fetched if "/media/" in u and u.endswith((".csv", ".bin"))], "fetched before any click"
+        table = click_download(tab, "Download the coordinates (CSV)").path().read_text(encoding="utf-8")
+        rows = list(csv.DictReader(io.StringIO(table)))
+        assert rows and set(rows[0]) == {"test_index", "label", "class", "pixel_pca_x", "pixel_pca_y", "model_x", "model_y"}
+        assert len({r["test_index"] for r in rows}) == len(rows) >= 100  # every image the maps show, once
+        tab.goto(f"{app_url}/playground")
+        wait_for_app(tab, 120_000)
+        model = onnx.load(click_download(tab, "Download the decoder (ONNX)").path())
+        assert [i.name for i in model.graph.input] == ["code"] and [o.name for o in model.graph.output] == ["image"]

@@ -391,19 +391,16 @@ def test_with_onnxruntime_web_the_folder_runs_the_same_decoder(lesson_env, brows
 @pytest.mark.e2e
 @pytest.mark.slow
 def test_the_lesson_pages_download_button_gives_the_same_folder_as_a_zip(browser, exported, zoo_dir):
-    from testkit.app import running_app, wait_for_app
+    from testkit.app import click_download, running_app, wait_for_app
 
     with running_app(app_env(zoo_dir)) as url:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             page.goto(f"{url}/lesson")
             wait_for_app(page, 180_000)
-            button = page.get_by_role("button", name="Download this lesson")
-            button.scroll_into_view_if_needed()
-            with page.expect_download(timeout=180_000) as download:
-                button.click()
-            blob = Path(download.value.path()).read_bytes()
-            name = download.value.suggested_filename
+            download = click_download(page, "Download this lesson", 180_000)
+            blob = Path(download.path()).read_bytes()
+            name = download.suggested_filename
         finally:
             page.close()
     assert name == "latent-lab-lesson-digits.zip"

@@ -101,6 +101,10 @@ def library_versions() -> dict[str, str]:
             "numpy": np.__version__, "scikit-learn": sklearn.__version__}
 
 
+#: records parsed so far in this process (see CheckpointStore.record), oldest first; ModelRecord is frozen
+_PARSED: dict[tuple, ModelRecord] = {}
+_PARSED_MAX = 4096
+
 @dataclass(frozen=True)
 class Listing:
     """What :meth:`CheckpointStore.list` found: the healthy records, and the folders it had to skip
@@ -342,17 +346,30 @@ class CheckpointStore:
 
     # --- reading -----------------------------------------------------------------------------
     def record(self, folder: str | os.PathLike | ModelRecord) -> ModelRecord:
-        """The validated record of one checkpoint (no torch needed, weights not checked)."""
+        """The validated record of one checkpoint (no torch needed, weights not checked).
+
+        Parsed records are kept per process, keyed by the record file's identity (device, inode, size,
+        modification time): every page run lists the store, and reading and validating each record
+        again was ~8 % of the server's CPU per student visit (bench part "visits", py-spy). A saved
+        version is a new file (a new inode), so a retrained or replaced model is read afresh."""
         folder = self.folder_of(folder)
         try:
             with open(folder / RECORD, "rb") as handle:  # a larger file is refused without reading it all
+                stat = os.fstat(handle.fileno())
+                key = (str(folder), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+                if key in _PARSED:
+                    return _PARSED[key]
                 payload = parse_record_bytes(handle.read(MAX_RECORD_BYTES + 1))
         except (OSError, ValueError) as exc:  # ValueError: too large or too deep, not UTF-8, not JSON
             raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {_how_to_fix(folder)}") from None
         try:
-            return ModelRecord.from_json(payload, folder)
+            record = ModelRecord.from_json(payload, folder)
         except CheckpointError as exc:
             raise CheckpointError(f"{exc}; {_how_to_fix(folder)}") from None
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED), None), None)
+        _PARSED[key] = record
+        return record
 
     def verified_record(self, folder: str | os.PathLike | ModelRecord) -> ModelRecord:
         """The record of a checkpoint whose weights match their recorded SHA-256 (no torch needed).

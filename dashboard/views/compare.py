@@ -98,7 +98,5 @@ st.dataframe(shown, hide_index=True, width="stretch",
                 "SSIM": st.column_config.NumberColumn(format="%.3f"),
                 "MSE / PCA's": st.column_config.NumberColumn(format="%.2fx", help="below 1: the autoencoder beats PCA")})
 c1, c2 = st.columns(2)
-c1.download_button("Download this table (CSV)", summary.to_csv(index=False), "autoencoder_vs_pca.csv", "text/csv",
-                   key="cmp_csv")
-c2.download_button("Download every row, PCA at each size too (CSV)", table.to_csv(index=False),
-                   "error_vs_latent.csv", "text/csv", key="cmp_csv_all")
+ui.csv_download("Download this table (CSV)", summary, "autoencoder_vs_pca.csv", key="cmp_csv", where=c1)
+ui.csv_download("Download every row, PCA at each size too (CSV)", table, "error_vs_latent.csv", key="cmp_csv_all", where=c2)

@@ -94,5 +94,4 @@ st.dataframe(table, hide_index=True, width="stretch",
                             "entropy_bits_per_image": st.column_config.NumberColumn(format="%.1f"),
                             "psnr": st.column_config.NumberColumn(format="%.2f"),
                             "ssim": st.column_config.NumberColumn(format="%.3f")})
-st.download_button("Download the rate-distortion table (CSV)", table.to_csv(index=False), "rate_distortion.csv",
-                   "text/csv", key="cp_csv")
+ui.csv_download("Download the rate-distortion table (CSV)", table, "rate_distortion.csv", key="cp_csv")

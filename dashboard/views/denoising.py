@@ -91,7 +91,7 @@ with st.expander("How each method copes as the noise grows"):
         st.caption("At level 0 the noisy input *is* the clean image: its error is 0 and its PSNR infinite, so the "
                    "chart has no point for it there and the table says inf.")
     st.dataframe(curve, hide_index=True, width="stretch")
-    st.download_button("Download (CSV)", curve.to_csv(index=False), "denoising.csv", "text/csv", key="dn_csv")
+    ui.csv_download("Download (CSV)", curve, "denoising.csv", key="dn_csv")
 
 st.subheader("Your own image")
 c_shape = dataset.image_shape

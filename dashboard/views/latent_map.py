@@ -7,6 +7,7 @@ numbers is drawn by t-SNE of every test image (openTSNE, bench/projection.py), c
 and kept on disk. The scores run on seeded subsamples whatever is drawn; UMAP keeps a cap.
 """
 
+import functools
 import hashlib
 
 import numpy as np
@@ -377,8 +378,7 @@ def selection_panel(name: str, emb) -> None:
     with b:
         ui.image(decode_code(pca, pca_codes.mean(axis=0))[0], f"PCA's mean code (d={entry.latent_dim}), decoded")
     table = selection_table(rows, labels, dataset.class_names, emb.test_xy[inside], codes)
-    st.download_button("Download the selection (CSV)", table.to_csv(index=False), f"latent_map_selection_{name}.csv",
-                       "text/csv", key=f"map_sel_csv_{name}")
+    ui.csv_download("Download the selection (CSV)", table, f"latent_map_selection_{name}.csv", key=f"map_sel_csv_{name}")
 
 
 def scores_row(scores, n_points: int) -> None:
@@ -422,6 +422,5 @@ if three_d:
 else:
     maps()
 
-coords = coordinates_table(left_emb, right_emb, dataset)
-st.download_button("Download the coordinates (CSV)", coords.to_csv(index=False),
-                   f"latent_map_{entry.family}_d{entry.latent_dim}.csv", "text/csv", key="map_csv")
+ui.csv_download("Download the coordinates (CSV)", functools.partial(coordinates_table, left_emb, right_emb, dataset),
+                f"latent_map_{entry.family}_d{entry.latent_dim}.csv", key="map_csv")

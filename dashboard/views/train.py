@@ -138,7 +138,7 @@ table = pd.DataFrame([{"model": labels[e.name], "latent size": e.latent_dim, "te
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={"test MSE": st.column_config.NumberColumn(format="%.5f"),
                             "test PSNR (dB)": st.column_config.NumberColumn(format="%.2f")})
-st.download_button("Download this table (CSV)", table.to_csv(index=False), "cached_models.csv", "text/csv")
+ui.csv_download("Download this table (CSV)", table, "cached_models.csv")
 
 chosen = st.selectbox("Inspect or delete", list(labels), key="tr_inspect", format_func=labels.get)
 entry = next(e for e in entries if e.name == chosen)

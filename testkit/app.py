@@ -26,8 +26,9 @@ def tiny_zoo(root: Path) -> Path:
     from core.config import TrainConfig
     from core.data.datasets import load_dataset
     from core.errors import CheckpointError
-    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore
     from core.store.derived import precompute_models
+    from core.store.trained import load_or_train
     from core.store.zoo import default_zoo
 
     store = CheckpointStore(root)

@@ -65,7 +65,8 @@ def colour_zoo(folder: str | Path, checkpoints: str | Path, epochs: int = ZOO_EP
     """Train (or find) the default zoo on the colour folder into ``checkpoints``; returns ``checkpoints``."""
     from core.config import TrainConfig
     from core.data.datasets import load_dataset
-    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore
+    from core.store.trained import load_or_train
     from core.store.zoo import default_zoo
 
     store = CheckpointStore(Path(checkpoints))

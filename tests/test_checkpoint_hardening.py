@@ -17,7 +17,8 @@ import pytest
 from core.cli import main
 from core.errors import CheckpointError
 from core.models.methods import default_model_config
-from core.store.checkpoints import RECORD, WEIGHTS, CheckpointStore, load_or_train
+from core.store.checkpoints import RECORD, WEIGHTS, CheckpointStore
+from core.store.trained import load_or_train
 from tests.test_cli import run_cli
 
 

@@ -67,7 +67,7 @@ class _Payload:
 
 def test_a_hostile_checkpoint_folder_executes_nothing_and_hides_nothing(tmp_path, small_digits, tiny_train):
     from core.models.methods import default_model_config
-    from core.store.checkpoints import load_or_train
+    from core.store.trained import load_or_train
 
     store = CheckpointStore(tmp_path / "store")
     healthy = load_or_train(small_digits, default_model_config("dense", 2), tiny_train, store=store)

@@ -11,7 +11,8 @@ import core.store.checkpoints as checkpoints
 from core.config import TrainConfig
 from core.errors import CheckpointError
 from core.models.methods import METHODS, build_reducer, default_model_config
-from core.store.checkpoints import RECORD, WEIGHTS, load_or_train
+from core.store.checkpoints import RECORD, WEIGHTS
+from core.store.trained import load_or_train
 
 
 def test_second_call_loads_from_the_cache_without_training(small_digits, store, tiny_train):

@@ -35,7 +35,8 @@ def store_with_throwaways(env, tmp_path, monkeypatch):
     from core.config import TrainConfig
     from core.data.datasets import load_dataset
     from core.models.methods import default_model_config
-    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore
+    from core.store.trained import load_or_train
 
     root = tmp_path / "store"
     shutil.copytree(env, root, symlinks=True)  # checkpoints are links to version folders

@@ -3,7 +3,7 @@
 
 from core.config import TrainConfig
 from core.models.methods import default_model_config
-from core.store.checkpoints import load_or_train
+from core.store.trained import load_or_train
 from core.store.zoo import default_train_config, zoo_status
 
 

@@ -19,8 +19,8 @@ from core.analysis.pixel_pca import fit_pixel_pca
 from core.config import DataConfig
 from core.data.datasets import load_dataset
 from core.models.methods import default_model_config
-from core.store.checkpoints import load_or_train
 from core.store.derived import Derived, load_dataset_cached
+from core.store.trained import load_or_train
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -266,7 +266,7 @@ def test_pixel_pca_of_large_images_fits_a_bounded_subsample_and_finds_the_same_d
 
 def test_the_zoo_command_fills_in_what_an_older_models_folder_lacks_and_then_loads_nothing(store, small_digits):
     from core.config import TrainConfig
-    from core.store.checkpoints import load_or_train
+    from core.store.trained import load_or_train
     from core.store.zoo import default_zoo
 
     entry = default_zoo()[0]

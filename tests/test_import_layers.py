@@ -102,3 +102,12 @@ def test_the_default_store_and_data_folder_are_the_repositorys_own():
 
     assert DEFAULT_ROOT == REPO / "checkpoints" and DEFAULT_DATA_DIR == REPO / "data"
     assert (REPO / "checkpoints" / "README.md").is_file(), "the store folder the repository ships"
+
+
+def test_load_or_train_sits_above_the_store_and_its_catalogue():
+    """The store (checkpoints) and the catalogue of derived values know nothing of training; the module
+    that loads or trains (core.store.trained) uses both (imports inside functions counted)."""
+    graph = core_graph()
+    assert not graph["core.store.checkpoints"] & {"core.store.derived", "core.store.trained"}
+    assert "core.store.trained" not in graph["core.store.derived"]
+    assert {"core.store.checkpoints", "core.store.derived"} <= graph["core.store.trained"]

@@ -26,7 +26,7 @@ from core.learning import (
     write_moments,
 )
 from core.models.methods import build_reducer, default_model_config
-from core.store.checkpoints import load_or_train
+from core.store.trained import load_or_train
 from core.store.zoo import LINEAR_BATCH, LINEAR_EPOCHS_FACTOR, LINEAR_LR, default_zoo, zoo_train_config
 
 FIELDS = ("steps", "epochs", "seconds", "sample_index", "sample_labels", "codes", "views_2d", "recon_index",

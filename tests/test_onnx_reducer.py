@@ -14,8 +14,8 @@ from core.config import TrainConfig
 from core.models.autoencoder_reducer import AutoencoderReducer
 from core.models.methods import AUTOENCODERS, default_model_config
 from core.runtime.onnx_reducer import OnnxReducer
-from core.store.checkpoints import load_or_train
 from core.store.derived import Derived, onnx_graphs_of, runnable_checkpoint
+from core.store.trained import load_or_train
 from testkit.app import REPO
 
 TRAIN = TrainConfig(epochs=1, batch_size=64, seed=0)

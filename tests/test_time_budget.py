@@ -16,7 +16,8 @@ import core.models.training as training
 from core.config import TrainConfig
 from core.models import build_model
 from core.models.methods import default_model_config
-from core.store.checkpoints import RECORD, load_or_train
+from core.store.checkpoints import RECORD
+from core.store.trained import load_or_train
 
 
 class FakeClock:

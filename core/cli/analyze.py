@@ -120,7 +120,8 @@ def add_analyze_parser(subparsers) -> None:
 # --- reducers ------------------------------------------------------------------------------------
 def _fitted(args, dataset, method: str, latent_dim: int, train_noise=None):
     """The reducer of one method from the checkpoint store (fitted or trained once when missing)."""
-    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore
+    from core.store.trained import load_or_train
 
     model = default_model_config(method, latent_dim)
     train = train_config_from_args(args, dataset, train_noise)
@@ -221,7 +222,8 @@ def cmd_learning(args) -> int:
     from core.cli.commands import print_rows
     from core.learning import load_moments
     from core.learning.table import LEARNING_COLUMNS, learning_rows
-    from core.store.checkpoints import CheckpointStore, load_or_train
+    from core.store.checkpoints import CheckpointStore
+    from core.store.trained import load_or_train
     from core.store.zoo import zoo_train_config
 
     dataset = dataset_loader(args)

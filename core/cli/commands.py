@@ -50,7 +50,7 @@ def record_row(record: ModelRecord, folder: str, cached: bool) -> dict:
 def model_row(args, dataset: Callable[[], Dataset], model: ModelConfig, train: Callable[[], TrainConfig]) -> dict:
     """The result row of one model: from its verified cached record, or fitted now and saved."""
     from core.models import distributed
-    from core.store.checkpoints import load_or_train
+    from core.store.trained import load_or_train
 
     store = CheckpointStore(args.checkpoints)
     train_config = train()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import ConfigError, DataConfig, ModelConfig, TrainConfig, run_key
+from core.config import DataConfig, ModelConfig, TrainConfig, run_key
 from core.data.data_sources import split_name
 from core.errors import CheckpointError
 from core.models.methods import canonical_train_config, get_method
@@ -36,10 +36,8 @@ from core.store.shelf import DERIVED, Derived
 
 if TYPE_CHECKING:  # torch, safetensors and the reducers are imported where they are used, so that
     # listing the cache or reporting a cached result (the CLI's fast path) never imports torch
-    from core.data.datasets import Dataset
-    from core.learning import MomentRecorder, Moments
+    from core.learning import Moments
     from core.models.reducers import Reducer
-    from core.models.training import ProgressCallback
 
 CHECKPOINTS_ENV = "LATENT_LAB_CHECKPOINTS"
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "checkpoints"  # <repo>/checkpoints (this file: <repo>/core/store/)
@@ -81,7 +79,7 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _how_to_fix(folder: Path) -> str:
+def how_to_fix(folder: Path) -> str:
     return f"delete {folder} (or pass --retrain to `python -m core train`) to train it again"
 
 
@@ -105,6 +103,7 @@ def library_versions() -> dict[str, str]:
 _PARSED: dict[tuple, ModelRecord] = {}
 _PARSED_MAX = 4096
 
+
 @dataclass(frozen=True)
 class Listing:
     """What :meth:`CheckpointStore.list` found: the healthy records, and the folders it had to skip
@@ -112,20 +111,6 @@ class Listing:
 
     records: list[ModelRecord]
     problems: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Trained:
-    """What :func:`load_or_train` returns: the fitted reducer, its validated record, and whether it
-    came from the cache (True) or was fitted just now (False)."""
-
-    reducer: Reducer
-    record: ModelRecord
-    cached: bool
-
-    @property
-    def folder(self) -> str:
-        return self.record.name
 
 
 class CheckpointStore:
@@ -361,11 +346,11 @@ class CheckpointStore:
                     return _PARSED[key]
                 payload = parse_record_bytes(handle.read(MAX_RECORD_BYTES + 1))
         except (OSError, ValueError) as exc:  # ValueError: too large or too deep, not UTF-8, not JSON
-            raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {_how_to_fix(folder)}") from None
+            raise CheckpointError(f"checkpoint {folder / RECORD} is unreadable ({exc}); {how_to_fix(folder)}") from None
         try:
             record = ModelRecord.from_json(payload, folder)
         except CheckpointError as exc:
-            raise CheckpointError(f"{exc}; {_how_to_fix(folder)}") from None
+            raise CheckpointError(f"{exc}; {how_to_fix(folder)}") from None
         if len(_PARSED) >= _PARSED_MAX:
             _PARSED.pop(next(iter(_PARSED), None), None)
         _PARSED[key] = record
@@ -380,7 +365,7 @@ class CheckpointStore:
         record = self.record(folder)
         weights = folder / WEIGHTS
         if not weights.is_file() or _sha256(weights) != record.weights_sha256:
-            raise CheckpointError(f"checkpoint weights {weights} are missing or corrupt (checksum mismatch); {_how_to_fix(folder)}")
+            raise CheckpointError(f"checkpoint weights {weights} are missing or corrupt (checksum mismatch); {how_to_fix(folder)}")
         return record
 
     def list(self, verify: bool = False) -> Listing:
@@ -400,7 +385,7 @@ class CheckpointStore:
                     problems[folder.name] = str(exc)
                 except Exception as exc:  # noqa: BLE001 - whatever one folder does, it never hides the others
                     problems[folder.name] = (f"checkpoint {folder} cannot be read ({type(exc).__name__}: {exc}); "
-                                             f"{_how_to_fix(folder)}")
+                                             f"{how_to_fix(folder)}")
         return Listing(sorted(records, key=lambda r: r.created, reverse=True), problems)
 
     def load(self, folder: str | os.PathLike | ModelRecord, map_location: str = "cpu") -> Reducer:
@@ -427,13 +412,13 @@ class CheckpointStore:
             _check_shapes(folder, weights, method.reducer_class().state_shapes(record.model, record.image_shape))
             arrays = load_file(str(weights))
             if _sha256(weights) != record.weights_sha256:
-                raise CheckpointError(f"checkpoint {folder} changed while it was read; {_how_to_fix(folder)}")
+                raise CheckpointError(f"checkpoint {folder} changed while it was read; {how_to_fix(folder)}")
             reducer = method.reducer_class().from_state(record.model, record.train, record.image_shape, arrays,
                                                         list(record.history), record.train_seconds)
         except CheckpointError:
             raise
         except Exception as exc:  # mismatched shapes, missing tensors, a version removed under us
-            raise CheckpointError(f"checkpoint {folder} does not match its model config ({exc}); {_how_to_fix(folder)}") from None
+            raise CheckpointError(f"checkpoint {folder} does not match its model config ({exc}); {how_to_fix(folder)}") from None
         if map_location != "cpu" and hasattr(reducer, "model_"):
             reducer.model_.to(map_location)
         return reducer
@@ -450,7 +435,7 @@ class CheckpointStore:
         wanted = (data, model, canonical_train_config(model, train))
         if (record.data, record.model, _without_execution(record.train)) != (wanted[0], wanted[1], _without_execution(wanted[2])):
             raise CheckpointError(f"checkpoint {folder} holds {record.label} on {record.data.name}, not the "
-                                  f"model its name stands for; {_how_to_fix(folder)}")
+                                  f"model its name stands for; {how_to_fix(folder)}")
         return record
 
 
@@ -475,14 +460,7 @@ def _check_shapes(folder: Path, weights: Path, expected: dict[str, tuple[int, ..
             raise CheckpointError(
                 f"checkpoint {folder}: its record describes a model that does not match its weights (tensor {name!r}: "
                 f"the record's config needs {needs}, {WEIGHTS} holds {holds}); the record was edited or belongs to "
-                f"other weights: {_how_to_fix(folder)}")
-
-
-def _check_image_shape(record: ModelRecord, dataset: Dataset, folder: Path) -> None:
-    """A cached model runs only on images of the shape it was trained on."""
-    if tuple(record.image_shape) != tuple(dataset.image_shape):
-        raise CheckpointError(f"checkpoint {folder} was trained on images of shape {tuple(record.image_shape)}, but "
-                              f"{dataset.name} has images of shape {tuple(dataset.image_shape)}; {_how_to_fix(folder)}")
+                f"other weights: {how_to_fix(folder)}")
 
 
 def _without_execution(train: TrainConfig) -> TrainConfig:
@@ -492,104 +470,3 @@ def _without_execution(train: TrainConfig) -> TrainConfig:
 
     defaults = {f.name: f.default for f in fields(TrainConfig) if f.name in EXECUTION_ONLY_FIELDS}
     return replace(train, **defaults)
-
-
-def load_or_train(
-    dataset: Dataset,
-    model: ModelConfig,
-    train: TrainConfig | None = None,
-    *,
-    store: CheckpointStore | None = None,
-    callback: ProgressCallback | None = None,
-    retrain: bool = False,
-    cache_only: bool = False,
-    watch: Callable[[MomentRecorder], None] | None = None,
-) -> Trained:
-    """The fitted reducer for (dataset, model, train): from the cache, or fitted once and saved.
-
-    Works for every method of the registry (PCA is fitted, autoencoders are trained).
-
-    Parameters
-    ----------
-    dataset : Dataset
-        Its ``train`` split is used for fitting, its ``test`` split for the recorded metrics.
-    model, train : ModelConfig, TrainConfig
-    store : CheckpointStore, optional
-    callback : callable, optional
-        Per-epoch progress while training.
-    retrain : bool
-        Train again even if cached (replaces the checkpoint).
-    cache_only : bool
-        Never train: raise ``FileNotFoundError`` when the model is not cached.
-    watch : callable, optional
-        Called with the training's :class:`~core.learning.MomentRecorder` before it trains (not for a
-        cached model, nor for PCA): its ``moments()`` are the moments kept so far, for a page that shows
-        the model forming while it trains.
-
-    Returns
-    -------
-    Trained
-        ``reducer``, its ``record`` and ``cached`` (True when loaded from the store).
-
-    Under torchrun with several processes (``core/models/distributed.py``) every rank calls this and
-    trains, but the cache is rank 0's: it alone looks up, takes the lock, evaluates and saves;
-    the other ranks get its answers and the same record (their ``reducer`` is None when cached).
-    """
-    from contextlib import nullcontext
-
-    from core.metrics import mean_image_mse, reconstruction_metrics
-    from core.models import distributed
-    from core.models.methods import build_reducer
-
-    store = store or CheckpointStore()
-    train = canonical_train_config(model, train or TrainConfig())
-    folder = store.folder_for(dataset.config, model, train)
-    # DDP: from_rank0(f) is f() for one process; under torchrun rank 0 runs f and every rank gets its result
-    main = distributed.is_main()
-    if not retrain:  # the fast path: a cached model needs no lock
-        record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
-        if record is not None:
-            _check_image_shape(record, dataset, folder)
-            return Trained(store.load(folder) if main else None, record, True)
-    if cache_only:
-        raise FileNotFoundError(f"{model.family} d={model.latent_dim} is not trained for {dataset.name} yet")
-    check_fits(model, dataset.image_shape)
-    distributed.from_rank0(store._writable_or_raise)
-    # rank 0 keeps the learning moments (a callback the loop shows the model to: core.learning)
-    recorder = None
-    if main and get_method(model.family).capabilities.learned and len(dataset.test):
-        from core.learning import MomentRecorder
-
-        recorder = MomentRecorder.for_dataset(dataset, progress=callback)
-        if watch is not None:
-            watch(recorder)
-    # DDP: only rank 0 locks; the others train alongside it meanwhile, so they must not wait for the lock
-    with store.lock(folder.name) if main else nullcontext():
-        if not retrain:  # another process may have trained it while this one waited for the lock
-            record = distributed.from_rank0(lambda: store.find(dataset.config, model, train))
-            if record is not None:
-                _check_image_shape(record, dataset, folder)
-                return Trained(store.load(folder) if main else None, record, True)
-        reducer = build_reducer(model, train, callback if recorder is None else recorder).fit(dataset.train.images)
-
-        def evaluate_and_save() -> ModelRecord:  # DDP: rank 0 alone evaluates on the test split and writes
-            from core.store.derived import precompute_model
-
-            reconstructions = reducer.reconstruct(dataset.test.images)
-            metrics = reconstruction_metrics(dataset.test.images, reconstructions)
-            metrics["mean_image_mse"] = mean_image_mse(dataset.train.images, dataset.test.images)
-            # the pages' first questions about the new model, answered while it is in memory
-            return store.save(folder, reducer, dataset.config, metrics, dataset.skipped_files,
-                              derive=lambda derived: precompute_model(derived, reducer, dataset, reconstructions),
-                              moments=recorder.moments() if recorder is not None and len(recorder) else None)
-
-        record = distributed.from_rank0(evaluate_and_save)
-    return Trained(reducer, record, False)
-
-
-def check_fits(model: ModelConfig, image_shape: tuple[int, int, int]) -> None:
-    """A code as long as the image has pixels compresses nothing; refuse it before training."""
-    pixels = int(image_shape[0] * image_shape[1] * image_shape[2])
-    if model.latent_dim > pixels:
-        raise ConfigError(f"latent size {model.latent_dim} is more than the {pixels} numbers an image of shape "
-                          f"{tuple(image_shape)} has: choose a latent size between 1 and {pixels}")

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
 from core.models.methods import model_label
-from core.store.checkpoints import CheckpointStore, load_or_train
+from core.store.checkpoints import CheckpointStore
+from core.store.trained import load_or_train
 
 if TYPE_CHECKING:
     from core.data.datasets import Dataset

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.keys import SIDEBAR
+
 KEY = "present"  # the sidebar toggle's key; the link parameter has the same name
 SCALE = 2  # pictures and body type, relative to the normal view
 LIVE_LIMIT = 260  # CSS pixels: a live image and its sliders fit 1280x720 at 150 % zoom (480 CSS pixels high)
@@ -85,8 +87,7 @@ def reset_button(page_keys: tuple[str, ...] | None = None) -> None:
     defaults after a demo."""
     if st.button("Reset everything", key="presenter_reset", icon=":material/restart_alt:",
                  help="Back to this page's defaults (the dataset stays)"):
-        keep = {KEY, "dataset_choice", "folder_path", "folder_pick", "upload_pick", "folder_size", "folder_rgb",
-                "data_dir", "selection"}
+        keep = {KEY, *SIDEBAR.all()}
         for name in list(st.session_state):
             if name in keep or name.startswith("_share"):
                 continue

@@ -30,6 +30,7 @@ from streamlit.runtime.scriptrunner_utils.exceptions import StopException
 
 from core.data.data_sources import FOLDER
 from dashboard import presenter
+from dashboard.keys import SIDEBAR
 from dashboard.policy import policy
 from dashboard.text import md
 
@@ -139,7 +140,7 @@ def open_link() -> None:
         return
     if choice == UPLOAD and not _restore_upload(link):
         return
-    state["dataset_choice"] = choice
+    state[SIDEBAR.dataset] = choice
 
 
 def _restore_folder(link: Mapping[str, str]) -> bool:
@@ -147,7 +148,7 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
     state, rules, folder = st.session_state, policy(), (link.get("folder") or "").strip()
     if rules.can_type_paths:
         if folder:
-            state["folder_path"] = folder
+            state[SIDEBAR.folder_path] = folder
     else:  # classroom: only one of the shared folders, matched by its name, never a typed path
         name = Path(folder).name
         match = [p for p in rules.shared_folders() if name and p.name == name]
@@ -156,7 +157,7 @@ def _restore_folder(link: Mapping[str, str]) -> bool:
                              "folders shared here; in classroom mode a link cannot open other folders on the server, "
                              "so the dataset chosen in the sidebar is shown instead.")
             return False
-        state["folder_pick"] = str(match[0])
+        state[SIDEBAR.folder_pick] = str(match[0])
     _restore_size(link)
     return True
 
@@ -167,14 +168,14 @@ def _restore_upload(link: Mapping[str, str]) -> bool:
     from dashboard import resources
 
     name = Path((link.get("folder") or "").strip()).name
-    data_dir = resources.data_dir_in_use(st.session_state.get("data_dir") or None)
+    data_dir = resources.data_dir_in_use(st.session_state.get(SIDEBAR.data_dir) or None)
     match = [u.folder for u in uploaded_folders(data_dir) if name and u.folder.name == name]
     if not match:
         _note("sidebar", f"The link opens an uploaded dataset (**{md(name) if name else 'none named'}**) that was not uploaded to "
                          "this server: upload the same zip in the sidebar (it lands in the same place), or pick "
                          "another dataset. The dataset chosen in the sidebar is shown instead.")
         return False
-    st.session_state["upload_pick"] = str(match[0])
+    st.session_state[SIDEBAR.upload_pick] = str(match[0])
     _restore_size(link)
     return True
 
@@ -185,11 +186,11 @@ def _restore_size(link: Mapping[str, str]) -> None:
     size = _int(link.get("size"))
     if size is not None:
         if 8 <= size <= 128:
-            state["folder_size"] = size
+            state[SIDEBAR.folder_size] = size
         else:
             _note("sidebar", f"The link resizes images to {size} pixels, outside 8..128: using the size in the sidebar.")
     if "rgb" in link:
-        state["folder_rgb"] = link["rgb"] == "1"
+        state[SIDEBAR.folder_rgb] = link["rgb"] == "1"
 
 
 def _int(text) -> int | None:
@@ -384,22 +385,22 @@ def current() -> dict[str, str]:
     from dashboard.ui import UPLOAD
 
     state, params = st.session_state, {}
-    choice = state.get("dataset_choice")
+    choice = state.get(SIDEBAR.dataset)
     if choice:
         params["dataset"] = str(choice)
     if choice == FOLDER:
         if policy().can_type_paths:
-            folder = str(state.get("folder_path") or "").strip()
+            folder = str(state.get(SIDEBAR.folder_path) or "").strip()
         else:  # classroom: the name of a shared folder, never a server path
-            folder = Path(str(state.get("folder_pick") or "")).name
+            folder = Path(str(state.get(SIDEBAR.folder_pick) or "")).name
         if folder:
             params["folder"] = folder
-    if choice == UPLOAD and state.get("upload_pick"):  # its folder's name: the zip's name and content hash
-        params["folder"] = Path(str(state["upload_pick"])).name
+    if choice == UPLOAD and state.get(SIDEBAR.upload_pick):  # its folder's name: the zip's name and content hash
+        params["folder"] = Path(str(state[SIDEBAR.upload_pick])).name
     if choice in (FOLDER, UPLOAD):
-        if state.get("folder_size") is not None:
-            params["size"] = str(int(state["folder_size"]))
-        if state.get("folder_rgb"):
+        if state.get(SIDEBAR.folder_size) is not None:
+            params["size"] = str(int(state[SIDEBAR.folder_size]))
+        if state.get(SIDEBAR.folder_rgb):
             params["rgb"] = "1"
     if presenter.is_on():
         params[presenter.KEY] = "1"

@@ -19,6 +19,7 @@ from core.data.datasets import Dataset
 from core.errors import CheckpointError, DatasetError
 from core.store.records import ModelRecord, unique_labels
 from dashboard import figures, presenter, resources
+from dashboard.keys import SIDEBAR
 from dashboard.policy import REFUSED, Policy, policy
 from dashboard.text import md
 
@@ -45,22 +46,22 @@ def sidebar() -> Selection:
     with st.sidebar:
         presenter.toggle()
         st.markdown("### Data")
-        choice = st.selectbox("Dataset", list(DATASET_CHOICES), key="dataset_choice",
+        choice = st.selectbox("Dataset", list(DATASET_CHOICES), key=SIDEBAR.dataset,
                               format_func=DATASET_CHOICES.get,
                               help="Digits ship with scikit-learn and work offline. MNIST-style sets are read "
                                    "from the data folder below.")
         rules = policy()
         data_dir = ""  # in a classroom the server's own setting, whatever a browser sends
         if rules.can_type_paths:
-            data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key="data_dir",
+            data_dir = st.text_input("Data folder", value=resources.data_dir_in_use(), key=SIDEBAR.data_dir,
                                      help="Folder that holds MNIST/raw, FashionMNIST/raw, KMNIST/raw "
                                           "(default: $LATENT_LAB_DATA_DIR or ./data).").strip()
         config, problem = None, ""
         if choice in (FOLDER, UPLOAD):  # both end as a folder dataset: folder:PATH
             path = (folder_choice(rules) if choice == FOLDER
                     else upload_choice(rules, resources.data_dir_in_use(data_dir or None)))
-            size = st.number_input("Resize images to (pixels)", 8, 128, 28, key="folder_size")
-            rgb = st.toggle("Keep colour", key="folder_rgb")
+            size = st.number_input("Resize images to (pixels)", 8, 128, 28, key=SIDEBAR.folder_size)
+            rgb = st.toggle("Keep colour", key=SIDEBAR.folder_rgb)
             if path:
                 try:
                     config = DataConfig(f"{FOLDER_PREFIX}{path}", image_size=int(size), grayscale=not rgb)
@@ -83,7 +84,7 @@ def sidebar() -> Selection:
             st.caption(f"Model cache: {md(resources.store().root)}")
         training_panel()
     selection = Selection(config, resources.data_dir_in_use(data_dir or None), problem)
-    st.session_state["selection"] = selection
+    st.session_state[SIDEBAR.selection] = selection
     return selection
 
 
@@ -118,13 +119,13 @@ def _training_panel() -> None:
 def folder_choice(rules: Policy) -> str:
     """The own-image folder: typed in on one's own machine, picked from the shared ones in a classroom."""
     if rules.can_type_paths:
-        return st.text_input("Image folder", key="folder_path", placeholder="/path/to/images",
+        return st.text_input("Image folder", key=SIDEBAR.folder_path, placeholder="/path/to/images",
                              help="A folder of images, optionally one sub-folder per class.").strip()
     shared = [str(p) for p in rules.shared_folders()]
     if not shared:
         st.caption(REFUSED["paths"])
         return ""
-    return st.selectbox("Image folder", shared, key="folder_pick", help=REFUSED["paths"],
+    return st.selectbox("Image folder", shared, key=SIDEBAR.folder_pick, help=REFUSED["paths"],
                         format_func=lambda p: Path(p).name) or ""
 
 
@@ -150,7 +151,7 @@ def upload_choice(rules: Policy, data_dir: str) -> str:
                 with st.spinner(f"Unpacking {md(file.name)}..."):
                     upload = archives.extract_archive(file, data_dir, file.name,
                                                       archives.ArchiveLimits(max_archive_bytes=limit_mb * archives.MB))
-                state["upload_pick"] = str(upload.folder)  # the picker below is not drawn yet: allowed
+                state[SIDEBAR.upload_pick] = str(upload.folder)  # the picker below is not drawn yet: allowed
                 again = " (uploaded before: the same folder is used)" if upload.reused else ""
                 state["upload_result"] = (file.file_id, "success", f"Unpacked {md(upload.label)}{again}.")
             except DatasetError as exc:
@@ -164,9 +165,9 @@ def upload_choice(rules: Policy, data_dir: str) -> str:
     if not uploads:
         return ""
     labels = {str(u.folder): u.label for u in uploads}
-    if state.get("upload_pick") not in labels:
-        state.pop("upload_pick", None)
-    pick = st.selectbox("Uploaded dataset", list(labels), key="upload_pick", format_func=labels.get,
+    if state.get(SIDEBAR.upload_pick) not in labels:
+        state.pop(SIDEBAR.upload_pick, None)
+    pick = st.selectbox("Uploaded dataset", list(labels), key=SIDEBAR.upload_pick, format_func=labels.get,
                         help="Every zip unpacked under this data folder, newest first.")
     chosen = next(u for u in uploads if str(u.folder) == pick)
     if chosen.skipped:
@@ -188,7 +189,7 @@ def refused(action: str) -> bool:
 
 
 def selection() -> Selection:
-    return st.session_state.get("selection") or Selection(DataConfig("digits"), resources.data_dir_in_use())
+    return st.session_state.get(SIDEBAR.selection) or Selection(DataConfig("digits"), resources.data_dir_in_use())
 
 
 def explainer(text: str) -> None:

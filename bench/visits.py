@@ -11,7 +11,10 @@ Measured: the server process's CPU time (``/proc/<pid>/stat`` utime + stime, eve
 before the first page is asked for to the moment the server has been quiet for :data:`QUIET_S`; the
 first visit warms the process's caches and is reported on its own; then N visits, median. Beside it,
 the bare Streamlit app (``bench/bare_app.py``) visited the same way in the same run: the ratio is the
-number that survives the shared machine's load.
+number that survives the shared machine's load. Where nginx is installed, the same visits also go to
+the classroom cluster with one dashboard process (``scripts/classroom_cluster.py --workers 1``), where
+nginx serves the files that are the same for every browser (Streamlit's web app, the decoder runtime)
+from disk: its CPU counts the launcher, the dashboard process and nginx's processes together.
 
 Bytes: every websocket frame the browser receives (Playwright ``framereceived``), on the first open of
 each page and on a rerun: the Latent map and the playground rerun in full (Streamlit's ``r`` key), and
@@ -21,6 +24,7 @@ the playground's live sliders report a release (a fragment rerun).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import statistics
 import subprocess
@@ -32,6 +36,7 @@ from pathlib import Path
 from bench.browser import OUT, PAGES, REPO, browser_problem, chromium, exception_text, free_port, stop, streamlit_command, wait_page_done
 from bench.common import Options, PartResult, load_average, mnist_dir
 from dashboard.__main__ import CLASSROOM_SERVER_OPTIONS
+from dashboard.cluster import find_nginx
 from dashboard.launch import wait_healthy
 
 NAME = "visits"
@@ -44,10 +49,41 @@ HOOK = "window.__latentLabLive"
 ZOO_ENV = {"digits": "LATENT_LAB_BENCH_DIGITS_ZOO", "mnist": "LATENT_LAB_BENCH_MNIST_ZOO"}
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def _family(pid: int) -> list[int]:
+    """``pid`` and every live process below it (the cluster: its dashboard processes and nginx's)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    family, todo = [], [pid]
+    while todo:
+        family.append(todo.pop())
+        todo += children.get(family[-1], [])
+    return family
+
+
+_FAMILIES: dict[int, tuple[float, list[int]]] = {}  # pid -> (when found, its family): found again every 2 s
+
+
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (all its threads), from /proc/<pid>/stat."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+    """User + system CPU seconds so far (all threads) of a process and of every process it started, from
+    /proc/<pid>/stat: the classroom server is one process; the cluster a launcher, its dashboard
+    processes and nginx, all counted."""
+    found, family = _FAMILIES.get(pid, (0.0, []))
+    if time.monotonic() - found > 2.0:
+        family = _family(pid)
+        _FAMILIES[pid] = (time.monotonic(), family)
+    total = 0
+    for member in family:
+        with contextlib.suppress(OSError):
+            fields = _stat(member)
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def wait_quiet(pid: int, quiet_s: float = QUIET_S, timeout_s: float = 60.0) -> float:
@@ -200,10 +236,36 @@ def classroom_server(env: dict[str, str], log_name: str, script: str | None = No
             stop(process)
 
 
-def measure(browser, dataset: str, zoo: Path, data_dir: str | None, n: int) -> dict:
+@contextlib.contextmanager
+def cluster_server(env: dict[str, str], log_name: str, workers: int = 1):
+    """``scripts/classroom_cluster.py`` (``make classroom-cluster``): nginx in front of ``workers`` classroom
+    processes, serving the static files itself, on a free loopback port; yields (url, the launcher): its
+    CPU counts every process it started (the dashboards and nginx's)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="latent-lab-visits-cluster-") as tmp, open(OUT / log_name, "w") as log:
+        port, run_dir = free_port(), Path(tmp)
+        command = [sys.executable, str(REPO / "scripts" / "classroom_cluster.py"), "--workers", str(workers),
+                   "--address", "127.0.0.1", "--port", str(port), "--run-dir", str(run_dir)]
+        process = subprocess.Popen(command, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 300
+            while not (run_dir / "cluster.json").exists():  # written once nginx answers through to a process
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"the cluster did not start: see {OUT / log_name}")
+                time.sleep(0.2)
+            yield json.loads((run_dir / "cluster.json").read_text())["url"], process
+        finally:
+            stop(process)
+
+
+SERVERS = {"classroom": classroom_server, "cluster": cluster_server}
+SERVER_WORDS = {"classroom": "classroom", "cluster": "classroom cluster: nginx + 1 process"}
+
+
+def measure(browser, dataset: str, zoo: Path, data_dir: str | None, n: int, server: str = "classroom") -> dict:
     """Warm-up visit, ``n`` visits (the first also measures bytes) against one classroom server."""
     env = {"LATENT_LAB_CHECKPOINTS": str(zoo), **({"LATENT_LAB_DATA_DIR": data_dir} if data_dir else {})}
-    with classroom_server(env, f"visits-{dataset}.log") as (url, process), teacher(browser, url):
+    with SERVERS[server](env, f"visits-{dataset}-{server}.log") as (url, process), teacher(browser, url):
         first = visit(browser, url, process.pid, dataset)
         idle = idle_rate(process.pid)
         visits = [visit(browser, url, process.pid, dataset, measure_bytes=i == 0) for i in range(n)]
@@ -238,18 +300,18 @@ def bare(browser, n: int) -> list[float]:
         return [visit(browser, url, process.pid, None)["cpu s"] for _ in range(n)]
 
 
-def rows_for(dataset: str, result: dict, bare_s: float, load: tuple) -> tuple[list[dict], list[str]]:
+def rows_for(dataset: str, result: dict, bare_s: float, load: tuple, server: str = "classroom") -> tuple[list[dict], list[str]]:
     cpu = [v["cpu s"] for v in result["visits"]]
     median = statistics.median(cpu)
-    row = {"server": f"dashboard on {dataset} (classroom)", "n": len(cpu), "CPU s per visit (median)": median,
+    row = {"server": f"dashboard on {dataset} ({SERVER_WORDS[server]})", "n": len(cpu), "CPU s per visit (median)": median,
            "min": min(cpu), "max": max(cpu), "first visit (cold process) CPU s": result["first"]["cpu s"],
            "x bare app": median / bare_s if bare_s else "", "idle CPU s per s": result["idle"],
            "load avg": " ".join(f"{x:.1f}" for x in load)}
     sized = result["visits"][0]
-    byte_row = {"server": f"bytes on {dataset}", **{k: v for k, v in sized.items() if k.endswith("bytes")},
+    byte_row = {"server": f"bytes on {dataset} ({server})", **{k: v for k, v in sized.items() if k.endswith("bytes")},
                 **{k: v for k, v in sized.items() if k.endswith("cpu s") and k != "cpu s"}}
     goal = GOAL_CPU_S[dataset]
-    goals = [f"{dataset}: {median:.3f} CPU-s per visit (median of {len(cpu)}) <= {goal} -> "
+    goals = [f"{dataset} ({SERVER_WORDS[server]}): {median:.3f} CPU-s per visit (median of {len(cpu)}) <= {goal} -> "
              f"{'met' if median <= goal else 'missed'}; {median / bare_s:.1f}x the bare app's visit"]
     problems = [f"{dataset}: {v['problem'][:300]}" for v in result["visits"] if v.get("problem")]
     return [row, byte_row], goals + problems
@@ -268,11 +330,12 @@ def run(options: Options) -> PartResult:
         for dataset in datasets:
             data_dir = mnist_dir(options) if dataset == "mnist" else None
             zoo, origin = zoo_for(dataset, Path(tmp), data_dir)
-            load = load_average()
-            result = measure(browser, dataset, zoo, data_dir, n)
-            more_rows, more_goals = rows_for(dataset, result, bare_s, load)
-            rows += more_rows
-            goals += more_goals
+            for server in ["classroom"] + (["cluster"] if find_nginx() else []):
+                load = load_average()
+                result = measure(browser, dataset, zoo, data_dir, n, server)
+                more_rows, more_goals = rows_for(dataset, result, bare_s, load, server)
+                rows += more_rows
+                goals += more_goals
             notes.append(f"{dataset} zoo: {origin}")
         rows.append({"server": "bare app (bench/bare_app.py: one slider, one image)", "n": n,
                      "CPU s per visit (median)": bare_s, "min": min(bare_cpu), "max": max(bare_cpu),

@@ -30,6 +30,7 @@ import numpy as np
 
 from bench.browser import OUT, browser_problem, chromium, percentile
 from bench.common import Options, PartResult, mnist_dir
+from testkit.live import IN_PAGE_DRAG
 
 NAME = "live"
 TITLE = "7. Live decoding in the browser: fps while dragging, latency, first decode, bytes, server CPU"
@@ -73,31 +74,6 @@ def drag(page, slider, seconds: float) -> int:
         page.wait_for_timeout(MOVE_MS)
     return moves
 
-
-# A 60 Hz pointer without the driver's round trips: in the page, once per animation frame, move the
-# slider and fire its "input" event, as a dragging hand does; count the distinct frames painted.
-IN_PAGE_DRAG = """([k, ms]) => new Promise(resolve => {
-  const find = root => {
-    const hit = root.querySelector(`.ll-root[data-key="${k}"] input[type=range]`);
-    if (hit) return hit;
-    for (const node of root.querySelectorAll('*')) if (node.shadowRoot) { const f = find(node.shadowRoot); if (f) return f; }
-    return null;
-  };
-  const input = find(document), inst = window.__latentLabLive.instances[k];
-  const lo = +input.min, hi = +input.max, before = inst.stats.distinct;
-  let start = null, events = 0;
-  function step(now) {
-    if (start === null) start = now;
-    const phase = ((now - start) / 1000) % 1;
-    input.value = String(lo + (hi - lo) * (0.1 + 0.8 * (phase < 0.5 ? 2 * phase : 2 - 2 * phase)));
-    input.dispatchEvent(new Event('input', {bubbles: true}));
-    events += 1;
-    if (now - start < ms) requestAnimationFrame(step);
-    else setTimeout(() => resolve({events, distinct: inst.stats.distinct - before,
-                                   seconds: (performance.now() - start) / 1000}), 50);
-  }
-  requestAnimationFrame(step);
-})"""
 
 
 def measure_live(browser, url: str, name: str, server_pid: int) -> dict:

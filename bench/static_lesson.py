@@ -24,29 +24,12 @@ from pathlib import Path
 
 from bench.browser import OUT, browser_problem, chromium
 from bench.common import Options, PartResult
+from testkit.live import IN_PAGE_DRAG
 
 NAME = "static"
 TITLE = "Static lesson: folder size, first decode, frames while dragging, per-decode cost (tiny_onnx vs onnxruntime-web)"
 HOOK = "window.__latentLabLive"
 
-# in the page, once per animation frame, move the decode step's first slider and fire "input"
-IN_PAGE_DRAG = """([k, ms]) => new Promise(resolve => {
-  const input = document.querySelector(`.ll-root[data-key="${k}"] input[type=range]`);
-  const inst = window.__latentLabLive.instances[k];
-  const lo = +input.min, hi = +input.max, before = inst.stats.distinct;
-  let start = null, events = 0;
-  function step(now) {
-    if (start === null) start = now;
-    const phase = ((now - start) / 1000) % 1;
-    input.value = String(lo + (hi - lo) * (0.1 + 0.8 * (phase < 0.5 ? 2 * phase : 2 - 2 * phase)));
-    input.dispatchEvent(new Event('input', {bubbles: true}));
-    events += 1;
-    if (now - start < ms) requestAnimationFrame(step);
-    else setTimeout(() => resolve({events, distinct: inst.stats.distinct - before,
-                                   seconds: (performance.now() - start) / 1000}), 50);
-  }
-  requestAnimationFrame(step);
-})"""
 
 DECODE_TIMES = """async ([k, n]) => {
   const inst = window.__latentLabLive.instances[k], code = inst.code(), times = [];

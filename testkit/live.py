@@ -28,6 +28,33 @@ APP = REPO / "testkit" / "live_app.py"
 RUNTIME = REPO / "dashboard" / "static" / "vendor" / "onnxruntime-web"
 
 
+#: A 60 Hz pointer without the driver's round trips: in the page, once per animation frame, move the first
+#: slider of the live element ``k`` (found in its shadow root in the dashboard, in the page in the static
+#: lesson) and fire its "input" event, as a dragging hand does, for ``ms``; counts the distinct frames painted.
+#: Used by bench parts live and staticlesson.
+IN_PAGE_DRAG = """([k, ms]) => new Promise(resolve => {
+  const find = root => {
+    const hit = root.querySelector(`.ll-root[data-key="${k}"] input[type=range]`);
+    if (hit) return hit;
+    for (const node of root.querySelectorAll('*')) if (node.shadowRoot) { const f = find(node.shadowRoot); if (f) return f; }
+    return null;
+  };
+  const input = find(document), inst = window.__latentLabLive.instances[k];
+  const lo = +input.min, hi = +input.max, before = inst.stats.distinct;
+  let start = null, events = 0;
+  function step(now) {
+    if (start === null) start = now;
+    const phase = ((now - start) / 1000) % 1;
+    input.value = String(lo + (hi - lo) * (0.1 + 0.8 * (phase < 0.5 ? 2 * phase : 2 - 2 * phase)));
+    input.dispatchEvent(new Event('input', {bubbles: true}));
+    events += 1;
+    if (now - start < ms) requestAnimationFrame(step);
+    else setTimeout(() => resolve({events, distinct: inst.stats.distinct - before,
+                                   seconds: (performance.now() - start) / 1000}), 50);
+  }
+  requestAnimationFrame(step);
+})"""
+
 def describe(reducer, dataset, name: str, label: str) -> dict:
     """What the app needs to know about a fitted reducer besides its ONNX: shapes, codes, ranges."""
     test = dataset.test

@@ -18,7 +18,7 @@ zoo: setup  ## train (or load) the default models on digits
 	$(PY) -m core zoo --dataset digits --no-pca
 
 run: zoo  ## set up, train the default zoo once, open the dashboard
-	$(PY) -m streamlit run dashboard/app.py
+	$(PY) -m streamlit run dashboard/serve.py
 
 classroom: zoo  ## serve the dashboard to a room, read-only (FOLDERS="dir1 dir2": shared image folders)
 	$(PY) -m dashboard --classroom $(foreach f,$(FOLDERS),--folder-root $(f))

@@ -216,7 +216,7 @@ def run(options: Options) -> PartResult:
         subprocess.run([sys.executable, "-m", "core", "zoo", "--dataset", "digits", "--epochs", "2", "--no-pca",
                         "--checkpoints", root], cwd=REPO, check=True, stdout=subprocess.DEVNULL)
         env = {"LATENT_LAB_CHECKPOINTS": root, "LATENT_LAB_EPOCHS": "2"}
-        with streamlit_app("dashboard/app.py", env, log_name="classroom-app.log") as (url, process):
+        with streamlit_app("dashboard/serve.py", env, log_name="classroom-app.log") as (url, process):
             rows.append({"what": "4 browser sessions press Train on one untrained model",
                          **asyncio.run(four_browsers(url, Path(root)))})
             rss_before = proc_status(process.pid).get("VmRSS", 0) / 1024

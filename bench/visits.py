@@ -11,7 +11,9 @@ Measured: the server process's CPU time (``/proc/<pid>/stat`` utime + stime, eve
 before the first page is asked for to the moment the server has been quiet for :data:`QUIET_S`; the
 first visit warms the process's caches and is reported on its own; then N visits, median. Beside it,
 the bare Streamlit app (``bench/bare_app.py``) visited the same way in the same run: the ratio is the
-number that survives the shared machine's load. Where nginx is installed, the same visits also go to
+number that survives the shared machine's load; and that bare app behind the dashboard's static-file
+middleware (``bench/bare_served.py``, as ``dashboard/serve.py`` serves the dashboard): Streamlit's floor.
+Where nginx is installed, the same visits also go to
 the classroom cluster with one dashboard process (``scripts/classroom_cluster.py --workers 1``), where
 nginx serves the files that are the same for every browser (Streamlit's web app, the decoder runtime)
 from disk: its CPU counts the launcher, the dashboard process and nginx's processes together.
@@ -292,9 +294,13 @@ def idle_rate(pid: int, seconds: float = 5.0) -> float:
     return (cpu_seconds(pid) - start) / (time.monotonic() - begun)
 
 
-def bare(browser, n: int) -> list[float]:
+BARE = {"bare_app.py": "bare app (bench/bare_app.py: one slider, one image)",
+        "bare_served.py": "the same bare app behind dashboard.static_cache (bench/bare_served.py)"}
+
+
+def bare(browser, n: int, script: str = "bare_app.py") -> list[float]:
     """CPU seconds per visit of the bare app, served with the same server options as the classroom."""
-    with (classroom_server({}, "visits-bare.log", str(REPO / "bench" / "bare_app.py")) as (url, process),
+    with (classroom_server({}, f"visits-{script}.log", str(REPO / "bench" / script)) as (url, process),
           teacher(browser, url)):
         visit(browser, url, process.pid, None)  # warm: torch imported, the decoder built
         return [visit(browser, url, process.pid, None)["cpu s"] for _ in range(n)]
@@ -325,8 +331,8 @@ def run(options: Options) -> PartResult:
     datasets = ["digits"] + ([] if options.quick or not mnist_dir(options) else ["mnist"])
     rows, goals, notes = [], [], []
     with tempfile.TemporaryDirectory(prefix="latent-lab-visits-") as tmp, chromium() as browser:
-        bare_cpu = bare(browser, n)
-        bare_s = statistics.median(bare_cpu)
+        bare_cpu = {script: bare(browser, n, script) for script in BARE}
+        bare_s = statistics.median(bare_cpu["bare_app.py"])
         for dataset in datasets:
             data_dir = mnist_dir(options) if dataset == "mnist" else None
             zoo, origin = zoo_for(dataset, Path(tmp), data_dir)
@@ -337,9 +343,9 @@ def run(options: Options) -> PartResult:
                 rows += more_rows
                 goals += more_goals
             notes.append(f"{dataset} zoo: {origin}")
-        rows.append({"server": "bare app (bench/bare_app.py: one slider, one image)", "n": n,
-                     "CPU s per visit (median)": bare_s, "min": min(bare_cpu), "max": max(bare_cpu),
-                     "load avg": " ".join(f"{x:.1f}" for x in load_average())})
+        rows += [{"server": words, "n": n, "CPU s per visit (median)": statistics.median(bare_cpu[script]),
+                  "min": min(bare_cpu[script]), "max": max(bare_cpu[script]),
+                  "load avg": " ".join(f"{x:.1f}" for x in load_average())} for script, words in BARE.items()]
     if "mnist" not in datasets:
         notes.append("MNIST not measured (quick run, or no MNIST/raw under the data folder)")
     notes.append(f"a visit: a fresh browser context opens /latent_map?dataset=..., then the playground from the "

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from dashboard.policy import CLASSROOM_ENV, CLASSROOM_UPLOAD_MB, FOLDER_ROOTS_ENV
 
-APP = Path(__file__).resolve().parent / "app.py"
+# app.py behind the middleware that sends the files every browser fetches from memory (dashboard/serve.py)
+APP = Path(__file__).resolve().parent / "serve.py"
 # A room is served, not developed: no source watching. With a watcher Streamlit walks every loaded
 # module (torch's thousands) after each script run to watch their files, and polls those files in the
 # background: 40 % of the server's CPU per student visit in a py-spy profile (bench part "visits").

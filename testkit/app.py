@@ -14,9 +14,6 @@ import os
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 TEST_EPOCHS = 2
 
 
@@ -76,14 +73,15 @@ def zoo_copy(config, tmp_path_factory, name: str = "app") -> Path:
 
 @contextlib.contextmanager
 def running_app(env: dict[str, str]):
-    """``streamlit run dashboard/app.py`` on a free port; yields the base URL; stops it afterwards.
+    """``streamlit run dashboard/serve.py`` (what ``make run`` and ``python -m dashboard`` serve) on a free
+    port; yields the base URL; stops it afterwards.
 
     The one launcher (``dashboard.launch.streamlit_app``), which the bench uses too; its server log
     lands in bench/out/.
     """
     from dashboard.launch import streamlit_app
 
-    with streamlit_app("dashboard/app.py", env=env) as (url, _process):
+    with streamlit_app("dashboard/serve.py", env=env) as (url, _process):
         yield url
 
 

@@ -248,10 +248,12 @@ def run_cluster(workers: int, address: str, port: int, run_dir: Path, folder_roo
         processes["nginx"] = subprocess.Popen(nginx_command(nginx, run_dir))
         url = local_url(address, port)
         wait_healthy(url, processes["nginx"], timeout=30.0, what="nginx")
-        (run_dir / "cluster.json").write_text(json.dumps(
+        # written aside and renamed into place: a script waiting for this file never reads half of it
+        (run_dir / "cluster.json.tmp").write_text(json.dumps(
             {"url": url, "backends": {upstream_name(i): f"http://{b}" for i, b in enumerate(backends)},
              "pids": {name: process.pid for name, process in processes.items()},
              "access_log": str(run_dir / "access.log"), "cookie": COOKIE, "model_store": str(store)}, indent=1))
+        os.replace(run_dir / "cluster.json.tmp", run_dir / "cluster.json")
         print(f"classroom cluster: {workers} read-only dashboards of the models in {store} behind nginx, listening on "
               f"{address}:{port} (open {url}); logs and config in {run_dir}; Ctrl+C stops all", file=sys.stderr, flush=True)
         return serve(processes)

@@ -11,7 +11,7 @@ from core.data.noise import corrupt, corrupt_array
 from core.errors import TrainingDiverged
 from core.models.autoencoder_reducer import AutoencoderReducer
 from core.models.methods import default_model_config
-from core.models.training import cosine_lr
+from core.models.training import scheduled_lr
 
 
 def test_same_seed_gives_the_same_model_on_cpu(small_digits, tiny_train):
@@ -46,9 +46,36 @@ def test_time_budget_trains_until_the_budget_is_spent(small_digits):
 
 
 def test_cosine_schedule_decays_from_peak_to_floor():
-    assert cosine_lr(1e-3, 0.0) == pytest.approx(1e-3)
-    assert cosine_lr(1e-3, 1.0) == pytest.approx(2e-5)
-    assert cosine_lr(1e-3, 0.3) > cosine_lr(1e-3, 0.6)
+    assert scheduled_lr(1e-3, 0.0) == pytest.approx(1e-3)
+    assert scheduled_lr(1e-3, 1.0) == pytest.approx(2e-5)
+    assert scheduled_lr(1e-3, 0.3) > scheduled_lr(1e-3, 0.6)
+
+
+def test_the_default_schedule_holds_the_peak_then_decays_to_the_floor():
+    decay_from = TrainConfig().lr_decay_from
+    assert 0 < decay_from < 1
+    assert scheduled_lr(5e-3, 0.0, decay_from) == scheduled_lr(5e-3, decay_from, decay_from) == 5e-3
+    assert 5e-3 > scheduled_lr(5e-3, decay_from + 0.05, decay_from) > scheduled_lr(5e-3, 0.95, decay_from) > 1e-4
+    assert scheduled_lr(5e-3, 1.0, decay_from) == pytest.approx(1e-4)
+
+
+def test_the_lr_a_training_used_follows_the_schedule(small_digits):
+    seen = []
+    config = TrainConfig(epochs=10, lr=4e-3, lr_decay_from=0.5)
+    AutoencoderReducer(default_model_config("dense", 2), config, callback=seen.append).fit(small_digits.train.images)
+    lrs = [s.lr for s in seen]  # each epoch's last step
+    assert lrs[:5] == [4e-3] * 5 and lrs[5] < 4e-3  # at its peak for half the run, then decaying
+    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 4e-4
+
+
+def test_a_record_from_before_the_schedule_field_keeps_its_key_and_reads_as_a_cosine():
+    from core.config import train_config_from_dict
+
+    old = {k: v for k, v in TrainConfig(epochs=5, lr_decay_from=0.0).to_dict().items()}
+    assert "lr_decay_from" not in old  # what a record written before the field holds
+    assert train_config_from_dict(old).lr_decay_from == 0.0
+    assert train_config_from_dict(old).key() == TrainConfig(epochs=5, lr_decay_from=0.0).key()
+    assert TrainConfig(epochs=5).key() != TrainConfig(epochs=5, lr_decay_from=0.0).key()  # a new schedule: a new model
 
 
 @pytest.mark.parametrize("noise", ["gaussian:0.5", "salt_pepper:0.3", "masking:0.5"])

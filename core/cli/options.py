@@ -129,7 +129,7 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=config_value("seed", int), default=defaults.seed, help=f"0 to {MAX_SEED}")
     parser.add_argument("--time-budget", type=config_value("time_budget", float),
                         help="train for this many seconds (overrides --epochs; at most 7 days); "
-                        "the cosine learning-rate schedule is fitted to the budget")
+                        "the learning-rate schedule is fitted to the budget")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")

@@ -36,7 +36,8 @@ LARGE_IMAGE_LR = 2e-3  # 5e-3 (the default) collapsed conv models of 64x64 colou
 # machine (bench/NOTES.md, learning moments). Fewer epochs arrived less surely: 1,000 epochs gave up to 8.3
 # degrees, 600 at 5e-2 up to 35; batches of 256 at 2e-2 for 240 epochs up to 50.5. Not measured on MNIST.
 LINEAR_BATCH = 2048  # images per step: the whole training split of digits; 27 steps an epoch on MNIST
-LINEAR_LR = 3e-2  # peak learning rate of the cosine schedule
+LINEAR_LR = 3e-2  # peak learning rate of a cosine all the way (LINEAR_DECAY_FROM: the schedule it was measured with)
+LINEAR_DECAY_FROM = 0.0
 LINEAR_EPOCHS_FACTOR = 25  # epochs: 25x the zoo's (1,500 on digits; $LATENT_LAB_EPOCHS=1 gives 25)
 
 
@@ -69,13 +70,14 @@ class ZooModel:
 
 def zoo_train_config(model: ModelConfig, train: TrainConfig) -> TrainConfig:
     """How the zoo trains ``model`` when the others are trained with ``train``: the same, except the
-    linear family's recipe (:data:`LINEAR_BATCH`, :data:`LINEAR_LR`, :data:`LINEAR_EPOCHS_FACTOR` x
+    linear family's recipe (:data:`LINEAR_BATCH`, :data:`LINEAR_LR` on a cosine, :data:`LINEAR_EPOCHS_FACTOR` x
     the epochs; a time budget is kept as it is), which brings it onto PCA's subspace."""
     if model.family != "linear":
         return train
     from core.config import MAX_EPOCHS
 
-    return replace(train, batch_size=LINEAR_BATCH, lr=LINEAR_LR, epochs=min(MAX_EPOCHS, train.epochs * LINEAR_EPOCHS_FACTOR))
+    return replace(train, batch_size=LINEAR_BATCH, lr=LINEAR_LR, lr_decay_from=LINEAR_DECAY_FROM,
+                   epochs=min(MAX_EPOCHS, train.epochs * LINEAR_EPOCHS_FACTOR))
 
 
 def default_zoo(train: TrainConfig | None = None) -> list[ZooModel]:

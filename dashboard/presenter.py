@@ -29,8 +29,12 @@ CSS = """
 /* controls: larger, but they must leave the first screen to the picture */
 [data-testid="stMain"] [data-testid="stWidgetLabel"] p { font-size: 1.25rem !important; line-height: 1.2 !important; }
 [data-testid="stMain"] [data-testid="stMetricLabel"] p { font-size: 1.1rem !important; line-height: 1.2 !important; }
-/* captions under pictures: larger, but they must fit under a row of small images */
-[data-testid="stMain"] [data-testid="stImageCaption"] { font-size: 1.3rem !important; line-height: 1.2 !important; }
+/* captions under pictures: larger, but they must fit under a row of small images (the caption's own text sits in
+   a caption container, which the rule above would make 2rem), and a word is never cut ("mea / n imag / e") */
+[data-testid="stMain"] [data-testid="stImageCaption"],
+[data-testid="stMain"] [data-testid="stImageCaption"] [data-testid="stCaptionContainer"],
+[data-testid="stMain"] [data-testid="stImageCaption"] p { font-size: 1.3rem !important; line-height: 1.2 !important;
+  word-break: normal !important; overflow-wrap: normal !important; hyphens: none !important; }
 /* metric labels wrap: never cut to "Test MS..." */
 [data-testid="stMetricLabel"], [data-testid="stMetricLabel"] * { white-space: normal !important;
   overflow: visible !important; text-overflow: clip !important; word-break: normal !important;

@@ -356,7 +356,8 @@ def image(array: np.ndarray, caption: str | None = None, size: int = 140) -> Non
 
 def image_row(label: str, images: np.ndarray, cell: int = 56, note: str = "") -> None:
     """A labelled row of images."""
-    left, right = st.columns([1, 5], vertical_alignment="center")
+    # presenter view sets the label at the room's text size: a sixth of a projector's width cut "denoising" in two
+    left, right = st.columns([2, 5] if presenter.is_on() else [1, 5], vertical_alignment="center")
     left.markdown(f"**{md(label)}**" + (f"  \n{note}" if note else ""))  # note: the page's own markdown
     with right:
         picture(figures.mosaic(images, cell=presenter.image_px(cell)))

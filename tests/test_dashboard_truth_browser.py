@@ -113,3 +113,34 @@ def test_presenter_view_puts_the_latent_maps_on_the_first_screen_of_a_projector(
         assert not cut, cut
     finally:
         projector.close()
+
+
+BROKEN_WORDS = """() => [...document.querySelectorAll("[data-testid='stMain'] p")].flatMap(p => {
+  const broken = [], walker = document.createTreeWalker(p, NodeFilter.SHOW_TEXT), word = /\\S+/g;
+  for (let text; (text = walker.nextNode()); ) {
+    for (let m; (m = word.exec(text.textContent)); ) {
+      const range = document.createRange();
+      range.setStart(text, m.index);
+      range.setEnd(text, m.index + m[0].length);
+      if (new Set([...range.getClientRects()].map(r => Math.round(r.top))).size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+})"""
+
+
+@pytest.mark.parametrize("step", ["directions", "denoising"])
+def test_presenter_view_never_cuts_a_word_in_two(app_url, page, step):
+    """1280 x 720 at 150 %: the eigen-images' captions (nine narrow columns) and the denoising rows' labels
+    were set at the room's 2rem text size and broke inside words ("mea / n / imag / e", "denoisin / g AE")."""
+    projector = page.context.browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    try:
+        projector.goto(f"{app_url}/lesson?present=1&step={step}")
+        wait_for_app(projector, 120_000)
+        projector.wait_for_function("() => document.querySelectorAll(\"[data-testid='stMain'] [data-testid='stImage']\")"
+                                    ".length >= 3", timeout=60_000)
+        projector.wait_for_timeout(300)
+        assert not projector.evaluate(BROKEN_WORDS)
+        projector.screenshot(path=f"tests/screenshots/presenter_lesson_{step}_1280x720_150.png")
+    finally:
+        projector.close()

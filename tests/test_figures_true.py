@@ -217,3 +217,14 @@ def test_the_browser_paints_classes_in_the_figures_palette():
     source = (Path(figures.__file__).parent / "live" / "live.js").read_text()
     palette = re.search(r"const PALETTE = \[(.*?)\];", source, re.S).group(1)
     assert re.findall(r'"(#[0-9a-fA-F]{6})"', palette) == figures.PALETTE, "one palette: live.js keeps a copy"
+
+
+@pytest.mark.parametrize("page", ["compare", "compression", "denoising"])
+def test_every_page_that_shows_pca_says_its_output_is_clipped(env, page):
+    """PCA's reconstructions are clipped to [0, 1] (it lowers its error a little): every page that shows its
+    numbers or pictures says so, not only Compare (the Compression and Denoising pages did not)."""
+    from tests.test_dashboard import no_exception, start
+
+    at = start(page)
+    no_exception(at)
+    assert "clipped to [0, 1]" in "\n".join(_texts(at))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import time
 from pathlib import Path
 
@@ -74,7 +75,10 @@ def test_the_train_page_replays_a_training_in_the_browser(request, tmp_path_fact
                                timeout=120_000)
         wait_for_app(page, 120_000)
         player = page.locator(".lp-root[data-key^='tr_player_linear']")
-        assert "largest angle" in player.locator(".lp-caption").inner_text(), "the linear model's angle to PCA"
+        caption = player.locator(".lp-caption").inner_text()
+        assert "largest angle" in caption, "the linear model's angle to PCA"
+        # whole-split batches: every moment falls on a whole epoch, written as one ("epoch 50", not "epoch 50.00")
+        assert re.search(r"\(epoch \d+\)", caption), caption
         player.locator(".lp-play").click()
         started = time.perf_counter()
         page.wait_for_timeout(1500)

@@ -144,7 +144,8 @@ export default function (component) {
     const step = data.steps[i] + (data.steps[j] - data.steps[i]) * f;
     drawCurve(curve, data, { step });
     const angle = data.max_angle ? `, largest angle to PCA's subspace ${data.max_angle[k].toFixed(1)}°` : "";
-    caption.textContent = `moment ${k + 1} of ${M}: step ${data.steps[k]} (epoch ${data.epochs[k].toFixed(2)}), `
+    const epoch = data.epochs[k], whole = Math.abs(epoch - Math.round(epoch)) < 1e-9;  // "epoch 1500", not "1500.00"
+    caption.textContent = `moment ${k + 1} of ${M}: step ${data.steps[k]} (epoch ${whole ? Math.round(epoch) : epoch.toFixed(2)}), `
       + `held-out MSE ${data.sample_mse[k].toFixed(4)}` + angle;
     stats.frames += 1;
     if (t !== last) stats.distinct += 1;

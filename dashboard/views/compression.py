@@ -16,6 +16,7 @@ EXPLAINER = (
     "costs d x b bits. More bits: a sharper image, but a bigger file. The chart shows this trade-off "
     "(the **rate-distortion curve**) for PCA, the autoencoder and **JPEG**, the format cameras use. "
     "Up and to the left is better: more quality for fewer bits.\n\n"
+    "PCA's reconstructions are clipped to [0, 1] (the range of a pixel), as every autoencoder's output is.\n\n"
     "Fair print: the decoder itself (the network, PCA's patterns) is not counted, just as a JPEG viewer "
     "is not. A JPEG file carries about 330 bytes of tables and markers (625 for a colour one, which needs "
     "tables for its colour planes too), which dominates for tiny images; switch to *ideal entropy coding* to "

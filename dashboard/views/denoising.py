@@ -58,7 +58,8 @@ line_methods = {"noisy": figures.NOISY, "denoising AE": dae.method, f"PCA (d={da
 line_methods |= {"plain AE": plain[0].method} if plain else {}
 st.caption(f"Denoising AE: **{md(dae.label)}**" + (f"; plain AE: **{md(plain[0].label)}**" if plain else
            "; no plain model of the same size is cached (train one on the Train page to compare)")
-           + f"; PCA with {dae.latent_dim} components.")
+           + f"; PCA with {dae.latent_dim} components, its output clipped to [0, 1] (the range of a pixel), as "
+           "every autoencoder's is.")
 
 index = tuple(int(i) for i in subset_index(len(dataset.test), n_images, seed=1))
 out = resources.denoise_test_images(sel.config, sel.data_dir, models, noise, index)

@@ -75,7 +75,11 @@ class StaticCache:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
         self.kept: dict[str, Kept] = {}
-        self.total = 0
+
+    @property
+    def total(self) -> int:
+        """Bytes held: every kept body and its gzipped form."""
+        return sum(len(kept.body) + len(kept.gzipped or b"") for kept in self.kept.values())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -123,7 +127,6 @@ class StaticCache:
             return
         plain = tuple((key, value) for key, value in headers if key.lower() != b"content-length")
         self.kept[path] = Kept(plain, body, None)
-        self.total += len(body)
         packing = asyncio.get_running_loop().run_in_executor(None, _compressed, plain, body)
         packing.add_done_callback(lambda done: self._add_gzipped(path, done))
 
@@ -132,7 +135,6 @@ class StaticCache:
         kept = self.kept.get(path)
         if gzipped is not None and kept is not None and self.total + len(gzipped) <= MAX_TOTAL_BYTES:
             self.kept[path] = Kept(kept.headers, kept.body, gzipped)
-            self.total += len(gzipped)
 
     @staticmethod
     async def _answer(scope: Scope, send: Send, kept: Kept) -> None:

@@ -109,13 +109,26 @@ def browser_or_skip() -> None:
         pytest.skip(problem)
 
 
-def click_download(page, name: str, timeout_ms: float = 60_000):
-    """Click the download button labelled ``name`` on ``page``; the Playwright Download it gave."""
-    button = page.get_by_role("button", name=name)
-    button.scroll_into_view_if_needed()
-    with page.expect_download(timeout=timeout_ms) as download:
-        button.click()
-    return download.value
+def click_download(page, name: str, timeout_ms: float = 60_000, attempts: int = 3):
+    """Click the download button labelled ``name`` on ``page``; the Playwright Download it gave.
+
+    A deferred download's data function lives only as long as the script run that drew its button: a
+    click that lands while the page reruns (the Latent map's lens asks for images just after it opens)
+    can name a function Streamlit has already dropped, and no download comes. Then, as a person would,
+    wait for the page to settle and click again (at most ``attempts`` clicks)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(attempts):
+        button = page.get_by_role("button", name=name)
+        button.scroll_into_view_if_needed()
+        try:
+            with page.expect_download(timeout=timeout_ms / attempts) as download:
+                button.click()
+            return download.value
+        except PlaywrightTimeout:
+            if attempt == attempts - 1:
+                raise
+            wait_for_app(page, 120_000)
 
 
 def wait_for_app(page, timeout_ms: int = 60_000) -> None:

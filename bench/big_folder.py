@@ -47,10 +47,9 @@ N_IMAGES, SIZE = 20_000, 64
 CLASSES = ("disc", "square", "triangle", "ring")
 
 
-def make_folder(root: Path, n: int = N_IMAGES, size: int = SIZE, seed: int = 0) -> Path:
-    """Write ``n`` RGB PNGs of ``size`` px into ``root/<class>/`` (kept when already complete)."""
-    from PIL import Image, ImageDraw
-
+def write_folder(root: Path, n: int, draw, seed: int = 0) -> Path:
+    """Write ``n`` PNGs into ``root/<class>/``, class ``CLASSES[i % 4]`` for the i-th, each drawn by
+    ``draw(rng, class_name) -> PIL.Image`` from one seeded generator (kept when already complete)."""
     done = root / f".complete-{n}"
     if done.exists():
         return root
@@ -59,26 +58,38 @@ def make_folder(root: Path, n: int = N_IMAGES, size: int = SIZE, seed: int = 0) 
         (root / name).mkdir(parents=True, exist_ok=True)
     for i in range(n):
         label = CLASSES[i % len(CLASSES)]
-        top, bottom = rng.integers(0, 256, (2, 3))
-        ramp = np.linspace(0, 1, size)[:, None, None]
-        background = (top * (1 - ramp) + bottom * ramp).repeat(size, axis=1).astype(np.uint8)
-        img = Image.fromarray(background, "RGB")
-        draw = ImageDraw.Draw(img)
-        radius = int(rng.integers(size // 6, size // 3))
-        cx, cy = rng.integers(radius, size - radius, 2)
-        colour = tuple(int(c) for c in rng.integers(0, 256, 3))
-        box = (cx - radius, cy - radius, cx + radius, cy + radius)
-        if label == "disc":
-            draw.ellipse(box, fill=colour)
-        elif label == "square":
-            draw.rectangle(box, fill=colour)
-        elif label == "triangle":
-            draw.polygon([(cx, cy - radius), (cx - radius, cy + radius), (cx + radius, cy + radius)], fill=colour)
-        else:
-            draw.ellipse(box, outline=colour, width=max(2, radius // 3))
-        img.save(root / label / f"{i:05d}.png")
+        draw(rng, label).save(root / label / f"{i:05d}.png")
     done.touch()
     return root
+
+
+def flat_shape(rng: np.random.Generator, label: str, size: int = SIZE):
+    """One image: a filled shape of random colour, size and place on a random two-colour ramp."""
+    from PIL import Image, ImageDraw
+
+    top, bottom = rng.integers(0, 256, (2, 3))
+    ramp = np.linspace(0, 1, size)[:, None, None]
+    background = (top * (1 - ramp) + bottom * ramp).repeat(size, axis=1).astype(np.uint8)
+    img = Image.fromarray(background, "RGB")
+    draw = ImageDraw.Draw(img)
+    radius = int(rng.integers(size // 6, size // 3))
+    cx, cy = rng.integers(radius, size - radius, 2)
+    colour = tuple(int(c) for c in rng.integers(0, 256, 3))
+    box = (cx - radius, cy - radius, cx + radius, cy + radius)
+    if label == "disc":
+        draw.ellipse(box, fill=colour)
+    elif label == "square":
+        draw.rectangle(box, fill=colour)
+    elif label == "triangle":
+        draw.polygon([(cx, cy - radius), (cx - radius, cy + radius), (cx + radius, cy + radius)], fill=colour)
+    else:
+        draw.ellipse(box, outline=colour, width=max(2, radius // 3))
+    return img
+
+
+def make_folder(root: Path, n: int = N_IMAGES, size: int = SIZE, seed: int = 0) -> Path:
+    """Write ``n`` RGB PNGs of ``size`` px into ``root/<class>/`` (kept when already complete)."""
+    return write_folder(root, n, lambda rng, label: flat_shape(rng, label, size), seed)
 
 
 def child(*argv: str) -> tuple[float, float, str]:

@@ -2,13 +2,15 @@
 
 Both sides train the very same network, core's conv family at its defaults (d=30, BCE, GELU, one grid
 convolution each side: ``bench.models.core_network``, the same initial weights), for the same number
-of epochs on the same MNIST images, in the same process, in interleaved rounds (plain, core, core
-1-thread, plain, ...), and are then scored on the MNIST test set. Before anything is timed the bench
+of epochs on the same MNIST images, in interleaved rounds (plain, core, core 1-thread, plain, ...),
+each run in a fresh process of its own (so the C allocator settings the core trainer makes, and the
+allocator's warm-up, never carry over to the next side), and are then scored on the MNIST test set. Before anything is timed the bench
 asserts that the two sides have the same layers, shapes and parameter count. The plain side trains
 it the way a tutorial would (DataLoader, Adam, constant LR, float32, default threads). The core side is ``core.models.training.train`` exactly as
 the CLI and dashboard call it: whole split in one tensor, channels_last, fused AdamW, its default peak LR
 held for 80% of the run and then decayed by a cosine, and
-a validation pass after every epoch (counted in its time). Its throughput counts the images it
+a validation pass after every epoch (counted in its time), with the C allocator's thresholds raised
+(``core.models.allocator``); the plain side runs with Python's defaults. Its throughput counts the images it
 trained on (90% of the split; 10% is its validation set).
 """
 
@@ -16,6 +18,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 
 import numpy as np
 import torch
@@ -76,6 +80,20 @@ def check_equal_sides(image_shape: tuple[int, int, int]) -> int:
     return assert_same_architecture(core_model(image_shape), plain_model(image_shape))
 
 
+def side_in_fresh_process(name: str, epochs: int, options: Options) -> dict:
+    """Run ``SIDES[name]`` in a new Python process (spawned: nothing inherited from this one) on the
+    data ``load(options)`` gives, and return its result."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(_side, name, epochs, options).result()
+
+
+def _side(name: str, epochs: int, options: Options) -> dict:
+    import torch._dynamo  # noqa: F401 - the first optimizer of a process imports it (~1.3 s): paid before either side's clock
+
+    data, _ = load(options)
+    return SIDES[name](np.ascontiguousarray(data.train.images), np.ascontiguousarray(data.test.images), epochs)
+
+
 SIDES = {
     "plain loop (DataLoader, Adam, batch 128, default threads)": lambda tr, te, e: plain_side(tr, te, e),
     "core.models.training.train (default threads)": lambda tr, te, e: core_side(tr, te, e, None),
@@ -87,15 +105,13 @@ def run(options: Options) -> PartResult:
     data, label = load(options)
     if data.train.shape != (1, 28, 28):
         return PartResult(NAME, TITLE, [], notes=[f"skipped: {label}"])
-    train_images = np.ascontiguousarray(data.train.images)
-    test_images = np.ascontiguousarray(data.test.images)
     params = check_equal_sides(data.train.shape)  # before anything is timed
     epochs = 1 if options.quick else 2
     rounds = options.rounds or 1
     runs: dict[str, list[dict]] = {name: [] for name in SIDES}
     for r in range(rounds):
-        for name, side in SIDES.items():
-            out = side(train_images, test_images, epochs)
+        for name in SIDES:
+            out = side_in_fresh_process(name, epochs, options)
             out["rate"] = out["images"] / out["seconds"]
             runs[name].append(out)
             print(f"  round {r + 1}: {name}: {out['rate']:.0f} images/s, test SSE/image {out['test_sse_per_image']:.2f}", flush=True)
@@ -117,7 +133,8 @@ def run(options: Options) -> PartResult:
         goals.append(f"{row['side']}: {row['x plain (median of rounds)']:.2f}x the plain loop "
                      f"(goal >= {GOAL_RATIO:.0f}x), test BCE {row['test BCE/pixel']:.4f} vs plain {rows[0]['test BCE/pixel']:.4f}: "
                      f"{'met' if met else 'not met'}")
-    notes = [f"data: {label}; {epochs} epoch(s) per run, {rounds} interleaved round(s); torch threads default {torch.get_num_threads()}",
+    notes = [f"data: {label}; {epochs} epoch(s) per run, {rounds} interleaved round(s), each run in a fresh process; "
+             f"torch threads default {torch.get_num_threads()}",
              f"core side: conv family d=30 loss=bce, TrainConfig(epochs, batch_size=128): peak lr {TrainConfig().lr:g} held for "
              f"{TrainConfig().lr_decay_from:.0%} of the run then a cosine, fused AdamW, channels_last; "
              "its time includes one validation pass per epoch; it trains on 90% of the split",

@@ -6,6 +6,7 @@ same process, interleaved or back to back, and reports their ratio. See ``bench/
 PARTS: dict[str, str] = {
     "training": "bench.training_throughput",
     "quality": "bench.time_to_quality",
+    "colourquality": "bench.colour_quality",
     "decode": "bench.decode_latency",
     "dashboard": "bench.dashboard_latency",
     "coldstart": "bench.cold_start",

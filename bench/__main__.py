@@ -3,6 +3,7 @@
 Parts (``--part NAME``, repeatable; default all, in this order):
   training  1. training throughput (images/s) of core.models.training.train vs a plain PyTorch loop
   quality   2. time to quality: best MNIST test SSE per image at d=30 in a fixed training budget
+  colourquality 2c. the same on colour folders (RGB 64x64, shapes and photo-like; CIFAR-10 when present) vs PCA-30
   decode    3. decode latency: one code -> image, and a 10x10 grid, through the core reducer
   dashboard 4. dashboard in headless Chromium: playground slider -> image vs a bare Streamlit app; page opens
   coldstart 5. cold start: fresh clone -> zoo training -> Home usable; then a warm start

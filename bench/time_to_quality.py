@@ -28,12 +28,13 @@ LATENT = 30
 DATASETS = ("mnist", "fashion-mnist")
 
 
-def pca_row(dataset: str, folder: str) -> dict:
+def pca_row(dataset: str, folder: str | None, **load: object) -> dict:
+    """PCA-30 fitted on ``dataset``'s training split (``load``: more ``load_dataset`` arguments), scored on its test split."""
     from core.data.datasets import load_dataset
     from core.metrics import reconstruction_metrics
     from core.models.reducers import PCAReducer
 
-    data = load_dataset(dataset, data_dir=folder)
+    data = load_dataset(dataset, data_dir=folder, **load)
     start = time.perf_counter()
     pca = PCAReducer(LATENT).fit(data.train.images)
     seconds = time.perf_counter() - start
@@ -42,8 +43,10 @@ def pca_row(dataset: str, folder: str) -> dict:
             "test SSE/image": sse, "x lower than PCA": 1.0}
 
 
-def cli_row(dataset: str, folder: str, budget: float, checkpoints: str) -> tuple[dict, dict]:
-    command = [sys.executable, "-m", "core", "train", "--dataset", dataset, "--data-dir", folder, "--model", "conv",
+def cli_row(dataset: str, folder: str | None, budget: float, checkpoints: str, *flags: str) -> tuple[dict, dict]:
+    """The README's command for ``dataset`` (``flags``: more of them, e.g. ``--image-size 64 --rgb``), in a fresh process."""
+    data_dir = ["--data-dir", folder] if folder else []
+    command = [sys.executable, "-m", "core", "train", "--dataset", dataset, *data_dir, *flags, "--model", "conv",
                "--latent-dim", str(LATENT), "--time-budget", f"{budget:g}", "--checkpoints", checkpoints, "--json"]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     record = json.loads(out.strip().splitlines()[-1])

@@ -129,3 +129,22 @@ def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, c
     capsys.readouterr()
     channels = sorted(r.model.channels for r in CheckpointStore(tmp_path).list().records)
     assert channels == [(8, 24), (32, 64)]
+
+
+def test_train_on_a_folder_of_large_colour_images_builds_the_large_image_defaults(tmp_path, capsys):
+    from PIL import Image
+
+    from core.store.checkpoints import CheckpointStore
+
+    for label in ("a", "b"):
+        (tmp_path / "images" / label).mkdir(parents=True)
+        for i in range(12):
+            Image.new("RGB", (40, 40), (40 * i, 90, 200 if label == "a" else 20)).save(tmp_path / "images" / label / f"{i}.png")
+    common = ["train", "--dataset", f"folder:{tmp_path / 'images'}", "--image-size", "40", "--rgb", "--model", "conv",
+              "--latent-dim", "2", "--epochs", "1", "--checkpoints", str(tmp_path / "ck"), "--json"]
+    assert main(common) == 0
+    assert main([*common, "--grid-convs", "1"]) == 0
+    capsys.readouterr()
+    records = CheckpointStore(tmp_path / "ck").list().records
+    assert sorted(r.model.grid_convs for r in records) == [0, 1], "the default for 40 px has none; the flag adds one"
+    assert {r.train.lr for r in records} == {2e-3}, "and both train at the large-image learning rate"

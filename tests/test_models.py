@@ -86,6 +86,17 @@ def test_conv_uses_gelu_by_default_and_relu_models_keep_their_cache_keys():
         ModelConfig(family="conv", activation="tanh")
 
 
+def test_above_32_pixels_the_conv_default_has_no_grid_convolution_and_a_caller_may_still_ask_for_one():
+    small, large = (1, 28, 28), (3, 64, 64)
+    assert default_model_config("conv", 30, small).grid_convs == 1 == default_model_config("conv", 30).grid_convs
+    assert default_model_config("conv", 30, (3, 32, 32)).grid_convs == 1, "CIFAR-size images keep it"
+    assert default_model_config("conv", 30, large).grid_convs == 0
+    assert default_model_config("conv", 30, (3, 28, 40)).grid_convs == 0, "the longer side decides"
+    assert default_model_config("conv", 30, large, grid_convs=1).grid_convs == 1, "a flag or a form still wins"
+    assert default_model_config("conv", 30, large).activation == "gelu", "only the large-image fields change"
+    assert default_model_config("dense", 2, large) == default_model_config("dense", 2)
+
+
 def test_conv_adds_a_grid_convolution_each_side_by_default_and_older_models_keep_their_keys_and_layers():
     from torch import nn
 

@@ -90,7 +90,8 @@ def print_rows(rows: list[dict], as_json: bool, columns: list[str]) -> None:
 
 def cmd_train(args) -> int:
     dataset = dataset_loader(args)
-    model = default_model_config(args.model, args.latent_dim, loss=args.loss, beta=args.beta,
+    # the defaults depend on the image size (the training settings load the dataset anyway)
+    model = default_model_config(args.model, args.latent_dim, dataset().image_shape, loss=args.loss, beta=args.beta,
                                  channels=tuple(args.channels) if args.channels else None, grid_convs=args.grid_convs)
     row = model_row(args, dataset, model, lambda: train_config_from_args(args, dataset, args.noise))
     if args.json:

@@ -3,9 +3,10 @@
 Why: a training step frees and allocates the same few activation and gradient buffers, 0.1-13 MB
 each, hundreds of times a second. With glibc's defaults many of them are mapped from the kernel and
 unmapped again at every step, and the top of the heap is given back whenever 128 KB of it is free:
-each step then pays page faults on fresh memory. On 2 cores that halved a plain PyTorch loop's speed
-(a conv d=30 on MNIST: 2,875 images/s with the defaults against 5,032 with both thresholds raised,
-the same process and steps; bench/NOTES.md part 1b). Raising either threshold alone did not help.
+each step then pays page faults on fresh memory. On 2 cores a plain float32 PyTorch loop ran at 0.57x
+the speed it has with both thresholds raised (a conv d=30 on MNIST: 2,875 against 5,032 images/s, the
+same process and steps), and this trainer at 0.86x (3,872 against 4,497, with 1.5 M page faults
+against 0.5 M; bench/NOTES.md part 1b). Raising either threshold alone did not help.
 
 So :func:`training_allocator` raises both for the duration of a training (buffers up to 64 MB come
 from the heap and 256 MB of free heap may stay with the process), and afterwards leaves the

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
-from core.models.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method
+from core.models.registry import AUTOENCODERS, BASELINE, LARGE_IMAGE_SIDE, METHODS, Capabilities, Method, get_method
 
 if TYPE_CHECKING:
     from core.models.reducers import Reducer
@@ -22,9 +22,24 @@ __all__ = ["AUTOENCODERS", "BASELINE", "METHODS", "Capabilities", "Method", "get
            "canonical_train_config", "build_reducer", "objective_label", "model_label", "method_label"]
 
 
-def default_model_config(method: str, latent_dim: int, **overrides) -> ModelConfig:
-    """A ModelConfig with the method's own defaults, then ``overrides`` (None values are ignored)."""
-    settings = {**get_method(method).defaults, **{k: v for k, v in overrides.items() if v is not None}}
+def default_model_config(method: str, latent_dim: int, image_shape: tuple[int, int, int] | None = None,
+                         **overrides) -> ModelConfig:
+    """A ModelConfig with the method's own defaults, then ``overrides`` (None values are ignored).
+
+    Parameters
+    ----------
+    method : str
+    latent_dim : int
+    image_shape : (C, H, W), optional
+        The images it is for: above ``LARGE_IMAGE_SIDE`` px a side the method's ``large_image_defaults``
+        replace its defaults (the conv family drops its grid convolution there). None: the defaults.
+    **overrides
+        ModelConfig fields, each set by the caller.
+    """
+    entry = get_method(method)
+    large = image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE
+    settings = {**entry.defaults, **(entry.large_image_defaults if large else {}),
+                **{k: v for k, v in overrides.items() if v is not None}}
     return ModelConfig(family=method, latent_dim=latent_dim, **settings)
 
 

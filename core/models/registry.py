@@ -45,6 +45,8 @@ class Method:
         ``module:Class`` of the torch module (autoencoders only).
     defaults : dict
         ModelConfig fields that differ from ModelConfig's own defaults for this method.
+    large_image_defaults : dict
+        Fields that replace ``defaults`` for images whose longer side is over ``LARGE_IMAGE_SIDE`` px.
     capabilities : Capabilities
     penalty : str
         What the training objective adds to the reconstruction loss ('' for none), e.g. 'KL'.
@@ -56,6 +58,7 @@ class Method:
     reducer: str
     network: str | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
+    large_image_defaults: dict[str, Any] = field(default_factory=dict)
     capabilities: Capabilities = Capabilities()
     penalty: str = ""
 
@@ -83,10 +86,13 @@ METHODS: dict[str, Method] = {m.name: m for m in [
            _AE, "core.models.dense:DenseAutoencoder"),
     # GELU rather than ReLU: in the same epochs a conv d=30 MNIST model reaches a 8% lower test error;
     # one more 3x3 convolution each side at the smallest feature map: 9% lower again after 6 epochs, for
-    # 1.3x the time per epoch (bench/NOTES.md part 2). The VAE keeps ReLU and no grid convolution (not measured)
-    Method("conv", "conv", "strided convolutions, one more 3x3 convolution on the smallest map -> Linear code -> "
-           "the mirror image (transposed convs / upsampling) -> sigmoid",
-           _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1}),
+    # 1.3x the time per epoch (bench/NOTES.md part 2). The VAE keeps ReLU and no grid convolution (not measured).
+    # Above 32 px the smallest map is 8x8 with 128 channels, where that layer costs 5x what it does on MNIST:
+    # without it a conv d=30 on 64x64 colour folders learns more in the same time (bench/NOTES.md part 2c)
+    Method("conv", "conv", "strided convolutions, one more 3x3 convolution on the smallest map (images up to 32 px) "
+           "-> Linear code -> the mirror image (transposed convs / upsampling) -> sigmoid",
+           _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1},
+           large_image_defaults={"grid_convs": 0}),
     Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
            _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
     Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",
@@ -100,6 +106,10 @@ METHODS: dict[str, Method] = {m.name: m for m in [
            _AE, "core.models.dense:LinearAutoencoder", defaults={"loss": "mse"},
            capabilities=Capabilities(bounded_output=False)),
 ]}
+
+#: images with a longer side than this (px) get a method's ``large_image_defaults`` (and a lower peak learning
+#: rate, ``core.store.zoo.LARGE_IMAGE_LR``)
+LARGE_IMAGE_SIDE = 32
 
 #: the method every page and table compares the others with
 BASELINE = "pca"

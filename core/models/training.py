@@ -267,7 +267,7 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     try:
-        with training_allocator():  # the C heap keeps the step's buffers (page faults halved a step's speed)
+        with training_allocator():  # the C heap keeps the step's buffers (bench/NOTES.md part 1b)
             return _train(model, images, config, callback, device)
     finally:
         torch.set_num_threads(threads_before)

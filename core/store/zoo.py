@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
 from core.models.methods import default_model_config, model_label
+from core.models.registry import LARGE_IMAGE_SIDE
 from core.store.records import ModelRecord
 
 DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
@@ -23,8 +24,7 @@ EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the
 
 SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
 IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
-LARGE_IMAGE_SIDE = 32  # images with a longer side train at LARGE_IMAGE_LR
-LARGE_IMAGE_LR = 2e-3  # 5e-3 (the default) collapsed conv models of 64x64 colour images (bench/NOTES.md part 2)
+LARGE_IMAGE_LR = 2e-3  # above LARGE_IMAGE_SIDE px; 5e-3 (the default) collapsed conv models of 64x64 colour images (bench/NOTES.md part 2)
 
 # The linear autoencoder's zoo training. It should end on PCA's top-d subspace, but with the zoo's settings
 # (batches of 64, 60 epochs) linear d=2 on digits ended 30.7 degrees away (test MSE 0.0550, PCA's 0.0530) and

@@ -52,7 +52,7 @@ with st.container(border=True):
 
 
 def configs_from_form():
-    model = default_model_config(family, int(latent), loss=None if loss == "default" else loss)
+    model = default_model_config(family, int(latent), dataset.image_shape, loss=None if loss == "default" else loss)
     noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
     train = resources.default_train_config(
         n_train, dataset.image_shape, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,

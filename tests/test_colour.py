@@ -110,6 +110,37 @@ def colour_app(colour_zoo, monkeypatch):
     return run, drawn
 
 
+def test_the_train_page_offers_the_large_image_model_for_64_pixel_images(colour_app, colour_zoo):
+    """Above 32 px the Train page's default conv model has no grid convolution: the architecture it shows
+    (and would train) is the one `python -m core train` builds for those images."""
+    import re
+
+    from streamlit.testing.v1 import AppTest
+
+    from core.models import build_model
+    from core.models.methods import default_model_config
+
+    folder = str(colour_zoo[0])  # colour_app has set the environment (checkpoints, epochs) for it
+
+    def parameters_shown(size: int) -> tuple[str, int, int]:
+        at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300)
+        for key, value in {"dataset_choice": "folder", "folder_path": folder, "folder_rgb": True, "folder_size": size}.items():
+            at.session_state[key] = value
+        at.run()
+        at.switch_page("views/train.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        caption = next(c.value for c in at.caption if "parameters" in c.value)
+        shown = int(re.search(r"\*\*([\d,]+) parameters", caption).group(1).replace(",", ""))
+        latent = int(re.search(r"latent size (\d+)", caption).group(1))
+        return caption, shown, latent
+
+    for size, grid in ((32, 1), (64, 0)):
+        caption, shown, latent = parameters_shown(size)
+        assert f"3x{size}x{size} images" in caption
+        expected = build_model(default_model_config("conv", latent, grid_convs=grid), (3, size, size))
+        assert shown == sum(p.numel() for p in expected.parameters()), f"{size} px: {caption}"
+
+
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_on_colour_images_and_draws_them_in_colour(colour_app, page):
     run, drawn = colour_app

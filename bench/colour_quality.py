@@ -15,9 +15,10 @@ import tempfile
 from pathlib import Path
 
 from bench.big_folder import make_folder
-from bench.common import Options, PartResult, load_average
+from bench.common import Options, PartResult, data_dir_holding, load_average
 from bench.photo_folder import make_photo_folder
 from bench.time_to_quality import LATENT, cli_row, pca_row
+from core.data.cifar import BATCH_FOLDER
 
 NAME = "colourquality"
 TITLE = "2c. Colour images: conv d=30 in a time budget against PCA-30 (RGB 64x64 folders, CIFAR-10 when present)"
@@ -34,10 +35,9 @@ def datasets(options: Options) -> list[tuple[str, str, str | None, dict, tuple[s
     flags = ("--image-size", str(SIZE), "--rgb")
     found = [("flat shapes, RGB 64x64", f"folder:{shapes}", None, {"image_size": SIZE, "grayscale": False}, flags),
              ("photo-like, RGB 64x64", f"folder:{photo}", None, {"image_size": SIZE, "grayscale": False}, flags)]
-    for folder in (options.data_dir, "/work/shared/data"):
-        if folder and (Path(folder) / "cifar-10-batches-py").is_dir():
-            found.append(("CIFAR-10 (32x32)", "cifar10", folder, {}, ()))
-            break
+    cifar = data_dir_holding(options, BATCH_FOLDER)
+    if cifar is not None:
+        found.append(("CIFAR-10 (32x32)", "cifar10", cifar, {}, ()))
     return found
 
 

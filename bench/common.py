@@ -78,14 +78,20 @@ def machine() -> dict:
     }
 
 
-def mnist_dir(options: Options) -> str | None:
-    """The data folder holding MNIST, or None when MNIST is not on this machine."""
+def data_dir_holding(options: Options, relative: str) -> str | None:
+    """The first data folder (``--data-dir``, ``$LATENT_LAB_DATA_DIR``, ../shared/data, the project's
+    default) that holds the folder ``relative`` (e.g. ``'MNIST/raw'``), or None when none does."""
     from core.data.datasets import resolve_data_dir
 
     for candidate in (options.data_dir, os.environ.get("LATENT_LAB_DATA_DIR"), DEFAULT_MNIST_DIR, resolve_data_dir()):
-        if candidate and (Path(candidate) / "MNIST" / "raw").is_dir():
+        if candidate and (Path(candidate) / relative).is_dir():
             return str(candidate)
     return None
+
+
+def mnist_dir(options: Options) -> str | None:
+    """The data folder holding MNIST, or None when MNIST is not on this machine."""
+    return data_dir_holding(options, "MNIST/raw")
 
 
 def median_ratio(numerators: list[float], denominators: list[float]) -> float:

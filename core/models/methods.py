@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
-from core.models.registry import AUTOENCODERS, BASELINE, LARGE_IMAGE_SIDE, METHODS, Capabilities, Method, get_method
+from core.models.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method, is_large_image
 
 if TYPE_CHECKING:
     from core.models.reducers import Reducer
@@ -37,8 +37,7 @@ def default_model_config(method: str, latent_dim: int, image_shape: tuple[int, i
         ModelConfig fields, each set by the caller.
     """
     entry = get_method(method)
-    large = image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE
-    settings = {**entry.defaults, **(entry.large_image_defaults if large else {}),
+    settings = {**entry.defaults, **(entry.large_image_defaults if is_large_image(image_shape) else {}),
                 **{k: v for k, v in overrides.items() if v is not None}}
     return ModelConfig(family=method, latent_dim=latent_dim, **settings)
 

@@ -111,6 +111,11 @@ METHODS: dict[str, Method] = {m.name: m for m in [
 #: rate, ``core.store.zoo.LARGE_IMAGE_LR``)
 LARGE_IMAGE_SIDE = 32
 
+
+def is_large_image(image_shape: tuple[int, int, int] | None) -> bool:
+    """Whether images of ``image_shape`` (C, H, W) get the large-image defaults (None: unknown, no)."""
+    return image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE
+
 #: the method every page and table compares the others with
 BASELINE = "pca"
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
 from core.models.methods import default_model_config, model_label
-from core.models.registry import LARGE_IMAGE_SIDE
+from core.models.registry import is_large_image
 from core.store.records import ModelRecord
 
 DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
@@ -24,7 +24,9 @@ EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the
 
 SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
 IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
-LARGE_IMAGE_LR = 2e-3  # above LARGE_IMAGE_SIDE px; 5e-3 (the default) collapsed conv models of 64x64 colour images (bench/NOTES.md part 2)
+# the peak learning rate for large images (core.models.registry.is_large_image): 5e-3, the default, collapsed
+# conv models of 64x64 colour images (bench/NOTES.md part 2)
+LARGE_IMAGE_LR = 2e-3
 
 # The linear autoencoder's zoo training. It should end on PCA's top-d subspace, but with the zoo's settings
 # (batches of 64, 60 epochs) linear d=2 on digits ended 30.7 degrees away (test MSE 0.0550, PCA's 0.0530) and
@@ -162,7 +164,7 @@ def default_train_config(n_train: int, image_shape: tuple[int, int, int] | None 
         TrainConfig fields to set (None values are ignored).
     """
     settings = {k: v for k, v in overrides.items() if v is not None}
-    if image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE:
+    if is_large_image(image_shape):
         settings.setdefault("lr", LARGE_IMAGE_LR)
     if os.environ.get(EPOCHS_ENV):
         settings.setdefault("epochs", int(os.environ[EPOCHS_ENV]))

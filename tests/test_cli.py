@@ -131,7 +131,9 @@ def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, c
     assert channels == [(8, 24), (32, 64)]
 
 
-def test_train_on_a_folder_of_large_colour_images_builds_the_large_image_defaults(tmp_path, capsys):
+def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
+    """28 px: the conv family gets two grid convolutions at a peak rate of 2e-3, dense keeps 5e-3; 40 px: no grid
+    convolution, every family at 2e-3. A flag still wins."""
     from PIL import Image
 
     from core.store.checkpoints import CheckpointStore
@@ -140,11 +142,19 @@ def test_train_on_a_folder_of_large_colour_images_builds_the_large_image_default
         (tmp_path / "images" / label).mkdir(parents=True)
         for i in range(12):
             Image.new("RGB", (40, 40), (40 * i, 90, 200 if label == "a" else 20)).save(tmp_path / "images" / label / f"{i}.png")
-    common = ["train", "--dataset", f"folder:{tmp_path / 'images'}", "--image-size", "40", "--rgb", "--model", "conv",
-              "--latent-dim", "2", "--epochs", "1", "--checkpoints", str(tmp_path / "ck"), "--json"]
-    assert main(common) == 0
-    assert main([*common, "--grid-convs", "1"]) == 0
-    capsys.readouterr()
-    records = CheckpointStore(tmp_path / "ck").list().records
-    assert sorted(r.model.grid_convs for r in records) == [0, 1], "the default for 40 px has none; the flag adds one"
-    assert {r.train.lr for r in records} == {2e-3}, "and both train at the large-image learning rate"
+
+    def trained(size: int, *flags: str) -> list:
+        folder = tmp_path / f"ck{size}"
+        common = ["train", "--dataset", f"folder:{tmp_path / 'images'}", "--image-size", str(size), "--rgb", "--latent-dim", "2",
+                  "--epochs", "1", "--checkpoints", str(folder), "--json"]
+        for args in (["--model", "conv"], ["--model", "conv", *flags], ["--model", "dense"]):
+            assert main([*common, *args]) == 0
+        capsys.readouterr()
+        return sorted((r.model.family, r.model.grid_convs, r.train.lr) for r in CheckpointStore(folder).list().records)
+
+    assert trained(40, "--grid-convs", "1") == [("conv", 0, 2e-3), ("conv", 1, 2e-3), ("dense", 0, 2e-3)], \
+        "40 px: no grid convolution by default, the flag adds one; every family at the large-image rate"
+    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3), ("conv", 2, 5e-3), ("dense", 0, 5e-3)], \
+        "28 px: two grid convolutions at 2e-3 for conv, --lr still wins, dense keeps 5e-3"
+
+

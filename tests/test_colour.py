@@ -110,9 +110,9 @@ def colour_app(colour_zoo, monkeypatch):
     return run, drawn
 
 
-def test_the_train_page_offers_the_large_image_model_for_64_pixel_images(colour_app, colour_zoo):
-    """Above 32 px the Train page's default conv model has no grid convolution: the architecture it shows
-    (and would train) is the one `python -m core train` builds for those images."""
+def test_the_train_page_offers_the_model_and_learning_rate_of_the_images_size_band(colour_app, colour_zoo):
+    """The Train page's default conv model and peak rate are the ones `python -m core train` builds for the
+    images: two grid convolutions at 2e-3 at 32 px, none above 32 px; the rate follows the family chosen."""
     import re
 
     from streamlit.testing.v1 import AppTest
@@ -122,23 +122,30 @@ def test_the_train_page_offers_the_large_image_model_for_64_pixel_images(colour_
 
     folder = str(colour_zoo[0])  # colour_app has set the environment (checkpoints, epochs) for it
 
-    def parameters_shown(size: int) -> tuple[str, int, int]:
+    def train_page(size: int) -> AppTest:
         at = AppTest.from_file(str(REPO / "dashboard" / "app.py"), default_timeout=300)
         for key, value in {"dataset_choice": "folder", "folder_path": folder, "folder_rgb": True, "folder_size": size}.items():
             at.session_state[key] = value
         at.run()
         at.switch_page("views/train.py").run()
         assert not at.exception, [e.value for e in at.exception]
-        caption = next(c.value for c in at.caption if "parameters" in c.value)
-        shown = int(re.search(r"\*\*([\d,]+) parameters", caption).group(1).replace(",", ""))
-        latent = int(re.search(r"latent size (\d+)", caption).group(1))
-        return caption, shown, latent
+        return at
 
-    for size, grid in ((32, 1), (64, 0)):
-        caption, shown, latent = parameters_shown(size)
+    def shown(at: AppTest) -> tuple[str, int, int, float]:
+        caption = next(c.value for c in at.caption if "parameters" in c.value)
+        parameters = int(re.search(r"\*\*([\d,]+) parameters", caption).group(1).replace(",", ""))
+        latent = int(re.search(r"latent size (\d+)", caption).group(1))
+        return caption, parameters, latent, next(w.value for w in at.number_input if w.label == "Learning rate")
+
+    for size, grid in ((32, 2), (64, 0)):
+        at = train_page(size)
+        caption, parameters, latent, lr = shown(at)
         assert f"3x{size}x{size} images" in caption
         expected = build_model(default_model_config("conv", latent, grid_convs=grid), (3, size, size))
-        assert shown == sum(p.numel() for p in expected.parameters()), f"{size} px: {caption}"
+        assert parameters == sum(p.numel() for p in expected.parameters()), f"{size} px: {caption}"
+        assert lr == 2e-3, f"{size} px: the conv family's peak rate there, not 5e-3"
+        at.selectbox(key="tr_family").set_value("dense").run()
+        assert shown(at)[3] == (5e-3 if size == 32 else 2e-3), f"{size} px: dense's own rate, not conv's carried over"
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -71,8 +71,8 @@ def _configs(checkpoints: Path):
     args = build_parser().parse_args([*TRAIN_ARGS, "--checkpoints", str(checkpoints)])
     dataset = dataset_loader(args)
     data = data_config_from_args(args)
-    model = default_model_config(args.model, args.latent_dim, loss=args.loss, beta=args.beta)
-    train = train_config_from_args(args, dataset, args.noise)
+    model = default_model_config(args.model, args.latent_dim, dataset().image_shape, loss=args.loss, beta=args.beta)
+    train = train_config_from_args(args, dataset, args.noise, args.model)
     return data, model, train
 
 

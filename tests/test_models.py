@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from core.config import ConfigError, ModelConfig
+from core.config import ConfigError, ModelConfig, TrainConfig
 from core.models import build_model
 from core.models.conv_pool import spatial_code_layout
 from core.models.methods import AUTOENCODERS, default_model_config
@@ -86,15 +86,32 @@ def test_conv_uses_gelu_by_default_and_relu_models_keep_their_cache_keys():
         ModelConfig(family="conv", activation="tanh")
 
 
-def test_above_32_pixels_the_conv_default_has_no_grid_convolution_and_a_caller_may_still_ask_for_one():
-    small, large = (1, 28, 28), (3, 64, 64)
-    assert default_model_config("conv", 30, small).grid_convs == 1 == default_model_config("conv", 30).grid_convs
-    assert default_model_config("conv", 30, (3, 32, 32)).grid_convs == 1, "CIFAR-size images keep it"
-    assert default_model_config("conv", 30, large).grid_convs == 0
+def test_the_conv_default_follows_the_image_size_band_and_a_caller_may_still_choose():
+    small, medium, large = (1, 8, 8), (1, 28, 28), (3, 64, 64)
+    assert default_model_config("conv", 30, small).grid_convs == 1 == default_model_config("conv", 30).grid_convs, \
+        "digits (and an unknown size: the zoo) keep one grid convolution"
+    assert default_model_config("conv", 30, medium).grid_convs == 2, "MNIST-size images get two"
+    assert default_model_config("conv", 30, (3, 32, 32)).grid_convs == 2, "CIFAR-size images too"
+    assert default_model_config("conv", 30, large).grid_convs == 0, "above 32 px none: it costs 5x there"
     assert default_model_config("conv", 30, (3, 28, 40)).grid_convs == 0, "the longer side decides"
     assert default_model_config("conv", 30, large, grid_convs=1).grid_convs == 1, "a flag or a form still wins"
-    assert default_model_config("conv", 30, large).activation == "gelu", "only the large-image fields change"
-    assert default_model_config("dense", 2, large) == default_model_config("dense", 2)
+    assert default_model_config("conv", 30, medium, grid_convs=0).grid_convs == 0
+    assert default_model_config("conv", 30, large).activation == "gelu", "only the band's fields change"
+    assert default_model_config("dense", 2, large) == default_model_config("dense", 2) == default_model_config("dense", 2, medium)
+
+
+def test_the_peak_learning_rate_follows_the_size_band_and_the_family_measured_there():
+    from core.store.zoo import default_train_config
+
+    def lr(side: int, method: str | None = None, **overrides) -> float:
+        return default_train_config(60_000, (1, side, side), method, **overrides).lr
+
+    assert lr(8, "conv") == lr(8) == TrainConfig().lr == 5e-3, "digits: the rate measured there"
+    assert lr(28, "conv") == lr(32, "conv") == 2e-3, "the conv family's two grid convolutions learn at 2e-3"
+    assert lr(28, "dense") == lr(28, "vae") == lr(28) == 5e-3, "other families (and the zoo) keep 5e-3 at 28 px"
+    assert lr(64) == lr(64, "dense") == lr(64, "conv") == 2e-3, "above 32 px every family: 5e-3 collapsed conv"
+    assert lr(28, "conv", lr=1e-2) == 1e-2, "a flag or a form still wins"
+    assert default_train_config(60_000, None, "conv").lr == 5e-3, "an unknown size gets the defaults"
 
 
 def test_conv_adds_a_grid_convolution_each_side_by_default_and_older_models_keep_their_keys_and_layers():

@@ -35,7 +35,8 @@ def build_parser() -> CliParser:
     train_p.add_argument("--channels", type=positive_int_list, help="conv, conv_pool, vae: channels of each "
                          "down-sampling stage (default 32,64; 48,96 has more capacity at ~1.5x the time per epoch)")
     train_p.add_argument("--grid-convs", type=config_value("grid_convs", int), help="conv, vae: extra 3x3 convolutions at the smallest feature map, "
-                         "each side (default 1 for conv on images up to 32 px and 0 above, 0 for vae; 0 is the classic tutorial's model)")
+                         "each side (conv's default by the image's longer side: 1 up to 16 px, 2 at 17-32 px, 0 above; 0 for vae; 0 is the classic "
+                         "tutorial's model)")
     train_p.add_argument("--noise", type=noise, help="denoising: gaussian:0.3, salt_pepper:0.1 or masking:0.5")
     add_train_options(train_p)
     train_p.set_defaults(handler=cmd_train)

@@ -93,7 +93,7 @@ def cmd_train(args) -> int:
     # the defaults depend on the image size (the training settings load the dataset anyway)
     model = default_model_config(args.model, args.latent_dim, dataset().image_shape, loss=args.loss, beta=args.beta,
                                  channels=tuple(args.channels) if args.channels else None, grid_convs=args.grid_convs)
-    row = model_row(args, dataset, model, lambda: train_config_from_args(args, dataset, args.noise))
+    row = model_row(args, dataset, model, lambda: train_config_from_args(args, dataset, args.noise, args.model))
     if args.json:
         print(json.dumps(row))
     else:

@@ -125,7 +125,8 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=config_value("epochs", int), help=f"default {defaults.epochs} on small data (digits), "
                         f"fewer on large data (about 240k images seen: 4 on MNIST); ${EPOCHS_ENV} sets the default")
     parser.add_argument("--batch-size", type=config_value("batch_size", int), default=defaults.batch_size, help=f"default {defaults.batch_size}")
-    parser.add_argument("--lr", type=config_value("lr", float), help=f"peak learning rate (default {defaults.lr}; 2e-3 for images larger than 32 px)")
+    parser.add_argument("--lr", type=config_value("lr", float), help=f"peak learning rate (default {defaults.lr}; 2e-3 for images larger than 32 px, "
+                        "and for the conv model of `train` at 17-32 px)")
     parser.add_argument("--seed", type=config_value("seed", int), default=defaults.seed, help=f"0 to {MAX_SEED}")
     parser.add_argument("--time-budget", type=config_value("time_budget", float),
                         help="train for this many seconds (overrides --epochs; at most 7 days); "
@@ -140,11 +141,14 @@ def explicit_training(args) -> bool:
     return args.epochs is not None or args.time_budget is not None
 
 
-def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseConfig | None = None) -> TrainConfig:
-    """The training settings the arguments ask for. The defaults (epochs, threads) scale with the
-    training split's size, so the dataset is loaded (once, and only when a command needs them)."""
+def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseConfig | None = None,
+                           method: str | None = None) -> TrainConfig:
+    """The training settings the arguments ask for. The defaults (epochs, threads, the peak rate) scale with
+    the training split's size and its images' size, so the dataset is loaded (once, and only when a command
+    needs them). ``method``: the family of a model built with its size band's defaults (``train``), whose
+    own training settings by size then apply too; None for commands that train the size-blind defaults."""
     data = dataset()
-    return default_train_config(len(data.train), data.image_shape, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+    return default_train_config(len(data.train), data.image_shape, method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 seed=args.seed, noise=noise, time_budget=args.time_budget,
                                 precision=getattr(args, "precision", None))
 

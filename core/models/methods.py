@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
-from core.models.registry import AUTOENCODERS, BASELINE, METHODS, Capabilities, Method, get_method, is_large_image
+from core.models.registry import AUTOENCODERS, BAND_TRAIN_DEFAULTS, BASELINE, METHODS, Capabilities, Method, get_method, size_band
 
 if TYPE_CHECKING:
     from core.models.reducers import Reducer
     from core.models.training import ProgressCallback
 
 __all__ = ["AUTOENCODERS", "BASELINE", "METHODS", "Capabilities", "Method", "get_method", "default_model_config",
-           "canonical_train_config", "build_reducer", "objective_label", "model_label", "method_label"]
+           "size_train_settings", "canonical_train_config", "build_reducer", "objective_label", "model_label", "method_label"]
 
 
 def default_model_config(method: str, latent_dim: int, image_shape: tuple[int, int, int] | None = None,
@@ -31,15 +31,25 @@ def default_model_config(method: str, latent_dim: int, image_shape: tuple[int, i
     method : str
     latent_dim : int
     image_shape : (C, H, W), optional
-        The images it is for: above ``LARGE_IMAGE_SIDE`` px a side the method's ``large_image_defaults``
-        replace its defaults (the conv family drops its grid convolution there). None: the defaults.
+        The images it is for: the method's ``size_defaults`` for their size band replace its defaults (the
+        conv family has two grid convolutions at 17-32 px, none above). None: the defaults.
     **overrides
         ModelConfig fields, each set by the caller.
     """
     entry = get_method(method)
-    settings = {**entry.defaults, **(entry.large_image_defaults if is_large_image(image_shape) else {}),
+    settings = {**entry.defaults, **entry.size_defaults.get(size_band(image_shape), {}),
                 **{k: v for k, v in overrides.items() if v is not None}}
     return ModelConfig(family=method, latent_dim=latent_dim, **settings)
+
+
+def size_train_settings(image_shape: tuple[int, int, int] | None, method: str | None = None) -> dict:
+    """The TrainConfig fields that images of ``image_shape`` (C, H, W) get by their size band: every method's
+    (:data:`BAND_TRAIN_DEFAULTS`, e.g. a peak rate of 2e-3 above 32 px), then ``method``'s own when given (the
+    conv family's 2e-3 at 17-32 px, measured with its two grid convolutions there). Empty when the shape is unknown.
+    """
+    band = size_band(image_shape)
+    own = get_method(method).size_train_defaults.get(band, {}) if method is not None else {}
+    return {**BAND_TRAIN_DEFAULTS.get(band, {}), **own}
 
 
 def canonical_train_config(model: ModelConfig, train: TrainConfig) -> TrainConfig:

@@ -45,8 +45,10 @@ class Method:
         ``module:Class`` of the torch module (autoencoders only).
     defaults : dict
         ModelConfig fields that differ from ModelConfig's own defaults for this method.
-    large_image_defaults : dict
-        Fields that replace ``defaults`` for images whose longer side is over ``LARGE_IMAGE_SIDE`` px.
+    size_defaults : dict
+        Image-size band (:data:`SIZE_BANDS`) -> ModelConfig fields that replace ``defaults`` there.
+    size_train_defaults : dict
+        Image-size band -> TrainConfig fields for this method there (over :data:`BAND_TRAIN_DEFAULTS`).
     capabilities : Capabilities
     penalty : str
         What the training objective adds to the reconstruction loss ('' for none), e.g. 'KL'.
@@ -58,7 +60,8 @@ class Method:
     reducer: str
     network: str | None = None
     defaults: dict[str, Any] = field(default_factory=dict)
-    large_image_defaults: dict[str, Any] = field(default_factory=dict)
+    size_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
+    size_train_defaults: dict[str, dict[str, Any]] = field(default_factory=dict)
     capabilities: Capabilities = Capabilities()
     penalty: str = ""
 
@@ -87,12 +90,16 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     # GELU rather than ReLU: in the same epochs a conv d=30 MNIST model reaches a 8% lower test error;
     # one more 3x3 convolution each side at the smallest feature map: 9% lower again after 6 epochs, for
     # 1.3x the time per epoch (bench/NOTES.md part 2). The VAE keeps ReLU and no grid convolution (not measured).
-    # Above 32 px the smallest map is 8x8 with 128 channels, where that layer costs 5x what it does on MNIST:
-    # without it a conv d=30 on 64x64 colour folders learns more in the same time (bench/NOTES.md part 2c)
-    Method("conv", "conv", "strided convolutions, one more 3x3 convolution on the smallest map (images up to 32 px) "
+    # By image size (bench/NOTES.md part 2): at 17-32 px (MNIST) two such convolutions at a peak rate of 2e-3
+    # reach 1.95 SSE per test image in 600 s where one at 5e-3 reaches 2.36 (two at 5e-3: 2.31; the lower
+    # rate is what lets the deeper model learn). Above 32 px the smallest map is 8x8 with 128 channels, where
+    # that layer costs 5x what it does on MNIST: without it a conv d=30 on 64x64 colour folders learns more in
+    # the same time (part 2c). Up to 16 px (digits, the zoo's home) the defaults are the ones measured there.
+    Method("conv", "conv", "strided convolutions, extra 3x3 convolutions on the smallest map (images up to 32 px) "
            "-> Linear code -> the mirror image (transposed convs / upsampling) -> sigmoid",
            _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1},
-           large_image_defaults={"grid_convs": 0}),
+           size_defaults={"medium": {"grid_convs": 2}, "large": {"grid_convs": 0}},
+           size_train_defaults={"medium": {"lr": 2e-3}}),
     Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
            _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
     Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",
@@ -107,14 +114,22 @@ METHODS: dict[str, Method] = {m.name: m for m in [
            capabilities=Capabilities(bounded_output=False)),
 ]}
 
-#: images with a longer side than this (px) get a method's ``large_image_defaults`` (and a lower peak learning
-#: rate, ``core.store.zoo.LARGE_IMAGE_LR``)
-LARGE_IMAGE_SIDE = 32
+#: image-size bands, by the longer side in px: (name, largest side), smallest first. Each band's defaults were
+#: measured on its own sizes (bench/NOTES.md part 2): 8 px digits, 28 px MNIST (and a 32 px colour folder), 64 px
+#: colour folders. A method's ``size_defaults`` / ``size_train_defaults`` are keyed by these names.
+SIZE_BANDS: tuple[tuple[str, float], ...] = (("small", 16), ("medium", 32), ("large", float("inf")))
+
+#: training settings of every method in a band: above 32 px the peak rate of 5e-3 collapsed conv models of
+#: 64x64 colour images to a flat output, 2e-3 learns (bench/NOTES.md part 2)
+BAND_TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {"large": {"lr": 2e-3}}
 
 
-def is_large_image(image_shape: tuple[int, int, int] | None) -> bool:
-    """Whether images of ``image_shape`` (C, H, W) get the large-image defaults (None: unknown, no)."""
-    return image_shape is not None and max(image_shape[1:]) > LARGE_IMAGE_SIDE
+def size_band(image_shape: tuple[int, int, int] | None) -> str | None:
+    """The band (:data:`SIZE_BANDS`) of images of ``image_shape`` (C, H, W), by the longer side; None when unknown."""
+    if image_shape is None:
+        return None
+    side = max(image_shape[1:])
+    return next(name for name, largest in SIZE_BANDS if side <= largest)
 
 #: the method every page and table compares the others with
 BASELINE = "pca"

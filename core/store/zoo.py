@@ -15,8 +15,7 @@ import os
 from dataclasses import dataclass, replace
 
 from core.config import DataConfig, ModelConfig, NoiseConfig, TrainConfig
-from core.models.methods import default_model_config, model_label
-from core.models.registry import is_large_image
+from core.models.methods import default_model_config, model_label, size_train_settings
 from core.store.records import ModelRecord
 
 DENOISING_NOISE = NoiseConfig("gaussian", 0.3)
@@ -24,9 +23,6 @@ EPOCHS_ENV = "LATENT_LAB_EPOCHS"  # overrides the default epochs everywhere (the
 
 SMALL_DATASET = 2_000  # up to this many training images, the full default epochs are cheap
 IMAGES_PER_TRAINING = 240_000  # beyond it, aim for about this many images seen (a few minutes on 2 cores)
-# the peak learning rate for large images (core.models.registry.is_large_image): 5e-3, the default, collapsed
-# conv models of 64x64 colour images (bench/NOTES.md part 2)
-LARGE_IMAGE_LR = 2e-3
 
 # The linear autoencoder's zoo training. It should end on PCA's top-d subspace, but with the zoo's settings
 # (batches of 64, 60 epochs) linear d=2 on digits ended 30.7 degrees away (test MSE 0.0550, PCA's 0.0530) and
@@ -148,9 +144,11 @@ def zoo_status(data: DataConfig, records: list[ModelRecord], train: TrainConfig 
     return status
 
 
-def default_train_config(n_train: int, image_shape: tuple[int, int, int] | None = None, **overrides) -> TrainConfig:
-    """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST, a lower
-    peak learning rate for images larger than 32 px.
+def default_train_config(n_train: int, image_shape: tuple[int, int, int] | None = None, method: str | None = None,
+                         **overrides) -> TrainConfig:
+    """Training settings scaled to the dataset: 60 epochs on digits, a few epochs on MNIST, and the
+    settings of the images' size band (a lower peak learning rate above 32 px for every method, and for
+    the conv family at 17-32 px: :func:`core.models.methods.size_train_settings`).
 
     ``$LATENT_LAB_EPOCHS`` sets the default epochs everywhere (CLI and dashboard alike).
 
@@ -159,13 +157,14 @@ def default_train_config(n_train: int, image_shape: tuple[int, int, int] | None 
     n_train : int
         Number of training images.
     image_shape : (C, H, W), optional
-        The dataset's image shape: above 32 px a side the default learning rate is 2e-3.
+        The dataset's image shape.
+    method : str, optional
+        The model family it trains, for the family's own settings by size. None (the zoo, which trains
+        several families with one config): only the settings every method gets.
     **overrides
         TrainConfig fields to set (None values are ignored).
     """
-    settings = {k: v for k, v in overrides.items() if v is not None}
-    if is_large_image(image_shape):
-        settings.setdefault("lr", LARGE_IMAGE_LR)
+    settings = {**size_train_settings(image_shape, method), **{k: v for k, v in overrides.items() if v is not None}}
     if os.environ.get(EPOCHS_ENV):
         settings.setdefault("epochs", int(os.environ[EPOCHS_ENV]))
     if n_train <= SMALL_DATASET:

@@ -22,7 +22,6 @@ EXPLAINER = (
 )
 dataset = ui.page("Train a model", EXPLAINER).dataset
 n_train = len(dataset.train)
-defaults = resources.default_train_config(n_train, dataset.image_shape)
 large = n_train > 5000
 
 # no st.form: its widgets do not rerun the page, so the noise level could not hide while the noise is 'none'
@@ -31,6 +30,8 @@ with st.container(border=True):
     left, right = st.columns(2)
     family = left.selectbox("Model family", AUTOENCODERS, index=AUTOENCODERS.index(first_choice().family), key="tr_family",
                             help="; ".join(f"**{f}**: {METHODS[f].description}" for f in AUTOENCODERS))
+    # the defaults below follow the family and the image size (the conv family's peak rate at 17-32 px)
+    defaults = resources.default_train_config(n_train, dataset.image_shape, family)
     latent = left.number_input("Latent size (numbers in the code)", 1, 256, 2, key="tr_latent")
     loss = left.radio("Loss", ["default", "mse", "bce"], horizontal=True, key="tr_loss",
                       help="default: binary cross-entropy on the logits for every family with a sigmoid output, "
@@ -45,7 +46,10 @@ with st.container(border=True):
     epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key=f"tr_epochs_{dataset.name}")
     budget = right.number_input("Time budget (seconds)", 5, 3600, 60, step=5, key="tr_budget")
     batch = right.select_slider("Batch size", [16, 32, 64, 128, 256, 512], value=defaults.batch_size, key="tr_batch")
-    lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key="tr_lr")
+    # one widget per dataset and family: a widget keeps its value when its default changes, and the default
+    # peak rate differs by both (moving from digits to 64 px images, or from dense to conv on MNIST, must not
+    # carry 5e-3 over to a model that needs 2e-3)
+    lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key=f"tr_lr_{dataset.name}_{family}")
     retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
     forbidden = ui.refused("train")
     submitted = st.button("Train", type="primary", disabled=forbidden, key="tr_train")
@@ -55,7 +59,7 @@ def configs_from_form():
     model = default_model_config(family, int(latent), dataset.image_shape, loss=None if loss == "default" else loss)
     noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
     train = resources.default_train_config(
-        n_train, dataset.image_shape, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
+        n_train, dataset.image_shape, family, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
         time_budget=float(budget) if length == "time budget" else None)
     return model, train
 

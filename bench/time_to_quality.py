@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from bench.common import Options, PartResult, mnist_dir
-from core.config import TrainConfig
+from core.models.methods import default_model_config
+from core.models.registry import size_band
+from core.store.zoo import default_train_config
 
 NAME = "quality"
 TITLE = "2. Time to quality: test SSE per image at d=30 within a training budget (MNIST, Fashion-MNIST)"
@@ -83,8 +85,12 @@ def run(options: Options) -> PartResult:
                              f"{pca['test SSE/image']:.2f} ({row['x lower than PCA']:.1f}x lower)")
             notes.append(f"{dataset}: {len(history)} epochs, last val_mse {history[-1]['val_mse']:.5f} at "
                          f"{history[-1]['seconds']:.0f} s; record {json.dumps({k: record[k] for k in ('test_mse', 'test_psnr', 'test_ssim')})}")
-    notes.append("defaults in use: conv with GELU activations and one 3x3 convolution each side at the 7x7 map "
-                 f"(core.models.methods), AdamW (betas 0.9, 0.99) peak lr 5e-3 held for {TrainConfig().lr_decay_from:.0%} of the "
-                 "budget then a cosine, batch 64, "
+    # read from the code, so the note cannot drift from the defaults the command used
+    mnist_shape = (1, 28, 28)
+    model = default_model_config("conv", LATENT, mnist_shape)
+    train = default_train_config(60_000, mnist_shape, "conv")
+    notes.append(f"defaults in use at 28 px: conv with {model.activation.upper()} activations and {model.grid_convs} 3x3 convolution(s) "
+                 f"each side at the 7x7 map (core.models.registry, size band {size_band(mnist_shape)!r}), AdamW (betas 0.9, 0.99) "
+                 f"peak lr {train.lr:g} held for {train.lr_decay_from:.0%} of the budget then a cosine, batch {train.batch_size}, "
                  "bf16 autocast where native, torch's default threads; see bench/NOTES.md part 2 for how they were chosen")
     return PartResult(NAME, TITLE, rows, goals, notes)

@@ -49,7 +49,7 @@ with st.container(border=True):
     # one widget per dataset and family: a widget keeps its value when its default changes, and the default
     # peak rate differs by both (moving from digits to 64 px images, or from dense to conv on MNIST, must not
     # carry 5e-3 over to a model that needs 2e-3)
-    lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, format="%.4f", key=f"tr_lr_{dataset.name}_{family}")
+    lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, step=5e-4, format="%.4f", key=f"tr_lr_{dataset.name}_{family}")
     retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
     forbidden = ui.refused("train")
     submitted = st.button("Train", type="primary", disabled=forbidden, key="tr_train")

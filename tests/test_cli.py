@@ -28,6 +28,8 @@ def test_train_then_cached(tmp_path, capsys):
     assert first["cached"] is False and first["latent_dim"] == 2 and first["dataset"] == "digits"
     for key in ("checkpoint", "train_seconds", "test_mse", "test_sse_per_image", "test_psnr", "test_ssim"):
         assert key in first
+    # the optimizer steps' seconds (what a --time-budget counts) are a part of the whole fit's
+    assert 0 < first["step_seconds"] <= first["train_seconds"] and first["steps"] == 2 * 3  # 2 epochs of 3 batches (180 images, batch 64)
     assert Path(first["checkpoint"]).parent == tmp_path
     assert main(args) == 0
     second = json.loads(capsys.readouterr().out)

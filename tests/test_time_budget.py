@@ -87,6 +87,7 @@ def test_the_record_keeps_the_steps_a_budget_bought_and_the_label_says_them(smal
     model = default_model_config("dense", 2)
     record = load_or_train(small_digits, model, TrainConfig(time_budget=0.5, threads=1), store=store).record
     assert record.steps == 50 and record.trained_with == "time budget 0.5 s: 50 steps"
+    assert record.step_seconds == pytest.approx(0.5)  # the budget's own clock, beside train_seconds (the whole fit)
     assert record.label == "dense d=2 (time budget 0.5 s: 50 steps)"
     assert not record.reproducible
     assert store.record(store.root / record.name).steps == 50  # kept on disk, not only in memory
@@ -115,4 +116,5 @@ def test_a_budget_record_from_before_steps_were_kept_still_loads(small_digits, s
     path.write_text(json.dumps(payload))
     old = store.record(store.root / record.name)
     assert old.steps is None and old.trained_with == "time budget 0.5 s" and not old.reproducible
+    assert old.step_seconds is None  # its history's seconds were wall time, validation included: not the clock
     assert store.load(store.root / record.name).history_ == payload["history"]

@@ -163,6 +163,14 @@ class ModelRecord:
         return last if isinstance(last, int) and not isinstance(last, bool) and last > 0 else None
 
     @property
+    def step_seconds(self) -> float | None:
+        """Seconds the optimizer steps took: the training clock a time budget is spent on (validation
+        passes, kept moments and setup left out; :attr:`train_seconds` counts them). None for PCA and for
+        records written before steps were kept (their history's seconds were wall time)."""
+        last = self.history[-1].get("seconds") if self.steps else None
+        return float(last) if isinstance(last, (int, float)) and not isinstance(last, bool) and last > 0 else None
+
+    @property
     def reproducible(self) -> bool:
         """Whether training the same configs again gives this model (on CPU). Not for a time budget:
         the steps it buys, and the learning rate at each (fitted to the clock), depend on the machine's

@@ -103,7 +103,8 @@ def training_progress() -> None:
         st.success(f"{verb}: **{md(record.label)}**, test MSE {record.metric('test_mse'):.5f}, "
                    f"PSNR {record.metric('test_psnr'):.1f} dB, SSIM {record.metric('test_ssim'):.3f} "
                    f"(on all {len(dataset.test):,} test images), "
-                   f"{record.train_seconds:.1f} s in all (setup, validation and the kept moments included).")
+                   + (f"{record.step_seconds:.1f} s of training steps, " if record.step_seconds else "")
+                   + f"{record.train_seconds:.1f} s in all (setup, validation and the kept moments included).")
         if not record.reproducible:
             st.caption("Trained to a time budget: the steps it buys depend on the machine and its load, so training "
                        "again with this budget gives another model (labelled with its own step count).")

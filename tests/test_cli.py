@@ -135,7 +135,7 @@ def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, c
 
 def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
     """28 px: the conv family gets two grid convolutions at a peak rate of 2e-3, dense keeps 5e-3; 40 px: no grid
-    convolution, every family at 2e-3. A flag still wins."""
+    convolution and mirror images for conv, every family at 2e-3. A flag still wins."""
     from PIL import Image
 
     from core.store.checkpoints import CheckpointStore
@@ -152,11 +152,12 @@ def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
         for args in (["--model", "conv"], ["--model", "conv", *flags], ["--model", "dense"]):
             assert main([*common, *args]) == 0
         capsys.readouterr()
-        return sorted((r.model.family, r.model.grid_convs, r.train.lr) for r in CheckpointStore(folder).list().records)
+        return sorted((r.model.family, r.model.grid_convs, r.train.lr, r.train.mirror) for r in CheckpointStore(folder).list().records)
 
-    assert trained(40, "--grid-convs", "1") == [("conv", 0, 2e-3), ("conv", 1, 2e-3), ("dense", 0, 2e-3)], \
-        "40 px: no grid convolution by default, the flag adds one; every family at the large-image rate"
-    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3), ("conv", 2, 5e-3), ("dense", 0, 5e-3)], \
+    assert trained(40, "--grid-convs", "1", "--no-mirror") == [
+        ("conv", 0, 2e-3, True), ("conv", 1, 2e-3, False), ("dense", 0, 2e-3, False)], \
+        "40 px: no grid convolution and mirror images by default for conv, the flags change them; every family at 2e-3"
+    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3, False), ("conv", 2, 5e-3, False), ("dense", 0, 5e-3, False)], \
         "28 px: two grid convolutions at 2e-3 for conv, --lr still wins, dense keeps 5e-3"
 
 

@@ -78,6 +78,48 @@ def test_a_record_from_before_the_schedule_field_keeps_its_key_and_reads_as_a_co
     assert TrainConfig(epochs=5).key() != TrainConfig(epochs=5, lr_decay_from=0.0).key()  # a new schedule: a new model
 
 
+def test_mirror_some_gives_each_image_or_its_mirror_image_both_kinds_and_the_same_ones_for_a_seed():
+    from core.data.mirror import mirror_some
+
+    images = torch.rand(64, 3, 5, 7, generator=torch.Generator().manual_seed(1)).contiguous(memory_format=torch.channels_last)
+    out = mirror_some(images, torch.Generator().manual_seed(0))
+    kept = [torch.equal(o, i) for o, i in zip(out, images)]
+    mirrored = [torch.equal(o, i.flip(-1)) for o, i in zip(out, images)]
+    assert all(k or m for k, m in zip(kept, mirrored)), "an image that is neither itself nor its mirror image"
+    assert 16 < sum(mirrored) < 48 and sum(kept) > 16  # even odds, both kinds
+    assert out.is_contiguous(memory_format=torch.channels_last)  # the conv fast path's layout is kept
+    assert torch.equal(out, mirror_some(images, torch.Generator().manual_seed(0)))
+
+
+def test_mirror_is_a_new_model_and_old_records_keep_their_keys(small_digits, tiny_train, monkeypatch):
+    import core.models.training as training
+    from core.config import train_config_from_dict
+
+    assert "mirror" not in TrainConfig(epochs=5).to_dict()  # what a record written before the field holds
+    assert train_config_from_dict(TrainConfig(epochs=5).to_dict()).mirror is False
+    assert TrainConfig(epochs=5, mirror=True).key() != TrainConfig(epochs=5).key()
+    with pytest.raises(ConfigError, match="mirror"):
+        TrainConfig(mirror="yes")
+    calls = []
+    monkeypatch.setattr(training, "mirror_some", lambda images, generator: calls.append(len(images)) or images.flip(-1))
+    AutoencoderReducer(default_model_config("dense", 2), tiny_train).fit(small_digits.train.images)
+    assert calls == [], "mirrored without being asked"
+    AutoencoderReducer(default_model_config("dense", 2), TrainConfig(**{**tiny_train.to_dict(), "mirror": True})).fit(
+        small_digits.train.images)
+    assert calls and sum(calls) >= 0.8 * len(small_digits.train.images), "every batch goes through the mirror"
+
+
+def test_conv_on_images_larger_than_32_px_trains_on_mirror_images_by_default_and_digits_do_not():
+    from core.store.zoo import default_train_config
+
+    assert default_train_config(16000, (3, 64, 64), "conv").mirror
+    assert not default_train_config(16000, (3, 64, 64), "conv", mirror=False).mirror
+    assert not default_train_config(60000, (1, 28, 28), "conv").mirror  # MNIST: a mirrored 3 is not a digit
+    assert not default_train_config(1000, (1, 8, 8), "conv").mirror
+    assert not default_train_config(16000, (3, 64, 64), "dense").mirror  # measured for conv only
+    assert not default_train_config(16000, (3, 64, 64)).mirror  # the zoo keeps its keys
+
+
 @pytest.mark.parametrize("noise", ["gaussian:0.5", "salt_pepper:0.3", "masking:0.5"])
 def test_noise_stays_in_unit_range_and_changes_pixels(noise):
     images = np.random.default_rng(0).random((20, 1, 8, 8), dtype=np.float32)

@@ -131,6 +131,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-budget", type=config_value("time_budget", float),
                         help="train for this many seconds (overrides --epochs; at most 7 days); "
                         "the learning-rate schedule is fitted to the budget")
+    parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
+                        help="also train on left-right mirror images (default: on for the conv model of `train` on images "
+                        "larger than 32 px; off for digits and letters, whose mirror images are other shapes)")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")
@@ -150,7 +153,7 @@ def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseCon
     data = dataset()
     return default_train_config(len(data.train), data.image_shape, method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 seed=args.seed, noise=noise, time_budget=args.time_budget,
-                                precision=getattr(args, "precision", None))
+                                mirror=getattr(args, "mirror", None), precision=getattr(args, "precision", None))
 
 
 def data_config_from_args(args) -> DataConfig:

@@ -3,7 +3,8 @@
 Read it top to bottom: the whole training split lives in one tensor on the training device (no
 per-item DataLoader work for MNIST-sized data; a dataset's uint8 images stay uint8 there and each
 batch is converted to float as it is drawn, so MNIST holds 47 MB instead of 188), each epoch is a
-seeded permutation sliced into batches, inputs are corrupted when training a denoiser, and the
+seeded permutation sliced into batches, some images are mirrored left-right when ``config.mirror``
+asks, inputs are corrupted when training a denoiser, and the
 model's own ``loss`` is minimised with AdamW, the learning rate at its peak for most of the run and then
 taken down by a cosine (:func:`scheduled_lr`). The trainer knows nothing about
 the model's family; progress leaves through a callback (the CLI passes a progress bar, the dashboard
@@ -49,6 +50,7 @@ import numpy as np
 import torch
 
 from core.config import TrainConfig
+from core.data.mirror import mirror_some
 from core.data.noise import corrupt
 from core.data.pixels import Pixels
 from core.errors import TrainingDiverged
@@ -333,6 +335,8 @@ def _train(model, images, config, callback, device) -> list[dict]:
             for group in optimizer.param_groups:
                 group["lr"] = lr
             target = as_floats(x_train[order[first:first + batch]], scale, layout)
+            if config.mirror:  # drawn for the whole batch (DDP: before the split, keeping generators in step)
+                target = mirror_some(target, generator)
             size = len(target)  # images in the whole batch (all ranks together)
             inputs = corrupt(target, config.noise, generator) if config.noise else target
             if ddp:  # DDP: train on this rank's share (noise was drawn for the whole batch, keeping generators in step)

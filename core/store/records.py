@@ -180,13 +180,15 @@ class ModelRecord:
     @property
     def trained_with(self) -> str:
         """'60 epochs' ('1 epoch'), 'time budget 30 s: 1,234 steps' (the steps it bought; records
-        from before steps were kept say 'time budget 30 s') or 'fitted' (PCA)."""
+        from before steps were kept say 'time budget 30 s') or 'fitted' (PCA); ', with mirror images'
+        after either when it was also trained on left-right mirror images."""
         if not get_method(self.family).capabilities.learned:
             return "fitted"
+        mirrored = ", with mirror images" if self.train.mirror else ""
         if self.train.time_budget:
             bought = f": {self.steps:,} steps" if self.steps else ""
-            return f"time budget {self.train.time_budget:g} s{bought}"
-        return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s")
+            return f"time budget {self.train.time_budget:g} s{bought}{mirrored}"
+        return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s") + mirrored
 
     @property
     def label(self) -> str:

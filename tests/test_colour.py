@@ -144,11 +144,11 @@ def test_the_train_page_offers_the_model_and_learning_rate_of_the_images_size_ba
         expected = build_model(default_model_config("conv", latent, grid_convs=grid), (3, size, size))
         assert parameters == sum(p.numel() for p in expected.parameters()), f"{size} px: {caption}"
         assert lr == 2e-3, f"{size} px: the conv family's peak rate there, not 5e-3"
-        mirror = next(w for w in at.checkbox if w.label.startswith("Also train on left-right mirror"))
+        mirror = next(w for w in at.checkbox if w.label == "Add mirror images")
         assert mirror.value == (size == 64), f"{size} px: mirror images are the conv default above 32 px only"
         at.selectbox(key="tr_family").set_value("dense").run()
         assert shown(at)[3] == (5e-3 if size == 32 else 2e-3), f"{size} px: dense's own rate, not conv's carried over"
-        assert not next(w for w in at.checkbox if w.label.startswith("Also train on left-right mirror")).value
+        assert not next(w for w in at.checkbox if w.label == "Add mirror images").value
 
 
 @pytest.mark.parametrize("page", PAGES)

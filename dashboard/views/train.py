@@ -50,10 +50,10 @@ with st.container(border=True):
     # peak rate differs by both (moving from digits to 64 px images, or from dense to conv on MNIST, must not
     # carry 5e-3 over to a model that needs 2e-3)
     lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, step=5e-4, format="%.4f", key=f"tr_lr_{dataset.name}_{family}")
-    mirror = right.checkbox("Also train on left-right mirror images", defaults.mirror, key=f"tr_mirror_{dataset.name}_{family}",
-                            help="Twice the images to learn from: a mirrored photo is another plausible photo. On by "
-                                 "default for the conv family on images larger than 32 px; leave it off for digits and "
-                                 "letters, whose mirror images are other shapes.")
+    mirror = right.checkbox("Add mirror images", defaults.mirror, key=f"tr_mirror_{dataset.name}_{family}",
+                            help="Also train on each image mirrored left to right: twice the images to learn from (a "
+                                 "mirrored photo is another plausible photo). On by default for the conv family on images "
+                                 "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
     retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
     forbidden = ui.refused("train")
     submitted = st.button("Train", type="primary", disabled=forbidden, key="tr_train")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -135,8 +136,13 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     """Wait until Streamlit has finished running the script (no 'running' indicator)."""
     # 'notRunning' also holds for a moment after the page connects, before the first run starts: wait for
     # a drawn element too (every page draws one), so a slow first run is not taken for a finished one
-    page.wait_for_function(
-        "() => document.querySelector(\"[data-testid='stApp'][data-test-script-state='notRunning']\")"
-        " && document.querySelector(\"[data-testid='stMain'] [data-testid='stElementContainer']\")",
-        timeout=timeout_ms)
-    page.wait_for_timeout(200)  # let the last delta paint
+    idle = ("() => document.querySelector(\"[data-testid='stApp'][data-test-script-state='notRunning']\")"
+            " && document.querySelector(\"[data-testid='stMain'] [data-testid='stElementContainer']\")")
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        page.wait_for_function(idle, timeout=max(1.0, (deadline - time.monotonic()) * 1000))
+        page.wait_for_timeout(200)  # let the last delta paint
+        # a run stopped for a rerun (clicks during a run) reads 'notRunning' for a moment before the next
+        # run starts, longer on a loaded machine: idle only if it still is after the pause
+        if page.evaluate(idle) or time.monotonic() > deadline:
+            return

@@ -107,7 +107,7 @@ def test_a_training_in_the_background_shows_its_moments_as_they_come(request, tm
         epochs.fill("300")  # long enough to watch (and stopped below)
         epochs.press("Enter")
         wait_for_app(page, 60_000)
-        page.get_by_text("Train again even if this exact model is cached").click()
+        page.get_by_text("Train again, even if cached").click()
         wait_for_app(page, 60_000)
         page.get_by_role("button", name="Train", exact=True).click()
         player = page.locator(".lp-root[data-key^='tr_live_']")

@@ -54,7 +54,8 @@ with st.container(border=True):
                             help="Also train on each image mirrored left to right: twice the images to learn from (a "
                                  "mirrored photo is another plausible photo). On by default for the conv family on images "
                                  "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
-    retrain = right.checkbox("Train again even if this exact model is cached", key="tr_retrain")
+    retrain = right.checkbox("Train again, even if cached", key="tr_retrain",
+                             help="Train this exact model again although a checkpoint of it is cached; the new one replaces it.")
     forbidden = ui.refused("train")
     submitted = st.button("Train", type="primary", disabled=forbidden, key="tr_train")
 

@@ -66,6 +66,9 @@ def test_list_shows_cached_models(tmp_path, capsys):
     (["train", "--model", "vae", "--beta", "nan", "--epochs", "1"], "--beta"),
     (["train", "--lr", "nan", "--epochs", "1"], "--lr"),
     (["train", "--latent-dim", "100000", "--epochs", "1"], "between 1 and 64"),
+    (["train", "--shift", "20", "--epochs", "1"], "--shift must be a whole number of pixels from 0 to 16"),
+    (["train", "--shift", "8", "--epochs", "1"], "--shift 8 moves images by up to 8 px, which needs images larger than that; "
+                                                 "these are 8x8 px: choose a smaller --shift"),
 ])
 def test_bad_input_exits_2_with_one_line(args, fragment, tmp_path):
     result = run_cli(*args, "--checkpoints", str(tmp_path)) if args[0] != "frobnicate" else run_cli(*args)
@@ -135,7 +138,7 @@ def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, c
 
 def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
     """28 px: the conv family gets two grid convolutions at a peak rate of 2e-3, dense keeps 5e-3; 40 px: no grid
-    convolution and mirror images for conv, every family at 2e-3. A flag still wins."""
+    convolution, mirror images and shifts of up to 4 px for conv, every family at 2e-3. A flag still wins."""
     from PIL import Image
 
     from core.store.checkpoints import CheckpointStore
@@ -152,12 +155,13 @@ def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
         for args in (["--model", "conv"], ["--model", "conv", *flags], ["--model", "dense"]):
             assert main([*common, *args]) == 0
         capsys.readouterr()
-        return sorted((r.model.family, r.model.grid_convs, r.train.lr, r.train.mirror) for r in CheckpointStore(folder).list().records)
+        return sorted((r.model.family, r.model.grid_convs, r.train.lr, r.train.mirror, r.train.shift)
+                      for r in CheckpointStore(folder).list().records)
 
-    assert trained(40, "--grid-convs", "1", "--no-mirror") == [
-        ("conv", 0, 2e-3, True), ("conv", 1, 2e-3, False), ("dense", 0, 2e-3, False)], \
-        "40 px: no grid convolution and mirror images by default for conv, the flags change them; every family at 2e-3"
-    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3, False), ("conv", 2, 5e-3, False), ("dense", 0, 5e-3, False)], \
+    assert trained(40, "--grid-convs", "1", "--no-mirror", "--shift", "0") == [
+        ("conv", 0, 2e-3, True, 4), ("conv", 1, 2e-3, False, 0), ("dense", 0, 2e-3, False, 0)], \
+        "40 px: no grid convolution, mirror images and shifts by default for conv, the flags change them; every family at 2e-3"
+    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3, False, 0), ("conv", 2, 5e-3, False, 0), ("dense", 0, 5e-3, False, 0)], \
         "28 px: two grid convolutions at 2e-3 for conv, --lr still wins, dense keeps 5e-3"
 
 

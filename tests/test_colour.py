@@ -146,9 +146,12 @@ def test_the_train_page_offers_the_model_and_learning_rate_of_the_images_size_ba
         assert lr == 2e-3, f"{size} px: the conv family's peak rate there, not 5e-3"
         mirror = next(w for w in at.checkbox if w.label == "Add mirror images")
         assert mirror.value == (size == 64), f"{size} px: mirror images are the conv default above 32 px only"
+        shift = next(w for w in at.number_input if w.label == "Random shifts (pixels)")
+        assert shift.value == (4 if size == 64 else 0), f"{size} px: shifts of up to 4 px are the conv default above 32 px only"
         at.selectbox(key="tr_family").set_value("dense").run()
         assert shown(at)[3] == (5e-3 if size == 32 else 2e-3), f"{size} px: dense's own rate, not conv's carried over"
         assert not next(w for w in at.checkbox if w.label == "Add mirror images").value
+        assert next(w for w in at.number_input if w.label == "Random shifts (pixels)").value == 0
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -95,6 +95,10 @@ def test_the_record_keeps_the_steps_a_budget_bought_and_the_label_says_them(smal
     assert epochs.reproducible and epochs.steps == 2 * 5 and epochs.trained_with == "2 epochs"
     mirrored = load_or_train(small_digits, model, TrainConfig(time_budget=0.5, threads=1, mirror=True), store=store).record
     assert mirrored.label == "dense d=2 (time budget 0.5 s: 50 steps, with mirror images)"  # another model, named so
+    both = load_or_train(small_digits, model, TrainConfig(epochs=1, threads=1, mirror=True, shift=2), store=store).record
+    assert both.trained_with == "1 epoch, with mirror images and shifts of up to 2 px"
+    shifted = load_or_train(small_digits, model, TrainConfig(epochs=1, threads=1, shift=1), store=store).record
+    assert shifted.trained_with == "1 epoch, with shifts of up to 1 px"
 
 
 def test_a_retrain_with_the_same_budget_is_another_model_labelled_as_one(small_digits, store, fake_clock):

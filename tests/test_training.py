@@ -109,15 +109,59 @@ def test_mirror_is_a_new_model_and_old_records_keep_their_keys(small_digits, tin
     assert calls and sum(calls) >= 0.8 * len(small_digits.train.images), "every batch goes through the mirror"
 
 
-def test_conv_on_images_larger_than_32_px_trains_on_mirror_images_by_default_and_digits_do_not():
+def test_conv_on_images_larger_than_32_px_trains_on_mirror_and_shifted_images_by_default_and_digits_do_not():
     from core.store.zoo import default_train_config
 
-    assert default_train_config(16000, (3, 64, 64), "conv").mirror
+    large = default_train_config(16000, (3, 64, 64), "conv")
+    assert large.mirror and large.shift == 4
     assert not default_train_config(16000, (3, 64, 64), "conv", mirror=False).mirror
-    assert not default_train_config(60000, (1, 28, 28), "conv").mirror  # MNIST: a mirrored 3 is not a digit
-    assert not default_train_config(1000, (1, 8, 8), "conv").mirror
-    assert not default_train_config(16000, (3, 64, 64), "dense").mirror  # measured for conv only
-    assert not default_train_config(16000, (3, 64, 64)).mirror  # the zoo keeps its keys
+    assert default_train_config(16000, (3, 64, 64), "conv", shift=0).shift == 0
+    for small in (default_train_config(60000, (1, 28, 28), "conv"), default_train_config(1000, (1, 8, 8), "conv"),
+                  default_train_config(16000, (3, 64, 64), "dense"), default_train_config(16000, (3, 64, 64))):
+        # MNIST: a mirrored 3 is not a digit; dense: measured for conv only; the zoo keeps its keys
+        assert not small.mirror and small.shift == 0
+
+
+def test_shift_some_moves_each_image_within_the_bound_with_reflected_edges_and_the_same_way_for_a_seed():
+    from core.data.shift import shift_some
+
+    images = torch.rand(64, 3, 9, 11, generator=torch.Generator().manual_seed(1)).contiguous(memory_format=torch.channels_last)
+    out = shift_some(images, 2, torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(images, (2, 2, 2, 2), mode="reflect")  # what a photo beyond its edge looks like
+    moves = []
+    for o, p in zip(out, padded):
+        found = [(dy - 2, dx - 2) for dy in range(5) for dx in range(5) if torch.equal(o, p[:, dy:dy + 9, dx:dx + 11])]
+        assert found, "an image that is not its original moved by at most 2 px"
+        moves.append(found[0])
+    assert {dy for dy, _ in moves} == {-2, -1, 0, 1, 2} and {dx for _, dx in moves} == {-2, -1, 0, 1, 2}  # every move drawn
+    assert sum(m == (0, 0) for m in moves) < 16, "most images are moved"
+    assert out.is_contiguous(memory_format=torch.channels_last)  # the conv fast path's layout is kept
+    assert torch.equal(out, shift_some(images, 2, torch.Generator().manual_seed(0)))
+    assert shift_some(images, 0) is images
+
+
+def test_shift_is_a_new_model_old_records_keep_their_keys_and_a_shift_too_large_says_so(small_digits, tiny_train, monkeypatch):
+    import core.models.training as training
+    from core.config import train_config_from_dict
+
+    assert "shift" not in TrainConfig(epochs=5).to_dict()  # what a record written before the field holds
+    assert train_config_from_dict(TrainConfig(epochs=5).to_dict()).shift == 0
+    assert TrainConfig(epochs=5, shift=2).key() != TrainConfig(epochs=5).key()
+    assert TrainConfig(shift=np.int64(3)).to_dict()["shift"] == 3  # a numpy integer becomes a key-able int
+    for bad in (-1, 17, 1.5, True, "4"):
+        with pytest.raises(ConfigError, match="shift must be a whole number of pixels from 0 to 16"):
+            TrainConfig(shift=bad)
+    calls = []
+    monkeypatch.setattr(training, "shift_some", lambda images, most, generator: calls.append((len(images), most)) or images)
+    AutoencoderReducer(default_model_config("dense", 2), tiny_train).fit(small_digits.train.images)
+    assert calls == [], "shifted without being asked"
+    AutoencoderReducer(default_model_config("dense", 2), TrainConfig(**{**tiny_train.to_dict(), "shift": 2})).fit(
+        small_digits.train.images)
+    assert calls and {most for _, most in calls} == {2}
+    assert sum(n for n, _ in calls) >= 0.8 * len(small_digits.train.images), "every batch is shifted"
+    with pytest.raises(ConfigError, match=r"shift 8 moves images by up to 8 px.*these are 8x8 px: choose a smaller shift"):
+        AutoencoderReducer(default_model_config("dense", 2), TrainConfig(**{**tiny_train.to_dict(), "shift": 8})).fit(
+            small_digits.train.images)
 
 
 @pytest.mark.parametrize("noise", ["gaussian:0.5", "salt_pepper:0.3", "masking:0.5"])

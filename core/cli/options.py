@@ -9,7 +9,7 @@ import sys
 from collections.abc import Callable
 from functools import cache
 
-from core.config import MAX_SEED, PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig, check_field, check_folder_name
+from core.config import MAX_SEED, MAX_SHIFT, PRECISIONS, ConfigError, DataConfig, NoiseConfig, TrainConfig, check_field, check_folder_name
 from core.data.data_sources import BUILTIN, FOLDER, FOLDER_PREFIX, split_name
 from core.data.datasets import DATA_DIR_ENV, Dataset, load_dataset, resolve_data_config
 from core.models.methods import METHODS
@@ -21,6 +21,7 @@ FLAGS = {
     "name": "--dataset", "limit": "--limit", "image_size": "--image-size",
     "latent_dim": "--latent-dim", "beta": "--beta", "channels": "--channels", "grid_convs": "--grid-convs",
     "epochs": "--epochs", "batch_size": "--batch-size", "lr": "--lr", "seed": "--seed", "time_budget": "--time-budget",
+    "shift": "--shift",
 }
 
 
@@ -134,6 +135,9 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                         help="also train on left-right mirror images (default: on for the conv model of `train` on images "
                         "larger than 32 px; off for digits and letters, whose mirror images are other shapes)")
+    parser.add_argument("--shift", type=config_value("shift", int), help=f"also train on images moved by up to this many "
+                        f"pixels each way, edges reflected (0 to {MAX_SHIFT}; default: 4 for the conv model of `train` on "
+                        "images larger than 32 px, else 0)")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")
@@ -153,7 +157,8 @@ def train_config_from_args(args, dataset: Callable[[], Dataset], noise: NoiseCon
     data = dataset()
     return default_train_config(len(data.train), data.image_shape, method, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                                 seed=args.seed, noise=noise, time_budget=args.time_budget,
-                                mirror=getattr(args, "mirror", None), precision=getattr(args, "precision", None))
+                                mirror=getattr(args, "mirror", None), shift=getattr(args, "shift", None),
+                                precision=getattr(args, "precision", None))
 
 
 def data_config_from_args(args) -> DataConfig:

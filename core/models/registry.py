@@ -94,13 +94,14 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     # reach 1.95 SSE per test image in 600 s where one at 5e-3 reaches 2.36 (two at 5e-3: 2.31; the lower
     # rate is what lets the deeper model learn). Above 32 px the smallest map is 8x8 with 128 channels, where
     # that layer costs 5x what it does on MNIST: without it a conv d=30 on 64x64 colour folders learns more in
-    # the same time (part 2c), and trained on mirror images too it generalises better from a folder of 16,000
-    # (part 2c). Up to 16 px (digits, the zoo's home) the defaults are the ones measured there.
+    # the same time (part 2c), and trained on mirror images and images shifted by up to 4 px too it
+    # generalises better from a folder of 16,000 (part 2c). Up to 16 px (digits, the zoo's home) the
+    # defaults are the ones measured there.
     Method("conv", "conv", "strided convolutions, extra 3x3 convolutions on the smallest map (images up to 32 px) "
            "-> Linear code -> the mirror image (transposed convs / upsampling) -> sigmoid",
            _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1},
            size_defaults={"medium": {"grid_convs": 2}, "large": {"grid_convs": 0}},
-           size_train_defaults={"medium": {"lr": 2e-3}, "large": {"mirror": True}}),
+           size_train_defaults={"medium": {"lr": 2e-3}, "large": {"mirror": True, "shift": 4}}),
     Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
            _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
     Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",

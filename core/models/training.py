@@ -4,7 +4,7 @@ Read it top to bottom: the whole training split lives in one tensor on the train
 per-item DataLoader work for MNIST-sized data; a dataset's uint8 images stay uint8 there and each
 batch is converted to float as it is drawn, so MNIST holds 47 MB instead of 188), each epoch is a
 seeded permutation sliced into batches, some images are mirrored left-right when ``config.mirror``
-asks, inputs are corrupted when training a denoiser, and the
+asks and moved a few pixels when ``config.shift`` does, inputs are corrupted when training a denoiser, and the
 model's own ``loss`` is minimised with AdamW, the learning rate at its peak for most of the run and then
 taken down by a cosine (:func:`scheduled_lr`). The trainer knows nothing about
 the model's family; progress leaves through a callback (the CLI passes a progress bar, the dashboard
@@ -49,10 +49,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from core.config import TrainConfig
+from core.config import FIELD, ConfigError, TrainConfig
 from core.data.mirror import mirror_some
 from core.data.noise import corrupt
 from core.data.pixels import Pixels
+from core.data.shift import shift_some
 from core.errors import TrainingDiverged
 from core.models import distributed
 from core.models.allocator import training_allocator
@@ -262,7 +263,12 @@ def train(
     ------
     TrainingDiverged
         When the loss becomes NaN or infinite (try a lower learning rate).
+    ConfigError
+        When ``config.shift`` would move the images by their whole size or more.
     """
+    if config.shift and config.shift >= min(images.shape[-2:]):
+        raise ConfigError(f"{FIELD} {config.shift} moves images by up to {config.shift} px, which needs images larger "
+                          f"than that; these are {images.shape[-2]}x{images.shape[-1]} px: choose a smaller {FIELD}", "shift")
     distributed.setup()  # DDP: joins the process group under torchrun (before picking the GPU)
     device = device or pick_device()
     threads_before = torch.get_num_threads()
@@ -337,6 +343,8 @@ def _train(model, images, config, callback, device) -> list[dict]:
             target = as_floats(x_train[order[first:first + batch]], scale, layout)
             if config.mirror:  # drawn for the whole batch (DDP: before the split, keeping generators in step)
                 target = mirror_some(target, generator)
+            if config.shift:  # the same
+                target = shift_some(target, config.shift, generator)
             size = len(target)  # images in the whole batch (all ranks together)
             inputs = corrupt(target, config.noise, generator) if config.noise else target
             if ddp:  # DDP: train on this rank's share (noise was drawn for the whole batch, keeping generators in step)

@@ -180,11 +180,14 @@ class ModelRecord:
     @property
     def trained_with(self) -> str:
         """'60 epochs' ('1 epoch'), 'time budget 30 s: 1,234 steps' (the steps it bought; records
-        from before steps were kept say 'time budget 30 s') or 'fitted' (PCA); ', with mirror images'
-        after either when it was also trained on left-right mirror images."""
+        from before steps were kept say 'time budget 30 s') or 'fitted' (PCA); ', with mirror images',
+        ', with shifts of up to 4 px' or ', with mirror images and shifts of up to 4 px' after either when
+        it was also trained on left-right mirror images or shifted images."""
         if not get_method(self.family).capabilities.learned:
             return "fitted"
-        mirrored = ", with mirror images" if self.train.mirror else ""
+        extras = [words for on, words in ((self.train.mirror, "mirror images"),
+                                          (self.train.shift, f"shifts of up to {self.train.shift} px")) if on]
+        mirrored = ", with " + " and ".join(extras) if extras else ""
         if self.train.time_budget:
             bought = f": {self.steps:,} steps" if self.steps else ""
             return f"time budget {self.train.time_budget:g} s{bought}{mirrored}"

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.analysis.error_curve import SSIM_IMAGES
-from core.config import ConfigError, NoiseConfig
+from core.config import MAX_SHIFT, ConfigError, NoiseConfig
 from core.errors import CheckpointError
 from core.models.methods import AUTOENCODERS, METHODS, default_model_config, objective_label
 from core.store.records import unique_labels
@@ -54,6 +54,10 @@ with st.container(border=True):
                             help="Also train on each image mirrored left to right: twice the images to learn from (a "
                                  "mirrored photo is another plausible photo). On by default for the conv family on images "
                                  "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
+    shift = right.number_input("Random shifts (pixels)", 0, MAX_SHIFT, defaults.shift, key=f"tr_shift_{dataset.name}_{family}",
+                               help="Also train on each image moved by up to this many pixels each way, its edges reflected: "
+                                    "many more images to learn from. 4 by default for the conv family on images larger than "
+                                    "32 px; 0 turns it off.")
     retrain = right.checkbox("Train again, even if cached", key="tr_retrain",
                              help="Train this exact model again although a checkpoint of it is cached; the new one replaces it.")
     forbidden = ui.refused("train")
@@ -65,7 +69,8 @@ def configs_from_form():
     noise = None if noise_kind == "none" else NoiseConfig(noise_kind, float(noise_level))
     train = resources.default_train_config(
         n_train, dataset.image_shape, family, epochs=int(epochs), batch_size=int(batch), lr=float(lr), noise=noise,
-        time_budget=float(budget) if length == "time budget" else None, mirror=bool(mirror))
+        time_budget=float(budget) if length == "time budget" else None, mirror=bool(mirror),
+        shift=int(shift))
     return model, train
 
 

@@ -41,6 +41,16 @@ with st.container(border=True):
     noise_level = 0.0 if noise_kind == "none" else left.slider(
         "Noise level", 0.0, 1.0, 0.3, 0.05, key="tr_noise_level",
         help="gaussian: standard deviation; salt_pepper / masking: share of pixels")
+    # more images from the same folder (core.data.mirror, core.data.shift): one widget per dataset and family,
+    # as their defaults differ by both
+    mirror = left.checkbox("Add mirror images", defaults.mirror, key=f"tr_mirror_{dataset.name}_{family}",
+                          help="Also train on each image mirrored left to right: twice the images to learn from (a "
+                               "mirrored photo is another plausible photo). On by default for the conv family on images "
+                               "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
+    shift = left.number_input("Random shifts (pixels)", 0, MAX_SHIFT, defaults.shift, key=f"tr_shift_{dataset.name}_{family}",
+                              help="Also train on each image moved by up to this many pixels each way, its edges reflected: "
+                                   "many more images to learn from. 4 by default for the conv family on images larger than "
+                                   "32 px; 0 turns it off.")
     length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key=f"tr_length_{dataset.name}",
                          index=1 if large else 0)
     epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key=f"tr_epochs_{dataset.name}")
@@ -50,14 +60,6 @@ with st.container(border=True):
     # peak rate differs by both (moving from digits to 64 px images, or from dense to conv on MNIST, must not
     # carry 5e-3 over to a model that needs 2e-3)
     lr = right.number_input("Learning rate", 1e-5, 0.5, defaults.lr, step=5e-4, format="%.4f", key=f"tr_lr_{dataset.name}_{family}")
-    mirror = right.checkbox("Add mirror images", defaults.mirror, key=f"tr_mirror_{dataset.name}_{family}",
-                            help="Also train on each image mirrored left to right: twice the images to learn from (a "
-                                 "mirrored photo is another plausible photo). On by default for the conv family on images "
-                                 "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
-    shift = right.number_input("Random shifts (pixels)", 0, MAX_SHIFT, defaults.shift, key=f"tr_shift_{dataset.name}_{family}",
-                               help="Also train on each image moved by up to this many pixels each way, its edges reflected: "
-                                    "many more images to learn from. 4 by default for the conv family on images larger than "
-                                    "32 px; 0 turns it off.")
     retrain = right.checkbox("Train again, even if cached", key="tr_retrain",
                              help="Train this exact model again although a checkpoint of it is cached; the new one replaces it.")
     forbidden = ui.refused("train")

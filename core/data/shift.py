@@ -35,9 +35,7 @@ def shift_some(images: torch.Tensor, most: int, generator: torch.Generator | Non
 
     if most == 0:
         return images
-    n, channels, height, width = images.shape
-    if most >= min(height, width):
-        raise ValueError(f"shifts of up to {most} px need images larger than that; these are {height}x{width} px")
+    n, channels, height, width = images.shape  # ``most`` < H, W: checked once by core.models.training.train
     padded = torch.nn.functional.pad(images, (most, most, most, most), mode="reflect")
     down = torch.randint(0, 2 * most + 1, (n,), generator=generator).to(images.device)
     right = torch.randint(0, 2 * most + 1, (n,), generator=generator).to(images.device)

@@ -187,11 +187,11 @@ class ModelRecord:
             return "fitted"
         extras = [words for on, words in ((self.train.mirror, "mirror images"),
                                           (self.train.shift, f"shifts of up to {self.train.shift} px")) if on]
-        mirrored = ", with " + " and ".join(extras) if extras else ""
+        augmented = ", with " + " and ".join(extras) if extras else ""
         if self.train.time_budget:
             bought = f": {self.steps:,} steps" if self.steps else ""
-            return f"time budget {self.train.time_budget:g} s{bought}{mirrored}"
-        return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s") + mirrored
+            return f"time budget {self.train.time_budget:g} s{bought}{augmented}"
+        return f"{self.train.epochs} epoch" + ("" if self.train.epochs == 1 else "s") + augmented
 
     @property
     def label(self) -> str:

@@ -137,8 +137,9 @@ def test_channels_choose_a_wider_conv_model_with_its_own_cache_entry(tmp_path, c
 
 
 def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
-    """28 px: the conv family gets two grid convolutions at a peak rate of 2e-3, dense keeps 5e-3; 40 px: no grid
-    convolution, mirror images and shifts of up to 4 px for conv, every family at 2e-3. A flag still wins."""
+    """28 px: the conv family gets two grid convolutions at a peak rate of 2e-3 (and, on colour images, mirror
+    images and shifts of up to 2 px), dense keeps 5e-3; 40 px: no grid convolution, mirror images and shifts of up to
+    4 px for conv, every family at 2e-3. A flag still wins."""
     from PIL import Image
 
     from core.store.checkpoints import CheckpointStore
@@ -148,10 +149,10 @@ def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
         for i in range(12):
             Image.new("RGB", (40, 40), (40 * i, 90, 200 if label == "a" else 20)).save(tmp_path / "images" / label / f"{i}.png")
 
-    def trained(size: int, *flags: str) -> list:
-        folder = tmp_path / f"ck{size}"
-        common = ["train", "--dataset", f"folder:{tmp_path / 'images'}", "--image-size", str(size), "--rgb", "--latent-dim", "2",
-                  "--epochs", "1", "--checkpoints", str(folder), "--json"]
+    def trained(size: int, *flags: str, rgb: bool = True) -> list:
+        folder = tmp_path / f"ck{size}{rgb}"
+        common = ["train", "--dataset", f"folder:{tmp_path / 'images'}", "--image-size", str(size), *(["--rgb"] if rgb else []),
+                  "--latent-dim", "2", "--epochs", "1", "--checkpoints", str(folder), "--json"]
         for args in (["--model", "conv"], ["--model", "conv", *flags], ["--model", "dense"]):
             assert main([*common, *args]) == 0
         capsys.readouterr()
@@ -161,7 +162,10 @@ def test_train_builds_the_defaults_of_the_images_size_band(tmp_path, capsys):
     assert trained(40, "--grid-convs", "1", "--no-mirror", "--shift", "0") == [
         ("conv", 0, 2e-3, True, 4), ("conv", 1, 2e-3, False, 0), ("dense", 0, 2e-3, False, 0)], \
         "40 px: no grid convolution, mirror images and shifts by default for conv, the flags change them; every family at 2e-3"
-    assert trained(28, "--lr", "0.005") == [("conv", 2, 2e-3, False, 0), ("conv", 2, 5e-3, False, 0), ("dense", 0, 5e-3, False, 0)], \
-        "28 px: two grid convolutions at 2e-3 for conv, --lr still wins, dense keeps 5e-3"
+    assert trained(28, "--lr", "0.005", rgb=False) == [
+        ("conv", 2, 2e-3, False, 0), ("conv", 2, 5e-3, False, 0), ("dense", 0, 5e-3, False, 0)], \
+        "28 px grey (MNIST's kind): two grid convolutions at 2e-3 for conv, --lr still wins, dense keeps 5e-3"
+    assert trained(28, "--no-mirror") == [("conv", 2, 2e-3, False, 2), ("conv", 2, 2e-3, True, 2), ("dense", 0, 5e-3, False, 0)], \
+        "28 px colour (CIFAR-10's kind): mirror images and shifts of up to 2 px for conv as well, the flag turns mirror off"
 
 

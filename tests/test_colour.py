@@ -112,7 +112,8 @@ def colour_app(colour_zoo, monkeypatch):
 
 def test_the_train_page_offers_the_model_and_learning_rate_of_the_images_size_band(colour_app, colour_zoo):
     """The Train page's default conv model and peak rate are the ones `python -m core train` builds for the
-    images: two grid convolutions at 2e-3 at 32 px, none above 32 px; the rate follows the family chosen."""
+    images: two grid convolutions at 2e-3 at 32 px, none above 32 px, mirror images and shifts for colour images
+    at both; the rate and the extra images follow the family chosen."""
     import re
 
     from streamlit.testing.v1 import AppTest
@@ -145,9 +146,9 @@ def test_the_train_page_offers_the_model_and_learning_rate_of_the_images_size_ba
         assert parameters == sum(p.numel() for p in expected.parameters()), f"{size} px: {caption}"
         assert lr == 2e-3, f"{size} px: the conv family's peak rate there, not 5e-3"
         mirror = next(w for w in at.checkbox if w.label == "Add mirror images")
-        assert mirror.value == (size == 64), f"{size} px: mirror images are the conv default above 32 px only"
+        assert mirror.value, f"{size} px: mirror images are the conv default for colour images of 17 px and more"
         shift = next(w for w in at.number_input if w.label == "Random shifts (pixels)")
-        assert shift.value == (4 if size == 64 else 0), f"{size} px: shifts of up to 4 px are the conv default above 32 px only"
+        assert shift.value == size // 16, f"{size} px: shifts of up to 2 px at 17-32 px, 4 px above"
         at.selectbox(key="tr_family").set_value("dense").run()
         assert shown(at)[3] == (5e-3 if size == 32 else 2e-3), f"{size} px: dense's own rate, not conv's carried over"
         assert not next(w for w in at.checkbox if w.label == "Add mirror images").value

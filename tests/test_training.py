@@ -109,16 +109,24 @@ def test_mirror_is_a_new_model_and_old_records_keep_their_keys(small_digits, tin
     assert calls and sum(calls) >= 0.8 * len(small_digits.train.images), "every batch goes through the mirror"
 
 
-def test_conv_on_images_larger_than_32_px_trains_on_mirror_and_shifted_images_by_default_and_digits_do_not():
+def test_conv_on_photographs_trains_on_mirror_and_shifted_images_by_default_and_digits_do_not():
+    """Above 32 px every image, at 17-32 px colour ones (CIFAR-10): shifts in proportion to the side."""
     from core.store.zoo import default_train_config
 
     large = default_train_config(16000, (3, 64, 64), "conv")
     assert large.mirror and large.shift == 4
+    assert default_train_config(16000, (1, 64, 64), "conv").shift == 4, "above 32 px grey images too"
     assert not default_train_config(16000, (3, 64, 64), "conv", mirror=False).mirror
     assert default_train_config(16000, (3, 64, 64), "conv", shift=0).shift == 0
-    for small in (default_train_config(60000, (1, 28, 28), "conv"), default_train_config(1000, (1, 8, 8), "conv"),
-                  default_train_config(16000, (3, 64, 64), "dense"), default_train_config(16000, (3, 64, 64))):
-        # MNIST: a mirrored 3 is not a digit; dense: measured for conv only; the zoo keeps its keys
+    cifar = default_train_config(50000, (3, 32, 32), "conv")
+    assert cifar.mirror and cifar.shift == 2 and cifar.lr == 2e-3, "CIFAR-size photographs keep their band's rate"
+    assert default_train_config(50000, (3, 28, 20), "conv").mirror, "the longer side sets the band, the channels the colour"
+    for small in (default_train_config(60000, (1, 28, 28), "conv"), default_train_config(60000, (1, 32, 32), "conv"),
+                  default_train_config(1000, (1, 8, 8), "conv"), default_train_config(1000, (3, 16, 16), "conv"),
+                  default_train_config(16000, (3, 64, 64), "dense"), default_train_config(50000, (3, 32, 32), "dense"),
+                  default_train_config(16000, (3, 64, 64)), default_train_config(50000, (3, 32, 32))):
+        # MNIST: a mirrored 3 is not a digit; colour at 16 px and below: not measured; dense: measured for conv
+        # only; the zoo keeps its keys
         assert not small.mirror and small.shift == 0
 
 

@@ -134,10 +134,11 @@ def add_train_options(parser: argparse.ArgumentParser) -> None:
                         "the learning-rate schedule is fitted to the budget")
     parser.add_argument("--mirror", action=argparse.BooleanOptionalAction,
                         help="also train on left-right mirror images (default: on for the conv model of `train` on images "
-                        "larger than 32 px; off for digits and letters, whose mirror images are other shapes)")
+                        "larger than 32 px and on colour images of 17-32 px, such as CIFAR-10; off for digits and letters, whose mirror "
+                        "images are other shapes)")
     parser.add_argument("--shift", type=config_value("shift", int), help=f"also train on images moved by up to this many "
                         f"pixels each way, edges reflected (0 to {MAX_SHIFT}; default: 4 for the conv model of `train` on "
-                        "images larger than 32 px, else 0)")
+                        "images larger than 32 px, 2 on colour images of 17-32 px, else 0)")
     parser.add_argument("--precision", choices=PRECISIONS, help="forward-pass arithmetic (default auto: bfloat16 for conv models "
                         "where the CPU or GPU computes it natively, else float32); not part of the cache key")
     parser.add_argument("--retrain", action="store_true", help="train again even if cached")

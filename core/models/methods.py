@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from core.config import ModelConfig, TrainConfig
-from core.models.registry import AUTOENCODERS, BAND_TRAIN_DEFAULTS, BASELINE, METHODS, Capabilities, Method, get_method, size_band
+from core.models.registry import AUTOENCODERS, BAND_TRAIN_DEFAULTS, BASELINE, METHODS, Capabilities, Method, get_method, size_band, train_bands
 
 if TYPE_CHECKING:
     from core.models.reducers import Reducer
@@ -45,11 +45,14 @@ def default_model_config(method: str, latent_dim: int, image_shape: tuple[int, i
 def size_train_settings(image_shape: tuple[int, int, int] | None, method: str | None = None) -> dict:
     """The TrainConfig fields that images of ``image_shape`` (C, H, W) get by their size band: every method's
     (:data:`BAND_TRAIN_DEFAULTS`, e.g. a peak rate of 2e-3 above 32 px), then ``method``'s own when given (the
-    conv family's 2e-3 at 17-32 px, measured with its two grid convolutions there). Empty when the shape is unknown.
+    conv family's 2e-3 at 17-32 px, measured with its two grid convolutions there), then its own for colour
+    images of that band (the conv family's mirror images at 17-32 px). Empty when the shape is unknown.
     """
-    band = size_band(image_shape)
-    own = get_method(method).size_train_defaults.get(band, {}) if method is not None else {}
-    return {**BAND_TRAIN_DEFAULTS.get(band, {}), **own}
+    settings = dict(BAND_TRAIN_DEFAULTS.get(size_band(image_shape), {}))
+    if method is not None:
+        for key in train_bands(image_shape):
+            settings.update(get_method(method).size_train_defaults.get(key, {}))
+    return settings
 
 
 def canonical_train_config(model: ModelConfig, train: TrainConfig) -> TrainConfig:

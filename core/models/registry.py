@@ -48,7 +48,8 @@ class Method:
     size_defaults : dict
         Image-size band (:data:`SIZE_BANDS`) -> ModelConfig fields that replace ``defaults`` there.
     size_train_defaults : dict
-        Image-size band -> TrainConfig fields for this method there (over :data:`BAND_TRAIN_DEFAULTS`).
+        Image-size band -> TrainConfig fields for this method there (over :data:`BAND_TRAIN_DEFAULTS`); a key
+        ``'<band> colour'`` adds fields for three-channel images of that band (:func:`train_bands`).
     capabilities : Capabilities
     penalty : str
         What the training objective adds to the reconstruction loss ('' for none), e.g. 'KL'.
@@ -95,13 +96,16 @@ METHODS: dict[str, Method] = {m.name: m for m in [
     # rate is what lets the deeper model learn). Above 32 px the smallest map is 8x8 with 128 channels, where
     # that layer costs 5x what it does on MNIST: without it a conv d=30 on 64x64 colour folders learns more in
     # the same time (part 2c), and trained on mirror images and images shifted by up to 4 px too it
-    # generalises better from a folder of 16,000 (part 2c). Up to 16 px (digits, the zoo's home) the
-    # defaults are the ones measured there.
+    # generalises better from a folder of 16,000 (part 2c). Colour images of 17-32 px (CIFAR-10's size) are
+    # photographs, whose mirror images are photographs too, where grey ones of that size are MNIST's glyphs:
+    # mirror images and shifts of up to 2 px took a 32 px photo-like folder from 0.90x PCA-30 to 0.75x in
+    # 600 s (part 2c). Up to 16 px (digits, the zoo's home) the defaults are the ones measured there.
     Method("conv", "conv", "strided convolutions, extra 3x3 convolutions on the smallest map (images up to 32 px) "
            "-> Linear code -> the mirror image (transposed convs / upsampling) -> sigmoid",
            _AE, "core.models.conv:ConvAutoencoder", defaults={"activation": "gelu", "grid_convs": 1},
            size_defaults={"medium": {"grid_convs": 2}, "large": {"grid_convs": 0}},
-           size_train_defaults={"medium": {"lr": 2e-3}, "large": {"mirror": True, "shift": 4}}),
+           size_train_defaults={"medium": {"lr": 2e-3}, "medium colour": {"mirror": True, "shift": 2},
+                                "large": {"mirror": True, "shift": 4}}),
     Method("conv_pool", "conv_pool", "Conv-ReLU-MaxPool pyramid with a spatial code (e.g. 4x4x8) -> upsampling decoder",
            _AE, "core.models.conv_pool:ConvPoolAutoencoder", capabilities=Capabilities(spatial_code=True)),
     Method("vae", "vae", "convolutional beta-VAE: mean/log-variance code, KL term; encode gives the mean",
@@ -118,7 +122,9 @@ METHODS: dict[str, Method] = {m.name: m for m in [
 
 #: image-size bands, by the longer side in px: (name, largest side), smallest first. Each band's defaults were
 #: measured on its own sizes (bench/NOTES.md part 2): 8 px digits, 28 px MNIST (and a 32 px colour folder), 64 px
-#: colour folders. A method's ``size_defaults`` / ``size_train_defaults`` are keyed by these names.
+#: colour folders. A method's ``size_defaults`` / ``size_train_defaults`` are keyed by these names;
+#: ``size_train_defaults`` may add a band's name followed by " colour": settings for images of three channels
+#: there, over the band's own (see :func:`train_bands`).
 SIZE_BANDS: tuple[tuple[str, float], ...] = (("small", 16), ("medium", 32), ("large", float("inf")))
 
 #: training settings of every method in a band: above 32 px the peak rate of 5e-3 collapsed conv models of
@@ -132,6 +138,15 @@ def size_band(image_shape: tuple[int, int, int] | None) -> str | None:
         return None
     side = max(image_shape[1:])
     return next(name for name, largest in SIZE_BANDS if side <= largest)
+
+def train_bands(image_shape: tuple[int, int, int] | None) -> tuple[str, ...]:
+    """The keys of ``size_train_defaults`` that apply to images of ``image_shape`` (C, H, W), in the order they are
+    applied: the size band, then ``'<band> colour'`` for three-channel images; empty when the shape is unknown."""
+    band = size_band(image_shape)
+    if band is None:
+        return ()
+    return (band, f"{band} colour") if image_shape[0] == 3 else (band,)
+
 
 #: the method every page and table compares the others with
 BASELINE = "pca"

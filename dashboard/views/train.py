@@ -46,11 +46,12 @@ with st.container(border=True):
     mirror = left.checkbox("Add mirror images", defaults.mirror, key=f"tr_mirror_{dataset.name}_{family}",
                           help="Also train on each image mirrored left to right: twice the images to learn from (a "
                                "mirrored photo is another plausible photo). On by default for the conv family on images "
-                               "larger than 32 px; leave it off for digits and letters, whose mirror images are other shapes.")
+                               "larger than 32 px and on colour images of 17-32 px; leave it off for digits and letters, "
+                               "whose mirror images are other shapes.")
     shift = left.number_input("Random shifts (pixels)", 0, MAX_SHIFT, defaults.shift, key=f"tr_shift_{dataset.name}_{family}",
                               help="Also train on each image moved by up to this many pixels each way, its edges reflected: "
                                    "many more images to learn from. 4 by default for the conv family on images larger than "
-                                   "32 px; 0 turns it off.")
+                                   "32 px, 2 on colour images of 17-32 px; 0 turns it off.")
     length = right.radio("Train for", ["epochs", "time budget"], horizontal=True, key=f"tr_length_{dataset.name}",
                          index=1 if large else 0)
     epochs = right.number_input("Epochs", 1, 500, defaults.epochs, key=f"tr_epochs_{dataset.name}")

@@ -139,6 +139,7 @@ def size_band(image_shape: tuple[int, int, int] | None) -> str | None:
     side = max(image_shape[1:])
     return next(name for name, largest in SIZE_BANDS if side <= largest)
 
+
 def train_bands(image_shape: tuple[int, int, int] | None) -> tuple[str, ...]:
     """The keys of ``size_train_defaults`` that apply to images of ``image_shape`` (C, H, W), in the order they are
     applied: the size band, then ``'<band> colour'`` for three-channel images; empty when the shape is unknown."""

@@ -33,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--data-dir", help="folder holding MNIST/raw (default: $LATENT_LAB_DATA_DIR or ../shared/data)")
     parser.add_argument("--budget", type=float, help="part 2: training seconds per side (default 600; quick 45)")
     parser.add_argument("--rounds", type=int, help="repetitions of each interleaved comparison")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="part 1 (training): where both sides train (default cpu; cuda writes its own section)")
     parser.add_argument("--results", type=Path, help="results file (default bench/RESULTS.md; quick: bench/RESULTS-quick.md)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     return parser.parse_args(argv)
@@ -42,7 +44,8 @@ def main(argv=None) -> int:
     from bench.common import RESULTS, Options, command_line, load_average, print_part, write_results
 
     args = parse_args(argv)
-    options = Options(quick=args.quick, data_dir=args.data_dir, budget=args.budget, rounds=args.rounds)
+    options = Options(quick=args.quick, data_dir=args.data_dir, budget=args.budget, rounds=args.rounds,
+                      device=args.device)
     results = []
     for name in args.part or list(PARTS):
         module = import_module(PARTS[name])

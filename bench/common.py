@@ -29,6 +29,7 @@ class Options:
     data_dir: str | None = None  # folder holding MNIST/raw (default: $LATENT_LAB_DATA_DIR, ../shared/data, ./data)
     budget: float | None = None  # part 2: training seconds per side (default 600, quick 45)
     rounds: int | None = None  # repetitions of each interleaved comparison (default per part)
+    device: str = "cpu"  # part 1: where both sides train ("cuda" on a GPU machine: its own section)
 
 
 @dataclass

@@ -54,13 +54,18 @@ def assert_same_architecture(a: nn.Module, b: nn.Module) -> int:
 
 
 def plain_loop(model: nn.Module, images: np.ndarray, *, epochs: int | None = None, seconds: float | None = None,
-               batch_size: int = 128, lr: float = 1e-3, seed: int = 0) -> dict:
+               batch_size: int = 128, lr: float = 1e-3, seed: int = 0, device: torch.device | None = None) -> dict:
     """Train ``model`` (logits out) with BCE the plain way; stop after ``epochs`` or ``seconds``.
+
+    On a GPU (``device``) it does what a tutorial does: the model moves there once (before the clock),
+    the DataLoader yields CPU batches and each is moved there.
 
     Returns {"images": images trained on, "seconds": wall time, "epochs": epochs started}.
     """
+    device = device or torch.device("cpu")
     torch.manual_seed(seed)
     loader = DataLoader(TensorDataset(torch.from_numpy(images)), batch_size=batch_size, shuffle=True)
+    model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     model.train()
     seen, epoch, start = 0, 0, time.perf_counter()
@@ -68,6 +73,7 @@ def plain_loop(model: nn.Module, images: np.ndarray, *, epochs: int | None = Non
     while not done:
         epoch += 1
         for (x,) in loader:
+            x = x.to(device)
             loss = F.binary_cross_entropy_with_logits(model(x), x)
             optimizer.zero_grad()
             loss.backward()
@@ -78,16 +84,19 @@ def plain_loop(model: nn.Module, images: np.ndarray, *, epochs: int | None = Non
                 break
         if epochs is not None and epoch >= epochs:
             done = True
+    if device.type == "cuda":
+        torch.cuda.synchronize()  # the queued steps are part of its time
     model.eval()
     return {"images": seen, "seconds": time.perf_counter() - start, "epochs": epoch}
 
 
 @torch.inference_mode()
-def test_losses(decode_logits, images: np.ndarray, batch: int = 2048) -> dict:
-    """Per-pixel BCE and MSE, and SSE per image, of a logits-producing autoencoder on ``images``."""
+def test_losses(decode_logits, images: np.ndarray, batch: int = 2048, device: torch.device | None = None) -> dict:
+    """Per-pixel BCE and MSE, and SSE per image, of a logits-producing autoencoder on ``images``
+    (each batch moved to ``device``, where the model is)."""
     bce = se = 0.0
     for i in range(0, len(images), batch):
-        x = torch.from_numpy(images[i:i + batch])
+        x = torch.from_numpy(images[i:i + batch]).to(device or torch.device("cpu"))
         logits = decode_logits(x)
         bce += F.binary_cross_entropy_with_logits(logits, x, reduction="sum").item()
         se += (torch.sigmoid(logits) - x).pow(2).sum().item()

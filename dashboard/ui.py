@@ -340,7 +340,9 @@ def csv_download(label: str, table: pd.DataFrame | Callable[[], pd.DataFrame], f
     def data() -> str:
         return (table() if callable(table) else table).to_csv(index=False)
 
-    where.download_button(label, data, file_name, "text/csv", key=key, icon=":material/download:")
+    # on_click="ignore": a click that also reruns the page can lose the file (Streamlit clears the answer to
+    # the deferred request from its outgoing queue when the rerun starts; the button then spins for 180 s)
+    where.download_button(label, data, file_name, "text/csv", key=key, icon=":material/download:", on_click="ignore")
 
 
 def picture(png: bytes, caption: str | None = None) -> None:

@@ -115,8 +115,10 @@ def click_download(page, name: str, timeout_ms: float = 60_000, attempts: int = 
 
     A deferred download's data function lives only as long as the script run that drew its button: a
     click that lands while the page reruns (the Latent map's lens asks for images just after it opens)
-    can name a function Streamlit has already dropped, and no download comes. Then, as a person would,
-    wait for the page to settle and click again (at most ``attempts`` clicks)."""
+    can name a function Streamlit has already dropped, and no download comes; or a rerun that starts just
+    as the file is sent clears Streamlit's answer from its queue (Streamlit 1.67 keeps only lifecycle
+    messages), and the button spins for 180 s. Then, as a person would, reload the page, wait for it to
+    settle and click again (at most ``attempts`` clicks)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(attempts):
@@ -129,6 +131,7 @@ def click_download(page, name: str, timeout_ms: float = 60_000, attempts: int = 
         except PlaywrightTimeout:
             if attempt == attempts - 1:
                 raise
+            page.reload()
             wait_for_app(page, 120_000)
 
 

@@ -49,6 +49,9 @@ def test_every_page_runs_and_explains_itself(env, page):
     assert not at.error, [e.value for e in at.error]
     assert any(e.label == "What am I looking at?" for e in at.expander), "every page has the explainer"
     assert at.selectbox(key="dataset_choice").value == "digits", "the shared sidebar is on every page"
+    # a download that also reruns the page can lose its file (the rerun clears Streamlit's answer from
+    # its queue, and the button spins for 180 s): every download leaves the page as it is
+    assert all(b.proto.ignore_rerun for b in at.get("download_button")), page
 
 
 def test_home_lists_the_cached_zoo(env):

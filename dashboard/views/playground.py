@@ -205,9 +205,10 @@ def decoders(page, m: Models) -> tuple[bytes | None, bytes | None]:
 
 
 def download_decoder(page, m: Models, model_onnx: bytes) -> None:
-    # deferred (bytes handed over on the click): a visit that does not download fetched 266 KB on digits
+    # deferred (bytes handed over on the click): a visit that does not download fetched 266 KB on digits;
+    # no rerun on the click, which could lose the file (ui.csv_download says why)
     st.download_button("Download the decoder (ONNX)", functools.partial(bytes, model_onnx), f"{m.entry.name}-decoder.onnx",
-                       "application/octet-stream", key="pg_onnx", icon=":material/download:",
+                       "application/octet-stream", key="pg_onnx", icon=":material/download:", on_click="ignore",
                        help=f"The {m.entry.method} decoder as an ONNX model: input 'code' (N, {m.entry.latent_dim}) "
                             f"float32, output 'image' (N, {', '.join(map(str, page.dataset.image_shape))}) in [0, 1]. "
                             "onnxruntime, onnx2torch and most inference engines run it.")

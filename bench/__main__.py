@@ -49,7 +49,9 @@ def main(argv=None) -> int:
     results = []
     for name in args.part or list(PARTS):
         module = import_module(PARTS[name])
-        print(f"== {module.TITLE} ==", flush=True)
+        # a part may title itself by its options (part 1 on a GPU writes its own section)
+        title = module.name_and_title(options)[1] if hasattr(module, "name_and_title") else module.TITLE
+        print(f"== {title} ==", flush=True)
         started, load_before, start = time.strftime("%Y-%m-%d %H:%M:%S"), load_average(), time.perf_counter()
         result = module.run(options)
         result.started, result.seconds = started, time.perf_counter() - start

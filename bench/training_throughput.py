@@ -124,14 +124,19 @@ def gpu_name() -> str:
     return f"{torch.cuda.get_device_name(0)}, torch {torch.__version__}, CUDA {torch.version.cuda}"
 
 
+def name_and_title(options: Options) -> tuple[str, str]:
+    """The part's section name and title in RESULTS.md: the GPU comparison has its own, beside the CPU's."""
+    return (GPU_NAME, GPU_TITLE) if options.device == "cuda" else (NAME, TITLE)
+
+
 def run(options: Options) -> PartResult:
     gpu = options.device == "cuda"
-    name_, title = (GPU_NAME, GPU_TITLE) if gpu else (NAME, TITLE)
+    part_name, title = name_and_title(options)
     if gpu and not torch.cuda.is_available():
-        return PartResult(name_, title, [], notes=["skipped: --device cuda, but torch sees no GPU here"])
+        return PartResult(part_name, title, [], notes=["skipped: --device cuda, but torch sees no GPU here"])
     data, label = load(options)
     if data.train.shape != (1, 28, 28):
-        return PartResult(name_, title, [], notes=[f"skipped: {label}"])
+        return PartResult(part_name, title, [], notes=[f"skipped: {label}"])
     params = check_equal_sides(data.train.shape)  # before anything is timed
     epochs = 1 if options.quick else GPU_EPOCHS if gpu else 2
     rounds = options.rounds or 1
@@ -170,4 +175,4 @@ def run(options: Options) -> PartResult:
              f"plain side: the very same network ({FAMILY} d={LATENT} at core's defaults, core.models, same initial weights; "
              f"layers, shapes and parameter count asserted equal before timing: {params:,} parameters each), "
              "trained by a plain loop: DataLoader, Adam, constant lr 1e-3, float32, all of the split"]
-    return PartResult(name_, title, rows, goals, notes)
+    return PartResult(part_name, title, rows, goals, notes)

@@ -29,6 +29,15 @@ def test_the_gpu_comparison_says_why_it_did_not_run_where_there_is_no_gpu():
     assert "no GPU" in result.notes[0]
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU: the part would run for real")
+def test_the_gpu_run_is_announced_by_its_own_title(capsys):
+    from bench.__main__ import main
+
+    assert main(["--part", "training", "--device", "cuda", "--no-write"]) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.startswith("== 1g.") and "GPU" in header, header
+
+
 def test_the_gpu_comparison_leaves_out_the_one_thread_side_only():
     assert ONE_THREAD in sides_on("cpu") and ONE_THREAD not in sides_on("cuda")
     assert sides_on("cuda")[0] == PLAIN  # the baseline of every ratio

@@ -11,6 +11,7 @@ and only for such a model). The training loop knows none of this.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -27,7 +28,12 @@ if TYPE_CHECKING:
     from core.models.reducers import Reducer
     from core.models.training import EpochStats, ProgressCallback, StepState
 
-SAMPLE_IMAGES = 2000  # held-out images whose codes every moment keeps (the map's points)
+SAMPLE_IMAGES = 2000  # held-out images whose codes every moment keeps (the map's points), at most
+# a moment encodes and decodes its whole sample, so its cost grows with the image: past 32x32x3 the sample
+# shrinks to hold as many values (64x64x3: 500 images, 0.46 s a moment on 2 cores instead of 1.75 s, when
+# a 30 s budget kept 24 moments: bench/NOTES.md part "moments")
+SAMPLE_VALUES = SAMPLE_IMAGES * 3 * 32 * 32
+MIN_SAMPLE_IMAGES = 250  # a map and a k-NN score still worth reading, whatever the image size
 SHOWN_IMAGES = 8  # held-out images shown reconstructed at every moment
 SAMPLE_SEED = 0  # the sample is the same for every model of a dataset, so moments compare across models
 CHUNK = 1024  # images per forward pass while recording (memory, not maths)
@@ -41,6 +47,11 @@ def shown_rows(labels: np.ndarray, count: int = SHOWN_IMAGES) -> np.ndarray:
     rest = [i for i in range(len(labels)) if i not in set(first)][:count - len(first)]
     return np.sort(np.asarray(first + rest, np.int64))
 
+
+def sample_size(image_shape: tuple[int, ...]) -> int:
+    """Held-out images a moment encodes for images of ``image_shape`` (C, H, W): :data:`SAMPLE_IMAGES` up
+    to 32x32x3, then as many as hold :data:`SAMPLE_VALUES` values, at least :data:`MIN_SAMPLE_IMAGES`."""
+    return max(MIN_SAMPLE_IMAGES, min(SAMPLE_IMAGES, SAMPLE_VALUES // math.prod(image_shape)))
 
 class MomentRecorder:
     """Keeps a model's learning moments while it trains; pass it as the training callback.
@@ -79,14 +90,15 @@ class MomentRecorder:
 
     @classmethod
     def for_dataset(cls, dataset: Dataset, progress: ProgressCallback | None = None,
-                    max_sample: int = SAMPLE_IMAGES, seed: int = SAMPLE_SEED) -> MomentRecorder:
-        """A recorder on ``dataset``'s test split: a seeded sample of at most ``max_sample`` images and
-        8 shown images; PCA (for the linear family's angles) is fitted on its training split."""
+                    max_sample: int | None = None, seed: int = SAMPLE_SEED) -> MomentRecorder:
+        """A recorder on ``dataset``'s test split: a seeded sample of at most ``max_sample`` images
+        (default: :func:`sample_size` of its images) and 8 shown images; PCA (for the linear family's
+        angles) is fitted on its training split."""
         from core.analysis._common import subset_index
         from core.models.reducers import PCAReducer
 
         test = dataset.test
-        index = subset_index(len(test), max_sample, seed)
+        index = subset_index(len(test), sample_size(dataset.image_shape) if max_sample is None else max_sample, seed)
         shown = shown_rows(test.labels)
         return cls(test.images[index], index, test.labels[index], test.images[shown], shown,
                    reference=lambda d: PCAReducer(d).fit(dataset.train.images), progress=progress)

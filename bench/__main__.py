@@ -12,7 +12,9 @@ Parts (``--part NAME``, repeatable; default all, in this order):
 ``--quick`` shrinks every part to a smoke run (about a minute each; its numbers are not for quoting,
 and a quick run writes RESULTS-quick.md instead of RESULTS.md unless --results says otherwise).
 Later parts (dashboard slider latency, cold start, peak RSS) plug in as modules with the same
-contract: ``NAME``, ``TITLE`` and ``run(options) -> PartResult``; add them to ``PARTS``.
+contract: ``NAME``, ``TITLE`` and ``run(options) -> PartResult``, and optionally
+``name_and_title(options) -> (name, title)`` where they depend on the options (part 1 on a GPU); add
+them to ``PARTS``.
 """
 
 from __future__ import annotations

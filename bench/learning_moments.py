@@ -116,8 +116,8 @@ def run(options: Options) -> PartResult:
     notes.append(f"load average at the end {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} on {torch.get_num_threads()} "
                  "torch threads: other processes share this machine, so wall ratios are noisy; the recording seconds "
                  "are timed around each moment")
-    notes.append("sample: min(2,000, test split) held-out images + 8 shown images per moment; linear also fits PCA "
-                 "once (at step 0) for its principal angles")
+    notes.append("sample: min(core.learning.recorder.sample_size (2,000 up to 32x32x3), test split) held-out images "
+                 "+ 8 shown images per moment; linear also fits PCA once (at step 0) for its principal angles")
     return PartResult(NAME, TITLE, rows, goals, notes)
 
 

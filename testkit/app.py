@@ -118,7 +118,8 @@ def click_download(page, name: str, timeout_ms: float = 60_000, attempts: int = 
     can name a function Streamlit has already dropped, and no download comes; or a rerun that starts just
     as the file is sent clears Streamlit's answer from its queue (Streamlit 1.67 keeps only lifecycle
     messages), and the button spins for 180 s. Then, as a person would, reload the page, wait for it to
-    settle and click again (at most ``attempts`` clicks)."""
+    settle and click again (at most ``attempts`` clicks). A reload starts a new session: the page keeps what
+    its URL holds, so a button drawn only after some interaction cannot be retried this way."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for attempt in range(attempts):

@@ -54,6 +54,13 @@ def test_every_page_runs_and_explains_itself(env, page):
     assert all(b.proto.ignore_rerun for b in at.get("download_button")), page
 
 
+def test_the_lesson_download_leaves_the_page_as_it_is(env):
+    at = start("lesson")  # the lesson is not in PAGES (it has no explainer: it is all explanation)
+    no_exception(at)
+    buttons = at.get("download_button")
+    assert [b.label for b in buttons] == ["Download this lesson"] and buttons[0].proto.ignore_rerun
+
+
 def test_home_lists_the_cached_zoo(env):
     at = start()
     table = at.dataframe[0].value

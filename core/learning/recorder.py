@@ -29,10 +29,10 @@ if TYPE_CHECKING:
     from core.models.training import EpochStats, ProgressCallback, StepState
 
 SAMPLE_IMAGES = 2000  # held-out images whose codes every moment keeps (the map's points), at most
-# a moment encodes and decodes its whole sample, so its cost grows with the image: past 32x32x3 the sample
-# shrinks to hold as many values (64x64x3: 500 images, 0.46 s a moment on 2 cores instead of 1.75 s, when
-# a 30 s budget kept 24 moments: bench/NOTES.md part "moments")
-SAMPLE_VALUES = SAMPLE_IMAGES * 3 * 32 * 32
+# a moment encodes and decodes its whole sample while the training waits, so its cost grows with the image:
+# at 64x64x3, 1.75 s for 2,000 images on 2 cores, where a 30 s budget keeps 24-25 moments (bench/NOTES.md
+# part "moments"); 500 images take 0.46 s
+SAMPLE_VALUES = SAMPLE_IMAGES * 3 * 32 * 32  # the values of 2,000 images of 32x32x3: past that, fewer images
 MIN_SAMPLE_IMAGES = 250  # a map and a k-NN score still worth reading, whatever the image size
 SHOWN_IMAGES = 8  # held-out images shown reconstructed at every moment
 SAMPLE_SEED = 0  # the sample is the same for every model of a dataset, so moments compare across models
@@ -49,9 +49,21 @@ def shown_rows(labels: np.ndarray, count: int = SHOWN_IMAGES) -> np.ndarray:
 
 
 def sample_size(image_shape: tuple[int, ...]) -> int:
-    """Held-out images a moment encodes for images of ``image_shape`` (C, H, W): :data:`SAMPLE_IMAGES` up
-    to 32x32x3, then as many as hold :data:`SAMPLE_VALUES` values, at least :data:`MIN_SAMPLE_IMAGES`."""
+    """How many held-out images every learning moment encodes, for images of one shape.
+
+    Parameters
+    ----------
+    image_shape : tuple of int, (C, H, W)
+        The dataset's image shape.
+
+    Returns
+    -------
+    int
+        :data:`SAMPLE_IMAGES` up to 32x32x3, then as many images as hold :data:`SAMPLE_VALUES` values
+        (500 at 64x64x3), never fewer than :data:`MIN_SAMPLE_IMAGES`.
+    """
     return max(MIN_SAMPLE_IMAGES, min(SAMPLE_IMAGES, SAMPLE_VALUES // math.prod(image_shape)))
+
 
 class MomentRecorder:
     """Keeps a model's learning moments while it trains; pass it as the training callback.

@@ -10,7 +10,7 @@ from core.config import ConfigError, NoiseConfig, TrainConfig
 from core.data.noise import corrupt, corrupt_array
 from core.errors import TrainingDiverged
 from core.models.autoencoder_reducer import AutoencoderReducer
-from core.models.methods import default_model_config
+from core.models.methods import AUTOENCODERS, default_model_config
 from core.models.training import scheduled_lr
 
 
@@ -36,6 +36,22 @@ def test_callback_sees_every_epoch_with_a_validation_curve(small_digits, tiny_tr
     assert [s.epoch for s in seen] == [1, 2, 3]
     assert seen[-1].progress == 1.0 and all(s.val_loss > 0 and s.val_mse > 0 for s in seen)
     assert len(reducer.history_) == 3
+
+
+@pytest.mark.parametrize("family", list(AUTOENCODERS))
+def test_the_validation_error_is_that_of_the_decoded_codes(small_digits, family):
+    """evaluate() takes the forward pass's own output for the code's decoding: for every family (the VAE
+    samples while training, not in eval mode) it must equal decode(encode(x)), what the pages show."""
+    from core.models import build_model
+    from core.models.training import evaluate
+
+    images = torch.from_numpy(np.asarray(small_digits.test.images[:100], np.float32))
+    torch.manual_seed(0)
+    model = build_model(default_model_config(family, 4), images.shape[1:]).train()  # evaluate switches to eval
+    _, mse = evaluate(model, images, images)
+    with torch.inference_mode():
+        expected = float((model.eval().decode(model.encode(images)) - images).pow(2).mean())
+    assert mse == pytest.approx(expected, rel=1e-6)
 
 
 def test_time_budget_trains_until_the_budget_is_spent(small_digits):

@@ -49,7 +49,10 @@ class Autoencoder(nn.Module):
     # --- shared ------------------------------------------------------------------------------
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         """(N, latent_dim) -> images (N, C, H, W)."""
-        logits = self.decode_logits(z)
+        return self.to_images(self.decode_logits(z))
+
+    def to_images(self, logits: torch.Tensor) -> torch.Tensor:
+        """(N, C, H, W) logits -> the images they stand for (the output activation)."""
         return torch.sigmoid(logits) if self.sigmoid_output else logits
 
     def forward(self, x: torch.Tensor) -> dict:
@@ -60,8 +63,7 @@ class Autoencoder(nn.Module):
         """Mean per pixel: MSE on the output, or binary cross-entropy on the logits (stable)."""
         if self.config.loss == "bce" and self.sigmoid_output:
             return F.binary_cross_entropy_with_logits(logits, target)
-        recon = torch.sigmoid(logits) if self.sigmoid_output else logits
-        return F.mse_loss(recon, target)
+        return F.mse_loss(self.to_images(logits), target)
 
     def loss(self, out: dict, target: torch.Tensor) -> tuple[torch.Tensor, dict]:
         """Total loss and its named parts (floats) for the history."""

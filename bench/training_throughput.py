@@ -22,6 +22,7 @@ each run trains more epochs (a GPU's 2 epochs are over in about a second, mostly
 
 from __future__ import annotations
 
+import functools
 import os
 import statistics
 import time
@@ -63,7 +64,7 @@ def plain_model(image_shape: tuple[int, int, int]) -> torch.nn.Module:
     return Logits(core_network(FAMILY, LATENT, image_shape))
 
 
-def core_side(train_images, test_images, epochs: int, threads: int | None, device: torch.device) -> dict:
+def core_side(train_images, test_images, epochs: int, device: torch.device, threads: int | None = None) -> dict:
     from core.models.training import train
 
     # the product's learning rate and schedule (TrainConfig's defaults); batch 128 as the plain side's
@@ -108,10 +109,10 @@ def _side(name: str, epochs: int, options: Options) -> dict:
 
 PLAIN = "plain loop (DataLoader, Adam, batch 128, default threads)"
 ONE_THREAD = "core.models.training.train (threads=1)"
-SIDES = {
-    PLAIN: lambda tr, te, e, d: plain_side(tr, te, e, d),
-    "core.models.training.train (default threads)": lambda tr, te, e, d: core_side(tr, te, e, None, d),
-    ONE_THREAD: lambda tr, te, e, d: core_side(tr, te, e, 1, d),
+SIDES = {  # each called as side(train_images, test_images, epochs, device)
+    PLAIN: plain_side,
+    "core.models.training.train (default threads)": core_side,
+    ONE_THREAD: functools.partial(core_side, threads=1),
 }
 
 

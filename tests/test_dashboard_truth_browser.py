@@ -144,3 +144,28 @@ def test_presenter_view_never_cuts_a_word_in_two(app_url, page, step):
         projector.screenshot(path=f"tests/screenshots/presenter_lesson_{step}_1280x720_150.png")
     finally:
         projector.close()
+
+
+def test_a_page_without_a_model_shows_its_ways_forward_whole_on_a_projector(app_url, page, tmp_path):
+    """1280 x 720 at 150 %: a page whose dataset has no model yet offers two links, Home and Train; side by
+    side they cut the first label ("Train the default models on Home (o...")."""
+    from urllib.parse import quote
+
+    from testkit.colour import write_rgb_folder
+
+    folder = write_rgb_folder(tmp_path / "no models yet", per_class=10)
+    projector = page.context.browser.new_page(viewport={"width": 853, "height": 480}, device_scale_factor=1.5)
+    try:
+        projector.goto(f"{app_url}/latent_map?dataset=folder&folder={quote(str(folder))}")
+        main = projector.locator("[data-testid='stMain']")
+        main.get_by_text("none is cached yet").wait_for(timeout=120_000)
+        wait_for_app(projector, 120_000)
+        links = main.locator("[data-testid='stPageLink']")
+        assert links.count() == 2, "Home and Train"
+        labels = links.evaluate_all("(links) => links.map(l => [l.innerText, [...l.querySelectorAll('*')]"
+                                    ".some(e => e.scrollWidth > e.clientWidth + 1)])")
+        assert [text for text, cut in labels if cut] == [], labels
+        assert any("Train the default models on Home (one click)" in text for text, _ in labels), labels
+        projector.screenshot(path="tests/screenshots/presenter_no_model_1280x720_150.png")
+    finally:
+        projector.close()

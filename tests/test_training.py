@@ -41,7 +41,8 @@ def test_callback_sees_every_epoch_with_a_validation_curve(small_digits, tiny_tr
 @pytest.mark.parametrize("family", list(AUTOENCODERS))
 def test_the_validation_error_is_that_of_the_decoded_codes(small_digits, family):
     """evaluate() takes the forward pass's own output for the code's decoding: for every family (the VAE
-    samples while training, not in eval mode) it must equal decode(encode(x)), what the pages show."""
+    samples while training, not in eval mode) it must equal the error of decode(encode(x)) (the pages then clip
+    the linear family's unbounded output to [0, 1] for display; the error is measured before that, as it was)."""
     from core.models import build_model
     from core.models.training import evaluate
 

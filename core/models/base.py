@@ -52,7 +52,8 @@ class Autoencoder(nn.Module):
         return self.to_images(self.decode_logits(z))
 
     def to_images(self, logits: torch.Tensor) -> torch.Tensor:
-        """(N, C, H, W) logits -> the images they stand for (the output activation)."""
+        """(N, C, H, W) logits -> the images they stand for: the sigmoid where the family has one; the linear
+        family's output as it is (not clipped to [0, 1]: the reducer clips for display)."""
         return torch.sigmoid(logits) if self.sigmoid_output else logits
 
     def forward(self, x: torch.Tensor) -> dict:
